@@ -1,0 +1,102 @@
+"""The access layer: every page, endpoint and command fetches through here.
+
+``get_collaboration_for_user`` returns the collaboration with the viewer's
+``Access`` or raises: 404 for people who may not see it at all (so that its
+existence does not leak), 403 for people who may see it but not do the
+action. The permission table itself is ``xietong.orgs.roles``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from xietong.collabs.models import Collaboration, Membership, MemberRole, Participant, Visibility
+from xietong.orgs.models import Person
+from xietong.orgs.roles import ANYWHERE, OWN_DEPARTMENT, Action, Role
+
+User = Person | AnonymousUser
+
+
+@dataclass(frozen=True)
+class Access:
+    """The roles one person holds in one collaboration."""
+
+    roles: frozenset[Role]
+    # department id -> the roles held for that department only
+    department_roles: dict[int, frozenset[Role]] = field(default_factory=dict)
+
+    def can(self, action: Action, department_id: int | None = None) -> bool:
+        if self.roles & ANYWHERE[action]:
+            return True
+        if department_id is None:
+            return False
+        return bool(self.department_roles.get(department_id, frozenset()) & OWN_DEPARTMENT.get(action, frozenset()))
+
+    @property
+    def sees_anything(self) -> bool:
+        return bool(self.roles)
+
+
+def access_for(user: User, collab: Collaboration) -> Access:
+    """Return what ``user`` may do in ``collab`` (two small queries at most)."""
+    if not user.is_authenticated or not user.is_active:
+        return Access(frozenset())
+    assert isinstance(user, Person)
+    roles: set[Role] = set()
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    if collab.owner_id == user.pk:
+        roles.add(Role.INITIATOR)
+    department_roles: dict[int, set[Role]] = {}
+    participants = Participant.objects.filter(collaboration=collab).filter(
+        Q(liaison=user) | Q(department__head=user)
+    ).values_list("department_id", "liaison_id", "department__head_id")
+    for department_id, liaison_id, head_id in participants:
+        held = department_roles.setdefault(department_id, set())
+        if liaison_id == user.pk:
+            held.add(Role.LIAISON)
+        if head_id == user.pk:
+            held.add(Role.HEAD)
+        roles |= held
+    membership = Membership.objects.filter(collaboration=collab, person=user).values_list("role", flat=True).first()
+    if membership is not None:
+        roles.add(Role.MEMBER if membership == MemberRole.MEMBER else Role.VIEWER)
+    if not roles and collab.visibility == Visibility.COMPANY:
+        roles.add(Role.VIEWER)
+    return Access(frozenset(roles), {k: frozenset(v) for k, v in department_roles.items()})
+
+
+def visible_collaborations(user: User) -> QuerySet[Collaboration]:
+    """Return the collaborations ``user`` may see, with what lists show selected."""
+    base = Collaboration.objects.select_related("initiator_department", "owner")
+    if not user.is_authenticated or not user.is_active:
+        return base.none()
+    if user.is_superuser:
+        return base
+    return base.filter(
+        Q(visibility=Visibility.COMPANY)
+        | Q(owner=user)
+        | Q(participants__liaison=user)
+        | Q(participants__department__head=user)
+        | Q(memberships__person=user)
+    ).distinct()
+
+
+def get_collaboration_for_user(
+    user: User, slug: str, action: Action = Action.VIEW, department_id: int | None = None
+) -> tuple[Collaboration, Access]:
+    """Return the collaboration ``slug`` and the user's access, or raise 404 / 403."""
+    collab = Collaboration.objects.select_related("initiator_department", "owner").filter(slug=slug).first()
+    if collab is None:
+        raise Http404
+    access = access_for(user, collab)
+    if not access.sees_anything:
+        raise Http404
+    if not access.can(action, department_id):
+        raise PermissionDenied
+    return collab, access

@@ -1,0 +1,260 @@
+"""Writes to collaborations. Each ``do_*`` function is atomic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from xietong.collabs.models import (
+    Collaboration,
+    Goal,
+    Metric,
+    MetricReading,
+    Participant,
+    SubGoal,
+    Task,
+)
+from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
+from xietong.orgs.models import Department, Person
+from xietong.rules import snapshot as s
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class ImportRefused(Exception):
+    """The charter is well-formed but cannot be stored; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def unstorable(collab: s.Collab) -> Iterator[Problem]:
+    """Yield what a well-formed charter holds that the database cannot.
+
+    Two liaisons (P02), a department listed twice (P03) or a task with two
+    responsible departments (R02) are exactly what the database forbids; the
+    charter must be fixed first.
+    """
+    if not collab.title:
+        yield Problem("title", _("导入需要协作名称"))
+    seen: set[str] = set()
+    for i, dept in enumerate(collab.departments):
+        if not dept.name:
+            yield Problem(f"departments[{i}].name", _("部门名称为空"))
+        elif dept.name in seen:
+            yield Problem(f"departments[{i}].name", _("部门 %(name)s 重复列出 (P03)") % {"name": dept.name})
+        seen.add(dept.name)
+        if len(dept.liaisons) > 1:
+            yield Problem(f"departments[{i}].liaison", _("每个部门只能有一名对接负责人 (P02)"))
+    metric_names: set[str] = set()
+    for i, metric in enumerate(collab.goal.metrics if collab.goal else ()):
+        if not metric.name:
+            yield Problem(f"goal.metrics[{i}].name", _("指标名称为空"))
+        elif metric.name in metric_names:
+            yield Problem(f"goal.metrics[{i}].name", _("指标 %(name)s 重复") % {"name": metric.name})
+        metric_names.add(metric.name)
+    for i, task in enumerate(collab.tasks):
+        if len(task.departments) > 1:
+            yield Problem(f"tasks[{i}].department", _("每项任务只能有一个责任部门 (R02)"))
+    for i, subgoal in enumerate(collab.subgoals):
+        if subgoal.metric and subgoal.metric not in metric_names:
+            yield Problem(f"subgoals[{i}].metric", _("核心目标中没有名为 %(name)s 的指标") % {"name": subgoal.metric})
+
+
+class _People:
+    """Finds departments and people by name, creating the missing ones once."""
+
+    def __init__(self) -> None:
+        self.departments: dict[str, Department] = {d.name: d for d in Department.objects.all()}
+        self.people: dict[str, Person] = {}
+
+    def department(self, name: str) -> Department | None:
+        if not name:
+            return None
+        if name not in self.departments:
+            self.departments[name] = Department.objects.create(name=name)
+        return self.departments[name]
+
+    def person(self, name: str, department: Department | None) -> Person | None:
+        if not name:
+            return None
+        if name not in self.people:
+            namesakes = Person.objects.filter(display_name=name).order_by("id")
+            # prefer the namesake in the same department
+            person = (namesakes.filter(department=department).first() if department else None) or namesakes.first()
+            if person is None:
+                person = Person(username=_free_username(name), display_name=name, department=department)
+                person.set_unusable_password()
+                person.save()
+            self.people[name] = person
+        return self.people[name]
+
+
+def _free_username(name: str) -> str:
+    base = slugify(name, allow_unicode=True)[:100] or "person"
+    candidate, n = base, 1
+    while Person.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def free_slug(title: str) -> str:
+    """Return an unused slug for a collaboration titled ``title``."""
+    base = slugify(title, allow_unicode=True)[:100] or "collaboration"
+    candidate, n = base, 1
+    while Collaboration.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@transaction.atomic
+def do_import_charter(
+    collab: s.Collab, *, slug: str | None = None, replace: bool = False, actor: Person | None = None
+) -> Collaboration:
+    """Store a parsed charter as a new collaboration and return it.
+
+    With ``replace`` an existing collaboration with the same slug is deleted
+    first (its readings and memberships with it). Raises ``ImportRefused``
+    before writing anything when the charter cannot be stored.
+    """
+    problems = list(unstorable(collab))
+    if slug:
+        existing = Collaboration.objects.filter(slug=slug).first()
+        if existing is not None:
+            if not replace:
+                problems.append(Problem("slug", _("已存在标识为 %(slug)s 的协作") % {"slug": slug}))
+            else:
+                existing.delete()
+    if problems:
+        raise ImportRefused(problems)
+
+    people = _People()
+    initiator_department = people.department(collab.initiator_department)
+    stored = Collaboration.objects.create(
+        slug=slug or free_slug(collab.title),
+        title=collab.title,
+        type=str(collab.type) if collab.type else "",
+        background=collab.background,
+        expected_outcome=collab.expected_outcome,
+        initiator_department=initiator_department,
+        owner=people.person(collab.initiator_owner, initiator_department),
+    )
+    _store_goal(stored, collab.goal)
+    _store_departments(stored, collab.departments, people)
+    metrics = {m.name: m for m in Metric.objects.filter(goal__collaboration=stored)}
+    _store_tasks(stored, collab.tasks, people)
+    SubGoal.objects.bulk_create(
+        SubGoal(
+            collaboration=stored, position=i, description=g.description, department=people.department(g.department),
+            metric=metrics.get(g.metric), target=g.target, unit=g.unit, **_time_limit_fields(g.time_limit),
+        )
+        for i, g in enumerate(collab.subgoals)
+    )
+    CommunicationRule.objects.bulk_create(
+        CommunicationRule(
+            collaboration=stored, position=i, scenario=str(c.scenario or ""), channel=str(c.channel or ""),
+            frequency=str(c.frequency or ""), rrule=c.rrule, outputs=list(c.outputs), owner=c.owner, admin=c.admin,
+        )
+        for i, c in enumerate(collab.communication)
+    )
+    if collab.kickoff is not None:
+        _store_kickoff(stored, collab.kickoff, people)
+    return stored
+
+
+def _store_goal(stored: Collaboration, goal: s.Goal | None) -> None:
+    if goal is None:
+        return
+    row = Goal.objects.create(collaboration=stored, statement=goal.statement, deadline=goal.deadline)
+    Metric.objects.bulk_create(
+        Metric(goal=row, position=i, name=m.name, unit=m.unit, baseline=m.baseline, target=m.target,
+               direction=str(m.direction or ""), scale_max=m.scale_max)
+        for i, m in enumerate(goal.metrics)
+    )
+
+
+def _store_departments(stored: Collaboration, departments: tuple[s.Department, ...], people: _People) -> None:
+    rows = []
+    for i, dept in enumerate(departments):
+        department = people.department(dept.name)
+        assert department is not None  # unstorable() refused nameless departments
+        if dept.head and department.head_id is None:
+            # The charter may introduce a head; it never replaces the one the
+            # organisation already records.
+            department.head = people.person(dept.head, department)
+            department.save(update_fields=["head"])
+        liaison = people.person(dept.liaisons[0], department) if dept.liaisons else None
+        rows.append(Participant(collaboration=stored, department=department, liaison=liaison,
+                                duties=dept.duties, role=dept.role, position=i))
+    Participant.objects.bulk_create(rows)
+
+
+def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: _People) -> None:
+    rows = Task.objects.bulk_create(
+        Task(
+            collaboration=stored, position=i, description=t.description,
+            department=people.department(t.departments[0]) if t.departments else None,
+            standard=t.standard, deadline=t.deadline, status=str(t.status), blocked_reason=t.blocked_reason,
+            blocked_since=t.blocked_since, escalated_at=t.escalated_at,
+        )
+        for i, t in enumerate(tasks)
+    )
+    through = Task.collaborators.through
+    links = []
+    for row, task in zip(rows, tasks, strict=True):
+        for name in dict.fromkeys(task.collaborators):  # once each, in order
+            department = people.department(name)
+            assert department is not None
+            links.append(through(task_id=row.pk, department_id=department.pk))
+    through.objects.bulk_create(links)
+
+
+def _time_limit_fields(limit: s.TimeLimit | None) -> dict[str, Any]:
+    if limit is None:
+        return {}
+    return {"deadline_kind": str(limit.kind), "deadline_date": limit.date, "rrule": limit.rrule,
+            "sla_hours": limit.hours, "sla_trigger": limit.trigger}
+
+
+def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: _People) -> None:
+    meeting = Meeting.objects.create(
+        collaboration=stored, kind=MeetingKind.KICKOFF, title=_("启动会"), scheduled_at=kickoff.scheduled_at,
+        agenda_sent_at=kickoff.agenda_sent_at, minutes_issued_at=kickoff.minutes_issued_at,
+    )
+    confirmations = []
+    for name, moment in kickoff.confirmations.items():
+        department = people.department(name)
+        assert department is not None
+        confirmations.append(MinutesConfirmation(meeting=meeting, department=department, confirmed_at=moment,
+                                                 confirmed_by=department.head))
+    MinutesConfirmation.objects.bulk_create(confirmations)
+
+
+@transaction.atomic
+def do_record_reading(
+    metric: Metric, measured_on: date, value: Decimal, *, note: str = "", actor: Person | None = None
+) -> MetricReading:
+    """Record (or correct) the value of a goal metric on a day."""
+    reading, _created = MetricReading.objects.update_or_create(
+        metric=metric, measured_on=measured_on, defaults={"value": value, "note": note, "recorded_by": actor}
+    )
+    Collaboration.objects.filter(goal__metrics=metric).update(version=F("version") + 1)
+    return reading

@@ -1,0 +1,52 @@
+"""The organisation: departments and the people in them."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Department(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    head = models.ForeignKey(
+        "orgs.Person", verbose_name=_("部门负责人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="headed_departments",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(AbstractUser):
+    """A member of staff; also the login account.
+
+    People named in an imported charter who have no account yet are created
+    without a usable password: an administrator activates them later.
+    """
+
+    display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="people",
+    )
+    phone = models.CharField(_("电话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        ordering = ["display_name", "username"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name people know this person by."""
+        return self.display_name or self.get_full_name() or self.username

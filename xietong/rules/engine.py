@@ -1,0 +1,191 @@
+"""The rule engine: a registry of pure rule functions and the health score.
+
+A rule is a function ``(collab, ctx) -> Iterable[Finding]`` registered under a
+stable ID (G01, P02 …). Rules read only the immutable snapshot and the
+context: no database, no clock, no I/O. Callers pin ``now`` so that results
+are reproducible (``xietong check --today``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.utils import translation
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from xietong.rules.snapshot import Collab
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+# What one finding of each severity costs the health score, and how much each
+# further finding of the same rule adds (repeats matter, but with diminishing
+# weight, so one very long table cannot hide every other problem).
+SEVERITY_WEIGHT: Mapping[Severity, float] = {Severity.ERROR: 12.0, Severity.WARNING: 4.0, Severity.INFO: 1.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One broken rule: which rule, how bad, what it points at, and why.
+
+    ``message`` is a translatable template (a lazy string) filled with
+    ``params`` when rendered, so one finding reads in Chinese or English.
+    """
+
+    rule: str
+    severity: Severity
+    object: str
+    message: str | Promise
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, language: str | None = None) -> str:
+        """Return the message rendered in ``language`` (the active one when None)."""
+        if language is None:
+            return str(self.message) % dict(self.params) if self.params else str(self.message)
+        with translation.override(language):
+            return self.text()
+
+    def as_dict(self, language: str | None = None) -> dict[str, str]:
+        return {"rule": self.rule, "severity": str(self.severity), "message": self.text(language),
+                "object": self.object}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule may know besides the collaboration itself."""
+
+    now: datetime
+    tz: ZoneInfo
+    # Working days a blocked task may wait before it must be escalated (T02).
+    escalation_working_days: int = 2
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+
+RuleFunc = Callable[["Collab", Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str | Promise
+    func: RuleFunc
+
+    def finding(self, obj: str, message: str | Promise, **params: Any) -> Finding:
+        return Finding(rule=self.id, severity=self.severity, object=obj, message=message, params=params)
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+# --- message fragments
+#
+# A finding's params are rendered with its message, in the language active at
+# that moment. A param that is itself translatable (a row label such as
+# "第 3 条任务", a list joined with 、) must therefore stay lazy too; these
+# helpers build such fragments.
+
+
+def lazy_format(template: str | Promise, **params: Any) -> str:
+    """Return ``template % params``, computed only when the result is rendered."""
+
+    def render() -> str:
+        return str(template) % params if params else str(template)
+
+    return lazy(render, str)()
+
+
+def lazy_join(parts: Iterable[Any]) -> str:
+    """Return ``parts`` joined with the list separator of the language active when rendered."""
+    items = tuple(parts)
+
+    def render() -> str:
+        # Translators: separator between items of a list (an enumeration comma in Chinese).
+        return str(_("、")).join(str(item) for item in items)
+
+    return lazy(render, str)()
+
+
+def rule(rule_id: str, severity: Severity, title: str | Promise) -> Callable[[RuleFunc], Rule]:
+    """Register a rule function under its guide ID; IDs are never reused."""
+
+    def register(func: RuleFunc) -> Rule:
+        if rule_id in REGISTRY:
+            raise ValueError(f"rule {rule_id} registered twice")
+        registered = Rule(rule_id, severity, title, func)
+        REGISTRY[rule_id] = registered
+        return registered
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    findings: tuple[Finding, ...]
+    score: int
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == Severity.ERROR for f in self.findings)
+
+    def as_dict(self, language: str | None = None) -> dict[str, Any]:
+        return {"findings": [f.as_dict(language) for f in self.findings], "score": self.score}
+
+
+def health_score(findings: Iterable[Finding]) -> int:
+    """Return 0-100: 100 minus a penalty per rule broken.
+
+    Each rule costs its severity weight once, plus half that weight for every
+    further finding of the same rule up to four more, so the score tells
+    "how many kinds of problem" more than "how many rows".
+    """
+    per_rule = Counter((f.rule, f.severity) for f in findings)
+    penalty = 0.0
+    for (_rule_id, severity), count in per_rule.items():
+        weight = SEVERITY_WEIGHT[severity]
+        penalty += weight * (1 + 0.5 * (min(count, 5) - 1))
+    return max(0, min(100, math.floor(100 - penalty + 0.5)))
+
+
+def _load_rule_modules() -> None:
+    # Importing the step modules registers their rules.
+    from xietong.rules import (  # noqa: F401
+        comms,
+        goal,
+        kickoff,
+        participants,
+        subgoals,
+        table,
+        tracking,
+    )
+
+
+def run_rules(collab: Collab, ctx: Context, only: Iterable[str] | None = None) -> Report:
+    """Judge ``collab`` by every registered rule (or the IDs in ``only``)."""
+    _load_rule_modules()
+    wanted = set(only) if only is not None else None
+    findings: list[Finding] = []
+    for rule_id in sorted(REGISTRY):
+        if wanted is not None and rule_id not in wanted:
+            continue
+        findings.extend(REGISTRY[rule_id].func(collab, ctx))
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    # Stable: within a rule, findings keep the order of the rows they point at.
+    findings.sort(key=lambda f: (order[f.severity], f.rule))
+    return Report(findings=tuple(findings), score=health_score(findings))

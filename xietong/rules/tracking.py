@@ -1,0 +1,79 @@
+"""Step 7 (监控): tracking the responsibility table while it is carried out.
+
+Rules T01 and T02 (T03, missing weekly updates, comes with progress reports).
+Statuses are 未开始 / 进行中 / 已完成 / 阻塞; 逾期 is derived from the deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from django.utils.translation import gettext_lazy as _
+
+from xietong.lib.workdays import working_days_between
+from xietong.rules.engine import Context, Finding, Severity, rule
+from xietong.rules.snapshot import Collab, TaskStatus
+from xietong.rules.table import task_label
+
+STATUS_NAMES: Mapping[TaskStatus, str] = {
+    TaskStatus.NOT_STARTED: _("未开始"),
+    TaskStatus.IN_PROGRESS: _("进行中"),
+    TaskStatus.DONE: _("已完成"),
+    TaskStatus.BLOCKED: _("阻塞"),
+}
+
+
+@rule("T01", Severity.WARNING, _("任务逾期"))
+def task_overdue(collab: Collab, ctx: Context) -> Iterator[Finding]:
+    """Flag each task whose deadline has passed (deadline < today) and that is not done.
+
+    The deadline day itself is still on time. Days are calendar days in the
+    context's time zone.
+    """
+    for i, task in enumerate(collab.tasks):
+        if task.deadline is None or task.status == TaskStatus.DONE:
+            continue
+        if task.deadline < ctx.today:
+            yield task_overdue.finding(
+                f"tasks[{i}]",
+                _("任务「%(task)s」已逾期 %(days)s 天:时间节点为 %(deadline)s,当前状态为“%(status)s”"),
+                task=task_label(i, task), days=(ctx.today - task.deadline).days,
+                deadline=task.deadline.isoformat(), status=STATUS_NAMES[task.status],
+            )
+
+
+@rule("T02", Severity.WARNING, _("阻塞任务未说明原因或未及时升级"))
+def blocked_task_unattended(collab: Collab, ctx: Context) -> Iterator[Finding]:
+    """Flag each blocked task without a reason, and each one blocked too long without escalation.
+
+    Two separate findings on the same task when both hold. The escalation
+    limit is ``ctx.escalation_working_days`` working days on the Chinese
+    statutory calendar (``xietong.lib.workdays``): counted from the day after
+    the task became blocked (in the context's time zone) up to today, and a
+    finding once the count exceeds the limit while ``escalated_at`` is None.
+    With the default of 2, a task blocked on Friday must be escalated by the
+    end of Tuesday and is flagged from Wednesday. Only tasks still blocked
+    are judged.
+    """
+    for i, task in enumerate(collab.tasks):
+        if task.status != TaskStatus.BLOCKED:
+            continue
+        path = f"tasks[{i}]"
+        if not task.blocked_reason:
+            yield blocked_task_unattended.finding(
+                path,
+                _("任务「%(task)s」处于阻塞状态,但没有说明阻塞原因:请写明卡在哪里、需要哪个部门配合"),
+                task=task_label(i, task),
+            )
+        if task.blocked_since is None or task.escalated_at is not None:
+            continue
+        since = task.blocked_since.astimezone(ctx.tz).date()
+        blocked_days = working_days_between(since, ctx.today)
+        if blocked_days > ctx.escalation_working_days:
+            yield blocked_task_unattended.finding(
+                path,
+                _("任务「%(task)s」自 %(since)s 起阻塞,已 %(days)s 个工作日,超过 %(limit)s 个工作日仍未升级:"
+                  "请上报发起部门负责人协调解决"),
+                task=task_label(i, task), since=since.isoformat(), days=blocked_days,
+                limit=ctx.escalation_working_days,
+            )
