@@ -7,7 +7,8 @@ from typing import Any
 from .conftest import findings, where
 
 
-def test_it_flags_a_missing_goal_as_not_specific_measurable_or_time_bound(good_charter: dict[str, Any]) -> None:
+def test_it_flags_a_missing_goal_as_not_specific_measurable_or_time_bound(
+        good_charter: dict[str, Any]) -> None:
     good_charter["goal"] = None
 
     assert where(findings(good_charter, "G01")) == [("G01", "error", "goal")]
@@ -33,7 +34,8 @@ def test_it_flags_an_empty_statement_without_a_measurable_metric(good_charter: d
     assert where(findings(good_charter, "G01")) == [("G01", "error", "goal")]
 
 
-def test_it_accepts_a_vague_statement_when_a_metric_has_a_numeric_target(good_charter: dict[str, Any]) -> None:
+def test_it_accepts_a_vague_statement_when_a_metric_has_a_numeric_target(
+        good_charter: dict[str, Any]) -> None:
     good_charter["goal"]["statement"] = "提升效率"
 
     assert findings(good_charter, "G01") == []

@@ -65,7 +65,8 @@ def test_it_flags_an_invalid_time_limit(
     assert where(findings(good_charter, "S04")) == [("S04", "error", f"subgoals[{index}]")]
 
 
-def test_it_names_both_dates_when_a_fixed_date_is_after_the_goal_deadline(good_charter: dict[str, Any]) -> None:
+def test_it_names_both_dates_when_a_fixed_date_is_after_the_goal_deadline(
+        good_charter: dict[str, Any]) -> None:
     good_charter["subgoals"][3]["deadline"] = {"kind": "fixed", "date": "2024-10-15"}
 
     text = findings(good_charter, "S04")[0].text("zh-hans")

@@ -105,7 +105,10 @@ def test_it_does_not_count_the_national_day_holiday(good_charter: dict[str, Any]
 def test_it_counts_a_saturday_make_up_workday(good_charter: dict[str, Any]) -> None:
     # Blocked Friday 2024-10-11; Saturday 10-12 is a make-up workday (调休), so
     # Saturday and Monday are the two days allowed and Tuesday is over the limit.
-    assert where(_blocked_since(good_charter, "2024-10-11T15:00:00+08:00", now="2024-10-15T09:00:00+08:00")) == [
+    since = "2024-10-11T15:00:00+08:00"
+
+    assert _blocked_since(good_charter, since, now="2024-10-14T18:00:00+08:00") == []
+    assert where(_blocked_since(good_charter, since, now="2024-10-15T09:00:00+08:00")) == [
         ("T02", "warning", "tasks[1]")]
 
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.rules import snapshot as s
 
-DECIMAL = {"max_digits": 20, "decimal_places": 4}
 
 
 class CollabType(models.TextChoices):
@@ -111,10 +110,10 @@ class Metric(models.Model):
     position = models.PositiveIntegerField(_("顺序"), default=0)
     name = models.CharField(_("指标名称"), max_length=200)
     unit = models.CharField(_("单位"), max_length=40, blank=True)
-    baseline = models.DecimalField(_("基线值"), null=True, blank=True, **DECIMAL)
-    target = models.DecimalField(_("目标值"), null=True, blank=True, **DECIMAL)
+    baseline = models.DecimalField(_("基线值"), null=True, blank=True, max_digits=20, decimal_places=4)
+    target = models.DecimalField(_("目标值"), null=True, blank=True, max_digits=20, decimal_places=4)
     direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices, blank=True)
-    scale_max = models.DecimalField(_("满分"), null=True, blank=True, **DECIMAL)
+    scale_max = models.DecimalField(_("满分"), null=True, blank=True, max_digits=20, decimal_places=4)
 
     class Meta:
         verbose_name = _("目标指标")
@@ -131,7 +130,7 @@ class MetricReading(models.Model):
 
     metric = models.ForeignKey(Metric, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings")
     measured_on = models.DateField(_("测量日期"))
-    value = models.DecimalField(_("数值"), **DECIMAL)
+    value = models.DecimalField(_("数值"), max_digits=20, decimal_places=4)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True, on_delete=models.SET_NULL
@@ -262,14 +261,14 @@ class SubGoal(models.Model):
         Metric, verbose_name=_("支撑指标"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="subgoals",
     )
-    target = models.DecimalField(_("目标值"), null=True, blank=True, **DECIMAL)
+    target = models.DecimalField(_("目标值"), null=True, blank=True, max_digits=20, decimal_places=4)
     unit = models.CharField(_("单位"), max_length=40, blank=True)
     # The time limit (完成时限): a fixed date, a recurring RFC 5545 RRULE, or
     # an SLA in hours after a trigger. Empty kind = no time limit yet (S03).
     deadline_kind = models.CharField(_("时限类型"), max_length=10, choices=DeadlineKind.choices, blank=True)
     deadline_date = models.DateField(_("完成日期"), null=True, blank=True)
     rrule = models.CharField(_("周期规则"), max_length=500, blank=True)
-    sla_hours = models.DecimalField(_("响应时限(小时)"), null=True, blank=True, **DECIMAL)
+    sla_hours = models.DecimalField(_("响应时限(小时)"), null=True, blank=True, max_digits=20, decimal_places=4)
     sla_trigger = models.CharField(_("触发条件"), max_length=200, blank=True)
 
     class Meta:

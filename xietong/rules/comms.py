@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.rules.engine import Context, Finding, Severity, lazy_format, lazy_join, rule
@@ -16,13 +17,13 @@ from xietong.rules.snapshot import Channel, Collab, CommunicationRule, Frequency
 from xietong.rules.subgoals import is_valid_rrule
 
 # The guide's own words for the scenarios and channels (步骤6 示例).
-SCENARIO_NAMES: Mapping[Scenario, str] = {
+SCENARIO_NAMES: Mapping[Scenario, str | Promise] = {
     Scenario.PROGRESS_SYNC: _("进度同步"),
     Scenario.DECISION: _("问题决策"),
     Scenario.RISK_WARNING: _("风险预警"),
     Scenario.OTHER: _("其他"),
 }
-CHANNEL_NAMES: Mapping[Channel, str] = {
+CHANNEL_NAMES: Mapping[Channel, str | Promise] = {
     Channel.IM_GROUP: _("即时通讯群"),
     Channel.WEEKLY_MEETING: _("周例会"),
     Channel.ADHOC_MEETING: _("专项沟通会"),
@@ -103,7 +104,7 @@ def incomplete_rule(collab: Collab, ctx: Context) -> Iterator[Finding]:
                 )
         elif comm.channel == Channel.WEEKLY_MEETING and comm.frequency is not None:
             yield incomplete_rule.finding(
-                path, _("%(rule)s是周例会,但频率不是固定日程:请用 RRULE 写明开会时间,"
+                path, _("%(rule)s的频率不是固定日程:周例会须用 RRULE 写明开会时间,"
                         "如每周一10:00(FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0)"),
                 rule=rule_label(i, comm),
             )
@@ -119,6 +120,6 @@ def im_group_without_admin(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if comm.channel == Channel.IM_GROUP and not comm.admin:
             yield im_group_without_admin.finding(
                 f"communication[{i}]",
-                _("%(rule)s是即时通讯群,但没有指定群管理员:请指定群管理员,负责及时回应问题并同步重要信息"),
+                _("%(rule)s没有指定群管理员:即时通讯群须指定群管理员,及时回应问题并同步重要信息"),
                 rule=rule_label(i, comm),
             )

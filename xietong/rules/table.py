@@ -143,7 +143,8 @@ def duplicate_task(collab: Collab, ctx: Context) -> Iterator[Finding]:
             first = first_row[key]
             yield duplicate_task.finding(
                 f"tasks[{i}]",
-                _("任务「%(task)s」与第 %(row)s 条任务「%(other)s」重复(重复劳动):请合并为一条并明确责任部门"),
+                _("任务「%(task)s」与第 %(row)s 条任务「%(other)s」重复(重复劳动):"
+                  "请合并为一条并明确责任部门"),
                 task=task.description, row=first + 1, first=first,
                 other=collab.tasks[first].description,
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.lib.workdays import working_days_between
@@ -15,7 +16,7 @@ from xietong.rules.engine import Context, Finding, Severity, rule
 from xietong.rules.snapshot import Collab, TaskStatus
 from xietong.rules.table import task_label
 
-STATUS_NAMES: Mapping[TaskStatus, str] = {
+STATUS_NAMES: Mapping[TaskStatus, str | Promise] = {
     TaskStatus.NOT_STARTED: _("未开始"),
     TaskStatus.IN_PROGRESS: _("进行中"),
     TaskStatus.DONE: _("已完成"),

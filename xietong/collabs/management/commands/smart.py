@@ -69,7 +69,8 @@ class Command(BaseCommand):
             _("具体 (S):%(value)s") % {"value": yes if analysis.specific else no},
             _("可衡量 (M):%(value)s") % {"value": yes if analysis.measurable else no},
             _("有时限 (T):%(value)s") % {"value": yes if analysis.time_bound else no},
-            _("截止日期:%(date)s") % {"date": analysis.deadline.isoformat() if analysis.deadline else _("无")},
+            _("截止日期:%(date)s")
+            % {"date": analysis.deadline.isoformat() if analysis.deadline else _("无")},
         ]
         if analysis.metrics:
             lines.append(_("指标:"))
@@ -86,9 +87,11 @@ class Command(BaseCommand):
         directions = {"increase": _("提升"), "decrease": _("降低"), "reach": _("达到")}
         parts = [metric.name]
         if metric.baseline is not None:
-            parts.append(_("基线 %(value)s%(unit)s") % {"value": _number(metric.baseline), "unit": metric.unit})
+            parts.append(_("基线 %(value)s%(unit)s")
+                         % {"value": _number(metric.baseline), "unit": metric.unit})
         if metric.target is not None:
-            parts.append(_("目标 %(value)s%(unit)s") % {"value": _number(metric.target), "unit": metric.unit})
+            parts.append(_("目标 %(value)s%(unit)s")
+                         % {"value": _number(metric.target), "unit": metric.unit})
         if metric.scale_max is not None:
             parts.append(_("满分 %(value)s") % {"value": _number(metric.scale_max)})
         if metric.condition:
