@@ -22,9 +22,9 @@ def demo(db: None) -> Collaboration:
 
 
 def make_person(username: str, *, department: Department | None = None, **extra: object) -> Person:
-    person = Person.objects.create_user(username, password="pw-" + username, display_name=username,
-                                        department=department, **extra)
-    return person
+    return Person.objects.create_user(
+        username, password="pw-" + username, display_name=username, department=department, **extra
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from tests.conftest import make_person
 from xietong.collabs.access import access_for, get_collaboration_for_user, visible_collaborations
-from xietong.collabs.models import Collaboration, Membership, MemberRole, Participant, Visibility
+from xietong.collabs.models import Collaboration, MemberRole, Membership, Participant, Visibility
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action, Role
 
@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def liaison_of(collab: Collaboration, department: str) -> Person:
-    participant = Participant.objects.select_related("liaison").get(collaboration=collab,
-                                                                   department__name=department)
+    participant = Participant.objects.select_related("liaison").get(
+        collaboration=collab, department__name=department
+    )
     assert participant.liaison is not None
     return participant.liaison
 
@@ -75,7 +76,7 @@ def test_an_outsider_gets_404_not_403(demo: Collaboration, outsider: Person) -> 
 def test_a_company_wide_collaboration_is_visible_read_only(demo: Collaboration, outsider: Person) -> None:
     demo.visibility = Visibility.COMPANY
     demo.save()
-    collab, access = get_collaboration_for_user(outsider, demo.slug)
+    _collab, access = get_collaboration_for_user(outsider, demo.slug)
     assert access.roles == {Role.VIEWER}
     with pytest.raises(PermissionDenied):
         get_collaboration_for_user(outsider, demo.slug, Action.EDIT_COLLABORATION)

@@ -30,9 +30,16 @@ def good() -> dict[str, Any]:
         (lambda d: d.update(type="marketing"), "type", "不是允许的值"),
         (lambda d: d["tasks"][0].update(status="finished"), "tasks[0].status", "不是允许的值"),
         (lambda d: d["departments"][0].update(liaison=7), "departments[0].liaison", "名称"),
-        (lambda d: d["subgoals"][0].update(deadline={"kind": "fixed", "rrule": "FREQ=DAILY"}),
-         "subgoals[0].deadline", "rrule"),
-        (lambda d: d["subgoals"][0].update(deadline={"kind": "yearly"}), "subgoals[0].deadline.kind", "不是允许的值"),
+        (
+            lambda d: d["subgoals"][0].update(deadline={"kind": "fixed", "rrule": "FREQ=DAILY"}),
+            "subgoals[0].deadline",
+            "rrule",
+        ),
+        (
+            lambda d: d["subgoals"][0].update(deadline={"kind": "yearly"}),
+            "subgoals[0].deadline.kind",
+            "不是允许的值",
+        ),
         (lambda d: d["communication"][0].update(frequency="weekly"), "communication[0].frequency", "rrule"),
         (lambda d: d["kickoff"].update(scheduled_at="2024-13-01T10:00:00"), "kickoff.scheduled_at", "不存在"),
         (lambda d: d.update(tasks={"a": 1}), "tasks", "应为列表"),
@@ -68,10 +75,12 @@ def test_it_leaves_missing_values_to_the_rules() -> None:
 
 
 def test_it_keeps_two_liaisons_and_two_departments_for_the_rules() -> None:
-    collab = parse_charter({
-        "departments": [{"name": "技术部", "liaison": ["李工", "王工"]}],
-        "tasks": [{"description": "排查", "department": ["技术部", "产品部"]}],
-    })
+    collab = parse_charter(
+        {
+            "departments": [{"name": "技术部", "liaison": ["李工", "王工"]}],
+            "tasks": [{"description": "排查", "department": ["技术部", "产品部"]}],
+        }
+    )
     assert collab.departments[0].liaisons == ("李工", "王工")
     assert collab.tasks[0].departments == ("技术部", "产品部")
 

@@ -22,8 +22,14 @@ def xietong(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     """Run the real console script in a fresh process."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["XIETONG_DATA"] = str(tmp / "data")
-    return subprocess.run([sys.executable, "-m", "xietong.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "xietong.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def write(tmp: Path, data: Any, name: str = "charter.json") -> Path:
@@ -46,7 +52,9 @@ def test_check_exits_1_and_lists_error_findings_with_their_paths(tmp_path: Path)
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert {(f["rule"], f["severity"], f["object"]) for f in report["findings"]} >= {
-        ("R01", "error", "tasks[2]"), ("R03", "error", "tasks[4]")}
+        ("R01", "error", "tasks[2]"),
+        ("R03", "error", "tasks[4]"),
+    }
     assert all(set(f) == {"rule", "severity", "message", "object"} for f in report["findings"])
     assert 0 <= report["score"] < 100
 
@@ -68,7 +76,9 @@ def test_check_exits_0_when_only_warnings_are_found(tmp_path: Path) -> None:
         ('{"goal": {"metrics": [{"target": "eighty"}]}}', "goal.metrics[0].target"),
     ],
 )
-def test_check_exits_2_with_one_line_for_a_malformed_charter(tmp_path: Path, content: str, expected: str) -> None:
+def test_check_exits_2_with_one_line_for_a_malformed_charter(
+    tmp_path: Path, content: str, expected: str
+) -> None:
     done = xietong("check", str(write(tmp_path, content)), tmp=tmp_path)
     assert done.returncode == 2
     assert expected in done.stderr
@@ -89,7 +99,9 @@ def test_check_prints_messages_in_the_language_asked_for(tmp_path: Path) -> None
     data["tasks"][2]["department"] = None
     path = str(write(tmp_path, data))
     zh = json.loads(xietong("check", path, "--json", "--today", "2024-07-15", tmp=tmp_path).stdout)
-    en = json.loads(xietong("check", path, "--json", "--today", "2024-07-15", "--lang", "en", tmp=tmp_path).stdout)
+    en = json.loads(
+        xietong("check", path, "--json", "--today", "2024-07-15", "--lang", "en", tmp=tmp_path).stdout
+    )
     r01_zh = next(f["message"] for f in zh["findings"] if f["rule"] == "R01")
     r01_en = next(f["message"] for f in en["findings"] if f["rule"] == "R01")
     assert "责任部门" in r01_zh

@@ -27,9 +27,20 @@ def good() -> dict[str, Any]:
 
 
 def row_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in
-            (Collaboration, Task, SubGoal, Participant, Metric, CommunicationRule, MinutesConfirmation, Person,
-             Department)}
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Collaboration,
+            Task,
+            SubGoal,
+            Participant,
+            Metric,
+            CommunicationRule,
+            MinutesConfirmation,
+            Person,
+            Department,
+        )
+    }
 
 
 def test_it_stores_every_section_and_exports_it_unchanged() -> None:

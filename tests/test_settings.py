@@ -31,7 +31,9 @@ def test_env_helpers_read_good_values(monkeypatch: pytest.MonkeyPatch) -> None:
         ("X_INT", "0", lambda: env_int("X_INT", 1, minimum=1)),
     ],
 )
-def test_env_helpers_name_the_bad_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str, read: object) -> None:
+def test_env_helpers_name_the_bad_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, read: object
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured, match=name):
         read()  # type: ignore[operator]
@@ -46,8 +48,9 @@ def _settings_in_fresh_process(tmp_path: Path, **env: str) -> subprocess.Complet
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     clean.update(XIETONG_DATA=str(tmp_path), DJANGO_SETTINGS_MODULE="xietong.settings", **env)
     code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean, timeout=60,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=clean, timeout=60, check=False
+    )
 
 
 def test_the_embedded_default_is_sqlite_with_a_kept_secret(tmp_path: Path) -> None:

@@ -43,14 +43,22 @@ def rules_of(text: str) -> list[str]:
 def test_it_reads_baseline_and_target_from_chinese_range() -> None:
     metric = only_metric("从48小时缩短至24小时")
     assert (metric.baseline, metric.target, metric.unit, metric.direction) == (
-        Decimal(48), Decimal(24), "小时", "decrease")
+        Decimal(48),
+        Decimal(24),
+        "小时",
+        "decrease",
+    )
     assert metric.name
 
 
 def test_it_reads_baseline_and_target_from_english_range() -> None:
     metric = only_metric("from 48 hours to 24 hours")
     assert (metric.baseline, metric.target, metric.unit, metric.direction) == (
-        Decimal(48), Decimal(24), "hours", "decrease")
+        Decimal(48),
+        Decimal(24),
+        "hours",
+        "decrease",
+    )
 
 
 def test_it_names_a_range_metric_after_the_text_before_it() -> None:
@@ -95,7 +103,11 @@ def test_it_multiplies_wan_for_new_users() -> None:
 def test_it_reads_a_relative_change_in_percent() -> None:
     metric = only_metric("销售额提升30%")
     assert (metric.name, metric.target, metric.unit, metric.direction) == (
-        "销售额", Decimal(30), "%", "increase")
+        "销售额",
+        Decimal(30),
+        "%",
+        "increase",
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,7 +141,11 @@ def test_it_does_not_read_dates_or_durations_as_metrics() -> None:
 def test_it_reads_english_targets_with_a_verb() -> None:
     raised = only_metric("Raise customer satisfaction to 4.5 (out of 5)")
     assert (raised.name, raised.target, raised.scale_max, raised.direction) == (
-        "customer satisfaction", Decimal("4.5"), Decimal(5), "increase")
+        "customer satisfaction",
+        Decimal("4.5"),
+        Decimal(5),
+        "increase",
+    )
     sales = only_metric("increase sales by 30%")
     assert (sales.target, sales.unit, sales.direction) == (Decimal(30), "%", "increase")
 
@@ -198,7 +214,8 @@ def test_it_takes_the_latest_date_as_the_deadline() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["每周五前汇报", "每月底汇总", "24小时内闭环", "3天内完成", "尽快完成", "2024年2月30日"])
+    "text", ["每周五前汇报", "每月底汇总", "24小时内闭环", "3天内完成", "尽快完成", "2024年2月30日"]
+)
 def test_it_finds_no_deadline_in_recurring_durations_vague_or_impossible_dates(text: str) -> None:
     analysis = analyze(text, TODAY)
     assert analysis.deadline is None
@@ -216,15 +233,23 @@ def test_the_guides_example_is_smart() -> None:
     assert analysis.findings == ()
     share, score = analysis.metrics
     assert (share.target, share.unit, share.condition, share.scale_max) == (
-        Decimal(80), "%", "24小时内", None)
+        Decimal(80),
+        "%",
+        "24小时内",
+        None,
+    )
     assert (score.name, score.target, score.unit, score.scale_max) == (
-        "客户满意度评分", Decimal("4.5"), "分", Decimal(5))
+        "客户满意度评分",
+        Decimal("4.5"),
+        "分",
+        Decimal(5),
+    )
     assert score.direction in ("increase", "reach")
 
 
 def test_the_guides_core_goal_has_no_deadline() -> None:
     analysis = analyze("将客户投诉平均处理时长从48小时缩短至24小时", TODAY)
-    metric, = analysis.metrics
+    (metric,) = analysis.metrics
     assert (metric.baseline, metric.target, metric.direction) == (Decimal(48), Decimal(24), "decrease")
     assert (analysis.specific, analysis.measurable, analysis.time_bound) == (True, True, False)
     assert [(f.rule, f.severity) for f in analysis.findings] == [("G04", Severity.ERROR)]
@@ -236,12 +261,15 @@ def test_it_reports_vague_goals(text: str) -> None:
     assert (analysis.specific, analysis.measurable, analysis.time_bound) == (False, False, False)
     assert analysis.metrics == ()
     assert [(f.rule, f.severity) for f in analysis.findings] == [
-        ("G01", Severity.ERROR), ("G02", Severity.ERROR), ("G04", Severity.ERROR)]
+        ("G01", Severity.ERROR),
+        ("G02", Severity.ERROR),
+        ("G04", Severity.ERROR),
+    ]
     assert all(f.object == "goal" for f in analysis.findings)
 
 
 def test_it_says_that_jin_kuai_is_not_a_deadline() -> None:
-    g04, = (f for f in analyze("尽快优化审批流程", TODAY).findings if f.rule == "G04")
+    (g04,) = (f for f in analyze("尽快优化审批流程", TODAY).findings if f.rule == "G04")
     assert "尽快" in g04.text("zh-hans")
 
 
@@ -272,9 +300,14 @@ def test_an_english_goal_is_analysed_like_a_chinese_one() -> None:
     analysis = analyze(text, TODAY)
     assert analysis.findings == ()
     assert analysis.deadline == date(2024, 9, 30)
-    metric, = analysis.metrics
+    (metric,) = analysis.metrics
     assert (metric.name, metric.baseline, metric.target, metric.unit, metric.direction) == (
-        "average complaint handling time", Decimal(48), Decimal(24), "hours", "decrease")
+        "average complaint handling time",
+        Decimal(48),
+        Decimal(24),
+        "hours",
+        "decrease",
+    )
 
 
 @pytest.mark.parametrize("text", ["提升效率", "尽快优化审批流程", "加强沟通", "improve efficiency", "", "  "])
@@ -298,8 +331,14 @@ def test_as_dict_has_exactly_the_documented_shape() -> None:
     data = analyze(GUIDE_EXAMPLE, TODAY).as_dict("zh-hans")
     assert list(data) == ["specific", "measurable", "time_bound", "deadline", "metrics", "findings"]
     assert data["deadline"] == "2024-09-30"
-    assert data["metrics"][1] == {"name": "客户满意度评分", "baseline": None, "target": 4.5, "unit": "分",
-                                  "direction": "increase", "scale_max": 5}
+    assert data["metrics"][1] == {
+        "name": "客户满意度评分",
+        "baseline": None,
+        "target": 4.5,
+        "unit": "分",
+        "direction": "increase",
+        "scale_max": 5,
+    }
     for metric in data["metrics"]:
         assert list(metric) == ["name", "baseline", "target", "unit", "direction", "scale_max"]
 
@@ -318,7 +357,10 @@ def test_as_dict_writes_findings_without_an_object_key() -> None:
     assert data["deadline"] is None
     assert [sorted(f) for f in data["findings"]] == [["message", "rule", "severity"]] * 3
     assert [(f["rule"], f["severity"]) for f in data["findings"]] == [
-        ("G01", "error"), ("G02", "error"), ("G04", "error")]
+        ("G01", "error"),
+        ("G02", "error"),
+        ("G04", "error"),
+    ]
     assert all(f["message"] for f in data["findings"])
 
 
@@ -373,13 +415,27 @@ def console_script() -> list[str]:
 def test_the_console_script_exits_0_and_2(tmp_path: Path) -> None:
     # A throwaway data folder: the embedded settings create a secret key there.
     env = {**os.environ, "XIETONG_DATA": str(tmp_path)}
-    ok = subprocess.run([*console_script(), "smart", GUIDE_EXAMPLE, "--json", "--today", "2024-05-22"],
-                        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
+    ok = subprocess.run(
+        [*console_script(), "smart", GUIDE_EXAMPLE, "--json", "--today", "2024-05-22"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["deadline"] == "2024-09-30"
 
-    bad = subprocess.run([*console_script(), "smart", "提升效率", "--today", "tomorrow"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
+    bad = subprocess.run(
+        [*console_script(), "smart", "提升效率", "--today", "tomorrow"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1

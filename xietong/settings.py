@@ -116,7 +116,8 @@ if EMBEDDED:
 else:
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("XIETONG_DB_CONN_MAX_AGE", 600, minimum=0),
+            DATABASE_URL,
+            conn_max_age=env_int("XIETONG_DB_CONN_MAX_AGE", 600, minimum=0),
             conn_health_checks=True,
         )
     }

@@ -32,19 +32,29 @@ def test_it_flags_each_standard_scenario_without_a_rule(good_charter: dict[str, 
 
 def test_it_accepts_a_plan_covering_the_three_scenarios(good_charter: dict[str, Any]) -> None:
     good_charter["communication"].append(
-        {"scenario": "other", "channel": "email", "frequency": "on_demand", "outputs": ["月度简报"],
-         "owner": "售后部王经理"})
+        {
+            "scenario": "other",
+            "channel": "email",
+            "frequency": "on_demand",
+            "outputs": ["月度简报"],
+            "owner": "售后部王经理",
+        }
+    )
 
     assert findings(good_charter, "C02") == []
 
 
-@pytest.mark.parametrize("field,value,missing", [
-    ("owner", "", "责任人"),
-    ("frequency", None, "频率"),
-    ("outputs", [], "输出物"),
-])
+@pytest.mark.parametrize(
+    "field,value,missing",
+    [
+        ("owner", "", "责任人"),
+        ("frequency", None, "频率"),
+        ("outputs", [], "输出物"),
+    ],
+)
 def test_it_flags_a_rule_without_owner_frequency_or_outputs(
-        good_charter: dict[str, Any], field: str, value: Any, missing: str) -> None:
+    good_charter: dict[str, Any], field: str, value: Any, missing: str
+) -> None:
     good_charter["communication"][2][field] = value
 
     found = findings(good_charter, "C03")

@@ -14,13 +14,37 @@ from xietong.rules.engine import REGISTRY, Finding, Severity, health_score
 from .conftest import findings, report, where
 
 CATALOGUE = {
-    "G01", "G02", "G03", "G04", "G05", "G06",
-    "P01", "P02", "P03", "P04",
-    "K01", "K02", "K03", "K04",
-    "R01", "R02", "R03", "R04", "R05", "R06", "R07",
-    "S01", "S02", "S03", "S04",
-    "C01", "C02", "C03", "C04",
-    "T01", "T02",
+    "G01",
+    "G02",
+    "G03",
+    "G04",
+    "G05",
+    "G06",
+    "P01",
+    "P02",
+    "P03",
+    "P04",
+    "K01",
+    "K02",
+    "K03",
+    "K04",
+    "R01",
+    "R02",
+    "R03",
+    "R04",
+    "R05",
+    "R06",
+    "R07",
+    "S01",
+    "S02",
+    "S03",
+    "S04",
+    "C01",
+    "C02",
+    "C03",
+    "C04",
+    "T01",
+    "T02",
 }
 
 
@@ -41,8 +65,23 @@ def test_it_registers_every_catalogued_rule_with_its_severity() -> None:
 
     assert set(REGISTRY) >= CATALOGUE
     assert {r for r in CATALOGUE if REGISTRY[r].severity == Severity.ERROR} == {
-        "G01", "G02", "G04", "G05", "P01", "P02", "P03",
-        "R01", "R02", "R03", "R04", "R05", "S01", "S02", "S03", "S04"}
+        "G01",
+        "G02",
+        "G04",
+        "G05",
+        "P01",
+        "P02",
+        "P03",
+        "R01",
+        "R02",
+        "R03",
+        "R04",
+        "R05",
+        "S01",
+        "S02",
+        "S03",
+        "S04",
+    }
 
 
 def test_it_scores_a_clean_collaboration_100() -> None:
@@ -112,9 +151,11 @@ def _every_row_broken(good: dict[str, Any]) -> dict[str, Any]:
     departments[2]["liaison"] = ["李工", "张工"]  # P02
     departments.append(dict(departments[0]))  # P03
     departments.append({"name": "财务部", "liaison": "吴会计"})  # P04
-    charter["kickoff"].update(agenda_sent_at="2024-07-07T10:00:00+08:00",  # K02
-                              minutes_issued_at="2024-07-10T10:00:00+08:00",  # K03
-                              confirmations={"售后部": "2024-07-10T11:00:00+08:00"})  # K04
+    charter["kickoff"].update(
+        agenda_sent_at="2024-07-07T10:00:00+08:00",  # K02
+        minutes_issued_at="2024-07-10T10:00:00+08:00",  # K03
+        confirmations={"售后部": "2024-07-10T11:00:00+08:00"},
+    )  # K04
     tasks = charter["tasks"]
     tasks[0]["department"] = None  # R01
     tasks[1].update(department=["技术部", "产品部"], status="blocked")  # R02, T02

@@ -8,7 +8,8 @@ from .conftest import findings, where
 
 
 def test_it_flags_a_missing_goal_as_not_specific_measurable_or_time_bound(
-        good_charter: dict[str, Any]) -> None:
+    good_charter: dict[str, Any],
+) -> None:
     good_charter["goal"] = None
 
     assert where(findings(good_charter, "G01")) == [("G01", "error", "goal")]
@@ -35,14 +36,16 @@ def test_it_flags_an_empty_statement_without_a_measurable_metric(good_charter: d
 
 
 def test_it_accepts_a_vague_statement_when_a_metric_has_a_numeric_target(
-        good_charter: dict[str, Any]) -> None:
+    good_charter: dict[str, Any],
+) -> None:
     good_charter["goal"]["statement"] = "提升效率"
 
     assert findings(good_charter, "G01") == []
 
 
 def test_it_accepts_a_specific_statement_without_metrics_under_g01_but_not_g02(
-        good_charter: dict[str, Any]) -> None:
+    good_charter: dict[str, Any],
+) -> None:
     good_charter["goal"]["metrics"] = []
 
     assert findings(good_charter, "G01") == []
@@ -106,14 +109,16 @@ def test_it_flags_an_increase_target_equal_to_its_baseline(good_charter: dict[st
 
 def test_it_flags_a_decrease_target_above_its_baseline(good_charter: dict[str, Any]) -> None:
     good_charter["goal"]["metrics"].append(
-        {"name": "投诉平均处理时长", "unit": "小时", "baseline": 48, "target": 72, "direction": "decrease"})
+        {"name": "投诉平均处理时长", "unit": "小时", "baseline": 48, "target": 72, "direction": "decrease"}
+    )
 
     assert where(findings(good_charter, "G05")) == [("G05", "error", "goal.metrics[2]")]
 
 
 def test_it_accepts_a_decrease_target_below_its_baseline(good_charter: dict[str, Any]) -> None:
     good_charter["goal"]["metrics"].append(
-        {"name": "投诉平均处理时长", "unit": "小时", "baseline": 48, "target": 24, "direction": "decrease"})
+        {"name": "投诉平均处理时长", "unit": "小时", "baseline": 48, "target": 24, "direction": "decrease"}
+    )
 
     assert findings(good_charter, "G05") == []
 

@@ -50,7 +50,8 @@ def test_it_flags_an_unsent_agenda_once_fewer_than_72_hours_remain(good_charter:
     good_charter["kickoff"].update(agenda_sent_at=None, minutes_issued_at=None, confirmations={})
 
     assert where(findings(good_charter, "K02", now="2024-07-05T10:01:00+08:00")) == [
-        ("K02", "warning", "kickoff")]
+        ("K02", "warning", "kickoff")
+    ]
 
 
 def test_it_keeps_flagging_an_agenda_never_sent_after_the_meeting(good_charter: dict[str, Any]) -> None:
@@ -76,7 +77,8 @@ def test_it_waits_24_hours_before_flagging_missing_minutes(good_charter: dict[st
 
     assert findings(good_charter, "K03", now="2024-07-09T09:59:00+08:00") == []
     assert where(findings(good_charter, "K03", now="2024-07-09T10:01:00+08:00")) == [
-        ("K03", "warning", "kickoff")]
+        ("K03", "warning", "kickoff")
+    ]
 
 
 def test_it_does_not_judge_minutes_before_the_meeting(good_charter: dict[str, Any]) -> None:

@@ -46,7 +46,8 @@ def test_it_accepts_a_liaison_list_with_one_name(good_charter: dict[str, Any]) -
 
 def test_it_flags_the_second_listing_of_a_department(good_charter: dict[str, Any]) -> None:
     good_charter["departments"].append(
-        {"name": "技术部", "liaison": "张工", "head": "赵总监", "duties": "系统支持", "role": "support"})
+        {"name": "技术部", "liaison": "张工", "head": "赵总监", "duties": "系统支持", "role": "support"}
+    )
 
     found = findings(good_charter, "P03")
 

@@ -47,26 +47,31 @@ def test_it_accepts_subgoals_with_time_limits(good_charter: dict[str, Any]) -> N
     assert findings(good_charter, "S03") == []
 
 
-@pytest.mark.parametrize("index,deadline", [
-    (0, {"kind": "recurring", "rrule": ""}),
-    (0, {"kind": "recurring", "rrule": "每日10点前"}),
-    (0, {"kind": "recurring", "rrule": "BYDAY=MO"}),
-    (2, {"kind": "recurring", "rrule": "FREQ=WEEKLY;BYDAY=XX"}),
-    (1, {"kind": "sla", "hours": 0, "trigger": "接到售后需求"}),
-    (1, {"kind": "sla", "hours": -24, "trigger": "接到售后需求"}),
-    (1, {"kind": "sla", "hours": None, "trigger": "接到售后需求"}),
-    (3, {"kind": "fixed", "date": None}),
-    (3, {"kind": "fixed", "date": "2024-10-15"}),
-])
+@pytest.mark.parametrize(
+    "index,deadline",
+    [
+        (0, {"kind": "recurring", "rrule": ""}),
+        (0, {"kind": "recurring", "rrule": "每日10点前"}),
+        (0, {"kind": "recurring", "rrule": "BYDAY=MO"}),
+        (2, {"kind": "recurring", "rrule": "FREQ=WEEKLY;BYDAY=XX"}),
+        (1, {"kind": "sla", "hours": 0, "trigger": "接到售后需求"}),
+        (1, {"kind": "sla", "hours": -24, "trigger": "接到售后需求"}),
+        (1, {"kind": "sla", "hours": None, "trigger": "接到售后需求"}),
+        (3, {"kind": "fixed", "date": None}),
+        (3, {"kind": "fixed", "date": "2024-10-15"}),
+    ],
+)
 def test_it_flags_an_invalid_time_limit(
-        good_charter: dict[str, Any], index: int, deadline: dict[str, Any]) -> None:
+    good_charter: dict[str, Any], index: int, deadline: dict[str, Any]
+) -> None:
     good_charter["subgoals"][index]["deadline"] = deadline
 
     assert where(findings(good_charter, "S04")) == [("S04", "error", f"subgoals[{index}]")]
 
 
 def test_it_names_both_dates_when_a_fixed_date_is_after_the_goal_deadline(
-        good_charter: dict[str, Any]) -> None:
+    good_charter: dict[str, Any],
+) -> None:
     good_charter["subgoals"][3]["deadline"] = {"kind": "fixed", "date": "2024-10-15"}
 
     text = findings(good_charter, "S04")[0].text("zh-hans")
@@ -75,12 +80,15 @@ def test_it_names_both_dates_when_a_fixed_date_is_after_the_goal_deadline(
     assert "2024-09-30" in text
 
 
-@pytest.mark.parametrize("deadline", [
-    {"kind": "fixed", "date": "2024-09-30"},
-    {"kind": "recurring", "rrule": "RRULE:FREQ=WEEKLY;BYDAY=FR"},
-    {"kind": "recurring", "rrule": "DTSTART:20240701T090000\nRRULE:FREQ=DAILY;BYHOUR=10"},
-    {"kind": "sla", "hours": 0.5, "trigger": "接到售后需求"},
-])
+@pytest.mark.parametrize(
+    "deadline",
+    [
+        {"kind": "fixed", "date": "2024-09-30"},
+        {"kind": "recurring", "rrule": "RRULE:FREQ=WEEKLY;BYDAY=FR"},
+        {"kind": "recurring", "rrule": "DTSTART:20240701T090000\nRRULE:FREQ=DAILY;BYHOUR=10"},
+        {"kind": "sla", "hours": 0.5, "trigger": "接到售后需求"},
+    ],
+)
 def test_it_accepts_valid_time_limits(good_charter: dict[str, Any], deadline: dict[str, Any]) -> None:
     good_charter["subgoals"][3]["deadline"] = deadline
 

@@ -13,7 +13,8 @@ from .conftest import findings, where
 
 @pytest.mark.parametrize("department", [None, "", []])
 def test_it_flags_a_task_without_a_responsible_department(
-        good_charter: dict[str, Any], department: Any) -> None:
+    good_charter: dict[str, Any], department: Any
+) -> None:
     good_charter["tasks"][2]["department"] = department
 
     found = findings(good_charter, "R01")

@@ -27,7 +27,8 @@ def test_it_flags_a_blocked_task_past_its_deadline(good_charter: dict[str, Any])
     good_charter["tasks"][2].update(status="blocked", blocked_reason="等待供应商接口文档")
 
     assert where(findings(good_charter, "T01", now="2024-07-22T09:00:00+08:00")) == [
-        ("T01", "warning", "tasks[2]")]
+        ("T01", "warning", "tasks[2]")
+    ]
 
 
 def test_it_accepts_a_task_on_its_deadline_day(good_charter: dict[str, Any]) -> None:
@@ -38,7 +39,8 @@ def test_it_accepts_a_task_on_its_deadline_day(good_charter: dict[str, Any]) -> 
 def test_it_reads_today_in_the_context_time_zone(good_charter: dict[str, Any]) -> None:
     # 2024-07-19T17:00Z is already 2024-07-20 01:00 in Shanghai.
     assert where(findings(good_charter, "T01", now="2024-07-19T17:00:00+00:00")) == [
-        ("T01", "warning", "tasks[2]")]
+        ("T01", "warning", "tasks[2]")
+    ]
 
 
 def test_it_accepts_a_done_task_past_its_deadline(good_charter: dict[str, Any]) -> None:
@@ -62,8 +64,13 @@ def test_it_accepts_a_blocked_task_with_a_reason(good_charter: dict[str, Any]) -
     assert findings(good_charter, "T02") == []
 
 
-def _blocked_since(charter: dict[str, Any], since: str, now: str, escalated_at: str | None = None,
-                   escalation_working_days: int = 2) -> list[Finding]:
+def _blocked_since(
+    charter: dict[str, Any],
+    since: str,
+    now: str,
+    escalated_at: str | None = None,
+    escalation_working_days: int = 2,
+) -> list[Finding]:
     """Return T02 findings with tasks[1] blocked (with a reason) since ``since``.
 
     The charter format has no blocked_since / escalated_at (they come from
@@ -72,15 +79,18 @@ def _blocked_since(charter: dict[str, Any], since: str, now: str, escalated_at: 
     charter["tasks"][1].update(status="blocked", blocked_reason="等待产品部确认看板口径")
     collab = parse_charter(charter)
     task = dataclasses.replace(
-        collab.tasks[1], blocked_since=datetime.fromisoformat(since),
-        escalated_at=datetime.fromisoformat(escalated_at) if escalated_at else None)
+        collab.tasks[1],
+        blocked_since=datetime.fromisoformat(since),
+        escalated_at=datetime.fromisoformat(escalated_at) if escalated_at else None,
+    )
     collab = dataclasses.replace(collab, tasks=(*collab.tasks[:1], task, *collab.tasks[2:]))
     ctx = context(now, escalation_working_days=escalation_working_days)
     return [f for f in run_rules(collab, ctx, only=["T02"]).findings]
 
 
 def test_it_flags_a_task_blocked_over_two_working_days_without_escalation(
-        good_charter: dict[str, Any]) -> None:
+    good_charter: dict[str, Any],
+) -> None:
     # Blocked Friday 2024-07-12: Monday and Tuesday are the two working days allowed.
     found = _blocked_since(good_charter, "2024-07-12T15:00:00+08:00", now="2024-07-17T09:00:00+08:00")
 
@@ -99,7 +109,8 @@ def test_it_does_not_count_the_national_day_holiday(good_charter: dict[str, Any]
 
     assert _blocked_since(good_charter, since, now="2024-10-09T18:00:00+08:00") == []
     assert where(_blocked_since(good_charter, since, now="2024-10-10T09:00:00+08:00")) == [
-        ("T02", "warning", "tasks[1]")]
+        ("T02", "warning", "tasks[1]")
+    ]
 
 
 def test_it_counts_a_saturday_make_up_workday(good_charter: dict[str, Any]) -> None:
@@ -109,23 +120,41 @@ def test_it_counts_a_saturday_make_up_workday(good_charter: dict[str, Any]) -> N
 
     assert _blocked_since(good_charter, since, now="2024-10-14T18:00:00+08:00") == []
     assert where(_blocked_since(good_charter, since, now="2024-10-15T09:00:00+08:00")) == [
-        ("T02", "warning", "tasks[1]")]
+        ("T02", "warning", "tasks[1]")
+    ]
 
 
 def test_it_accepts_a_long_blocked_task_that_was_escalated(good_charter: dict[str, Any]) -> None:
-    assert _blocked_since(good_charter, "2024-07-01T09:00:00+08:00", now="2024-07-15T12:00:00+08:00",
-                          escalated_at="2024-07-03T09:00:00+08:00") == []
+    assert (
+        _blocked_since(
+            good_charter,
+            "2024-07-01T09:00:00+08:00",
+            now="2024-07-15T12:00:00+08:00",
+            escalated_at="2024-07-03T09:00:00+08:00",
+        )
+        == []
+    )
 
 
 def test_it_uses_the_configured_escalation_limit(good_charter: dict[str, Any]) -> None:
-    assert _blocked_since(good_charter, "2024-07-12T15:00:00+08:00", now="2024-07-17T09:00:00+08:00",
-                          escalation_working_days=5) == []
+    assert (
+        _blocked_since(
+            good_charter,
+            "2024-07-12T15:00:00+08:00",
+            now="2024-07-17T09:00:00+08:00",
+            escalation_working_days=5,
+        )
+        == []
+    )
 
 
 def test_it_does_not_escalate_a_task_that_is_no_longer_blocked(good_charter: dict[str, Any]) -> None:
     collab = parse_charter(good_charter)
-    task = dataclasses.replace(collab.tasks[1], status=TaskStatus.IN_PROGRESS,
-                               blocked_since=datetime.fromisoformat("2024-07-01T09:00:00+08:00"))
+    task = dataclasses.replace(
+        collab.tasks[1],
+        status=TaskStatus.IN_PROGRESS,
+        blocked_since=datetime.fromisoformat("2024-07-01T09:00:00+08:00"),
+    )
     collab = dataclasses.replace(collab, tasks=(collab.tasks[0], task, *collab.tasks[2:]))
 
     assert run_rules(collab, context(), only=["T02"]).findings == ()

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from xietong.collabs.models import Collaboration, Membership, MemberRole, Participant, Visibility
+from xietong.collabs.models import Collaboration, MemberRole, Membership, Participant, Visibility
 from xietong.orgs.models import Person
 from xietong.orgs.roles import ANYWHERE, OWN_DEPARTMENT, Action, Role
 
@@ -35,7 +35,9 @@ class Access:
             return True
         if department_id is None:
             return False
-        return bool(self.department_roles.get(department_id, frozenset()) & OWN_DEPARTMENT.get(action, frozenset()))
+        return bool(
+            self.department_roles.get(department_id, frozenset()) & OWN_DEPARTMENT.get(action, frozenset())
+        )
 
     @property
     def sees_anything(self) -> bool:
@@ -53,9 +55,11 @@ def access_for(user: User, collab: Collaboration) -> Access:
     if collab.owner_id == user.pk:
         roles.add(Role.INITIATOR)
     department_roles: dict[int, set[Role]] = {}
-    participants = Participant.objects.filter(collaboration=collab).filter(
-        Q(liaison=user) | Q(department__head=user)
-    ).values_list("department_id", "liaison_id", "department__head_id")
+    participants = (
+        Participant.objects.filter(collaboration=collab)
+        .filter(Q(liaison=user) | Q(department__head=user))
+        .values_list("department_id", "liaison_id", "department__head_id")
+    )
     for department_id, liaison_id, head_id in participants:
         held = department_roles.setdefault(department_id, set())
         if liaison_id == user.pk:
@@ -63,7 +67,9 @@ def access_for(user: User, collab: Collaboration) -> Access:
         if head_id == user.pk:
             held.add(Role.HEAD)
         roles |= held
-    membership = Membership.objects.filter(collaboration=collab, person=user).values_list("role", flat=True).first()
+    membership = (
+        Membership.objects.filter(collaboration=collab, person=user).values_list("role", flat=True).first()
+    )
     if membership is not None:
         roles.add(Role.MEMBER if membership == MemberRole.MEMBER else Role.VIEWER)
     if not roles and collab.visibility == Visibility.COMPANY:

@@ -74,7 +74,9 @@ def unstorable(collab: s.Collab) -> Iterator[Problem]:
             yield Problem(f"tasks[{i}].department", _("每项任务只能有一个责任部门 (R02)"))
     for i, subgoal in enumerate(collab.subgoals):
         if subgoal.metric and subgoal.metric not in metric_names:
-            yield Problem(f"subgoals[{i}].metric", _("核心目标中没有名为 %(name)s 的指标") % {"name": subgoal.metric})
+            yield Problem(
+                f"subgoals[{i}].metric", _("核心目标中没有名为 %(name)s 的指标") % {"name": subgoal.metric}
+            )
 
 
 class _People:
@@ -97,7 +99,9 @@ class _People:
         if name not in self.people:
             namesakes = Person.objects.filter(display_name=name).order_by("id")
             # prefer the namesake in the same department
-            person = (namesakes.filter(department=department).first() if department else None) or namesakes.first()
+            person = (
+                namesakes.filter(department=department).first() if department else None
+            ) or namesakes.first()
             if person is None:
                 person = Person(username=_free_username(name), display_name=name, department=department)
                 person.set_unusable_password()
@@ -163,15 +167,28 @@ def do_import_charter(
     _store_tasks(stored, collab.tasks, people)
     SubGoal.objects.bulk_create(
         SubGoal(
-            collaboration=stored, position=i, description=g.description, department=people.department(g.department),
-            metric=metrics.get(g.metric), target=g.target, unit=g.unit, **_time_limit_fields(g.time_limit),
+            collaboration=stored,
+            position=i,
+            description=g.description,
+            department=people.department(g.department),
+            metric=metrics.get(g.metric),
+            target=g.target,
+            unit=g.unit,
+            **_time_limit_fields(g.time_limit),
         )
         for i, g in enumerate(collab.subgoals)
     )
     CommunicationRule.objects.bulk_create(
         CommunicationRule(
-            collaboration=stored, position=i, scenario=str(c.scenario or ""), channel=str(c.channel or ""),
-            frequency=str(c.frequency or ""), rrule=c.rrule, outputs=list(c.outputs), owner=c.owner, admin=c.admin,
+            collaboration=stored,
+            position=i,
+            scenario=str(c.scenario or ""),
+            channel=str(c.channel or ""),
+            frequency=str(c.frequency or ""),
+            rrule=c.rrule,
+            outputs=list(c.outputs),
+            owner=c.owner,
+            admin=c.admin,
         )
         for i, c in enumerate(collab.communication)
     )
@@ -185,8 +202,16 @@ def _store_goal(stored: Collaboration, goal: s.Goal | None) -> None:
         return
     row = Goal.objects.create(collaboration=stored, statement=goal.statement, deadline=goal.deadline)
     Metric.objects.bulk_create(
-        Metric(goal=row, position=i, name=m.name, unit=m.unit, baseline=m.baseline, target=m.target,
-               direction=str(m.direction or ""), scale_max=m.scale_max)
+        Metric(
+            goal=row,
+            position=i,
+            name=m.name,
+            unit=m.unit,
+            baseline=m.baseline,
+            target=m.target,
+            direction=str(m.direction or ""),
+            scale_max=m.scale_max,
+        )
         for i, m in enumerate(goal.metrics)
     )
 
@@ -202,18 +227,32 @@ def _store_departments(stored: Collaboration, departments: tuple[s.Department, .
             department.head = people.person(dept.head, department)
             department.save(update_fields=["head"])
         liaison = people.person(dept.liaisons[0], department) if dept.liaisons else None
-        rows.append(Participant(collaboration=stored, department=department, liaison=liaison,
-                                duties=dept.duties, role=dept.role, position=i))
+        rows.append(
+            Participant(
+                collaboration=stored,
+                department=department,
+                liaison=liaison,
+                duties=dept.duties,
+                role=dept.role,
+                position=i,
+            )
+        )
     Participant.objects.bulk_create(rows)
 
 
 def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: _People) -> None:
     rows = Task.objects.bulk_create(
         Task(
-            collaboration=stored, position=i, description=t.description,
+            collaboration=stored,
+            position=i,
+            description=t.description,
             department=people.department(t.departments[0]) if t.departments else None,
-            standard=t.standard, deadline=t.deadline, status=str(t.status), blocked_reason=t.blocked_reason,
-            blocked_since=t.blocked_since, escalated_at=t.escalated_at,
+            standard=t.standard,
+            deadline=t.deadline,
+            status=str(t.status),
+            blocked_reason=t.blocked_reason,
+            blocked_since=t.blocked_since,
+            escalated_at=t.escalated_at,
         )
         for i, t in enumerate(tasks)
     )
@@ -230,21 +269,33 @@ def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: _Peop
 def _time_limit_fields(limit: s.TimeLimit | None) -> dict[str, Any]:
     if limit is None:
         return {}
-    return {"deadline_kind": str(limit.kind), "deadline_date": limit.date, "rrule": limit.rrule,
-            "sla_hours": limit.hours, "sla_trigger": limit.trigger}
+    return {
+        "deadline_kind": str(limit.kind),
+        "deadline_date": limit.date,
+        "rrule": limit.rrule,
+        "sla_hours": limit.hours,
+        "sla_trigger": limit.trigger,
+    }
 
 
 def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: _People) -> None:
     meeting = Meeting.objects.create(
-        collaboration=stored, kind=MeetingKind.KICKOFF, title=_("启动会"), scheduled_at=kickoff.scheduled_at,
-        agenda_sent_at=kickoff.agenda_sent_at, minutes_issued_at=kickoff.minutes_issued_at,
+        collaboration=stored,
+        kind=MeetingKind.KICKOFF,
+        title=_("启动会"),
+        scheduled_at=kickoff.scheduled_at,
+        agenda_sent_at=kickoff.agenda_sent_at,
+        minutes_issued_at=kickoff.minutes_issued_at,
     )
     confirmations = []
     for name, moment in kickoff.confirmations.items():
         department = people.department(name)
         assert department is not None
-        confirmations.append(MinutesConfirmation(meeting=meeting, department=department, confirmed_at=moment,
-                                                 confirmed_by=department.head))
+        confirmations.append(
+            MinutesConfirmation(
+                meeting=meeting, department=department, confirmed_at=moment, confirmed_by=department.head
+            )
+        )
     MinutesConfirmation.objects.bulk_create(confirmations)
 
 

@@ -185,7 +185,8 @@ class DeadlineIn(_Section):
             stray = sorted(set(data) - _DEADLINE_KEYS[s.DeadlineKind(data["kind"])])
             if stray:
                 raise ValueError(
-                    _("%(keys)s 不属于 %(kind)s 类型的时限") % {"keys": ", ".join(stray), "kind": data["kind"]}
+                    _("%(keys)s 不属于 %(kind)s 类型的时限")
+                    % {"keys": ", ".join(stray), "kind": data["kind"]}
                 )
         return data
 
@@ -269,8 +270,11 @@ def parse_charter(raw: str | bytes | dict[str, Any]) -> s.Collab:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise CharterError("", _("不是有效的 JSON(第 %(line)s 行第 %(col)s 列:%(msg)s)")
-                               % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from None
+            raise CharterError(
+                "",
+                _("不是有效的 JSON(第 %(line)s 行第 %(col)s 列:%(msg)s)")
+                % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg},
+            ) from None
         except UnicodeDecodeError:
             raise CharterError("", _("文件不是 UTF-8 编码")) from None
     else:
@@ -292,8 +296,14 @@ def to_snapshot(charter: CharterIn) -> s.Collab:
             statement=charter.goal.statement,
             deadline=charter.goal.deadline,
             metrics=tuple(
-                s.Metric(name=m.name, unit=m.unit, baseline=m.baseline, target=m.target,
-                         direction=m.direction, scale_max=m.scale_max)
+                s.Metric(
+                    name=m.name,
+                    unit=m.unit,
+                    baseline=m.baseline,
+                    target=m.target,
+                    direction=m.direction,
+                    scale_max=m.scale_max,
+                )
                 for m in charter.goal.metrics
             ),
         )
@@ -315,29 +325,53 @@ def to_snapshot(charter: CharterIn) -> s.Collab:
         initiator_owner=initiator.owner,
         goal=goal,
         departments=tuple(
-            s.Department(name=d.name, liaisons=d.liaison, head=d.head, duties=d.duties, role=d.role or "support")
+            s.Department(
+                name=d.name, liaisons=d.liaison, head=d.head, duties=d.duties, role=d.role or "support"
+            )
             for d in charter.departments
         ),
         kickoff=kickoff,
         tasks=tuple(
-            s.Task(description=t.description, departments=t.department, standard=t.standard,
-                   deadline=t.deadline, collaborators=t.collaborators,
-                   status=t.status or s.TaskStatus.NOT_STARTED, blocked_reason=t.blocked_reason)
+            s.Task(
+                description=t.description,
+                departments=t.department,
+                standard=t.standard,
+                deadline=t.deadline,
+                collaborators=t.collaborators,
+                status=t.status or s.TaskStatus.NOT_STARTED,
+                blocked_reason=t.blocked_reason,
+            )
             for t in charter.tasks
         ),
         subgoals=tuple(
             s.SubGoal(
-                description=g.description, department=g.department, metric=g.metric, target=g.target,
+                description=g.description,
+                department=g.department,
+                metric=g.metric,
+                target=g.target,
                 unit=g.unit,
-                time_limit=None if g.deadline is None else s.TimeLimit(
-                    kind=g.deadline.kind, date=g.deadline.date, rrule=g.deadline.rrule,
-                    hours=g.deadline.hours, trigger=g.deadline.trigger),
+                time_limit=None
+                if g.deadline is None
+                else s.TimeLimit(
+                    kind=g.deadline.kind,
+                    date=g.deadline.date,
+                    rrule=g.deadline.rrule,
+                    hours=g.deadline.hours,
+                    trigger=g.deadline.trigger,
+                ),
             )
             for g in charter.subgoals
         ),
         communication=tuple(
-            s.CommunicationRule(scenario=c.scenario, channel=c.channel, frequency=c.frequency[0],
-                                rrule=c.frequency[1], outputs=c.outputs, owner=c.owner, admin=c.admin)
+            s.CommunicationRule(
+                scenario=c.scenario,
+                channel=c.channel,
+                frequency=c.frequency[0],
+                rrule=c.frequency[1],
+                outputs=c.outputs,
+                owner=c.owner,
+                admin=c.admin,
+            )
             for c in charter.communication
         ),
     )
@@ -388,41 +422,73 @@ def dump_charter(collab: s.Collab) -> dict[str, Any]:
         "background": collab.background,
         "expected_outcome": collab.expected_outcome,
         "initiator": {"department": collab.initiator_department, "owner": collab.initiator_owner},
-        "goal": None if goal is None else {
+        "goal": None
+        if goal is None
+        else {
             "statement": goal.statement,
             "deadline": goal.deadline.isoformat() if goal.deadline else None,
             "metrics": [
-                {"name": m.name, "unit": m.unit, "baseline": _num(m.baseline), "target": _num(m.target),
-                 "direction": str(m.direction) if m.direction else None, "scale_max": _num(m.scale_max)}
+                {
+                    "name": m.name,
+                    "unit": m.unit,
+                    "baseline": _num(m.baseline),
+                    "target": _num(m.target),
+                    "direction": str(m.direction) if m.direction else None,
+                    "scale_max": _num(m.scale_max),
+                }
                 for m in goal.metrics
             ],
         },
         "departments": [
-            {"name": d.name, "liaison": _one_or_many(d.liaisons), "head": d.head, "duties": d.duties,
-             "role": d.role}
+            {
+                "name": d.name,
+                "liaison": _one_or_many(d.liaisons),
+                "head": d.head,
+                "duties": d.duties,
+                "role": d.role,
+            }
             for d in collab.departments
         ],
-        "kickoff": None if kickoff is None else {
+        "kickoff": None
+        if kickoff is None
+        else {
             "scheduled_at": _iso(kickoff.scheduled_at),
             "agenda_sent_at": _iso(kickoff.agenda_sent_at),
             "minutes_issued_at": _iso(kickoff.minutes_issued_at),
             "confirmations": {name: moment.isoformat() for name, moment in kickoff.confirmations.items()},
         },
         "tasks": [
-            {"description": t.description, "department": _one_or_many(t.departments), "standard": t.standard,
-             "deadline": t.deadline.isoformat() if t.deadline else None,
-             "collaborators": list(t.collaborators), "status": str(t.status),
-             "blocked_reason": t.blocked_reason or None}
+            {
+                "description": t.description,
+                "department": _one_or_many(t.departments),
+                "standard": t.standard,
+                "deadline": t.deadline.isoformat() if t.deadline else None,
+                "collaborators": list(t.collaborators),
+                "status": str(t.status),
+                "blocked_reason": t.blocked_reason or None,
+            }
             for t in collab.tasks
         ],
         "subgoals": [
-            {"description": g.description, "department": g.department, "metric": g.metric,
-             "target": _num(g.target), "unit": g.unit, "deadline": _time_limit(g.time_limit)}
+            {
+                "description": g.description,
+                "department": g.department,
+                "metric": g.metric,
+                "target": _num(g.target),
+                "unit": g.unit,
+                "deadline": _time_limit(g.time_limit),
+            }
             for g in collab.subgoals
         ],
         "communication": [
-            {"scenario": str(c.scenario) if c.scenario else None, "channel": str(c.channel) if c.channel else None,
-             "frequency": _frequency_out(c), "outputs": list(c.outputs), "owner": c.owner, "admin": c.admin or None}
+            {
+                "scenario": str(c.scenario) if c.scenario else None,
+                "channel": str(c.channel) if c.channel else None,
+                "frequency": _frequency_out(c),
+                "outputs": list(c.outputs),
+                "owner": c.owner,
+                "admin": c.admin or None,
+            }
             for c in collab.communication
         ],
     }

@@ -38,16 +38,34 @@ def _quarter_end(day: date) -> date:
 
 # (description, department, standard, days after kickoff, collaborators)
 _TASKS: list[tuple[str, str, str, int, list[str]]] = [
-    ("梳理投诉受理与分类流程", "售后部", "流程图与分类标准文档,经产品部、技术部评审通过", 7, ["产品部", "技术部"]),
+    (
+        "梳理投诉受理与分类流程",
+        "售后部",
+        "流程图与分类标准文档,经产品部、技术部评审通过",
+        7,
+        ["产品部", "技术部"],
+    ),
     ("建立投诉工单系统自动分派规则", "技术部", "工单按类别自动分派,准确率≥95%,上线运行", 14, ["售后部"]),
-    ("制定法律风险投诉识别清单", "法务部", "覆盖赔偿、隐私、监管三类风险的识别清单与处理口径", 10, ["售后部"]),
+    (
+        "制定法律风险投诉识别清单",
+        "法务部",
+        "覆盖赔偿、隐私、监管三类风险的识别清单与处理口径",
+        10,
+        ["售后部"],
+    ),
     ("分析近半年投诉中的产品缺陷", "产品部", "TOP10 缺陷清单,含影响用户数与根因", 14, ["技术部", "售后部"]),
     ("上线投诉处理时效看板", "技术部", "看板展示24小时闭环率与平均处理时长,数据每日更新", 21, ["售后部"]),
     ("修复 TOP3 高频产品缺陷", "技术部", "三个缺陷修复上线,回归测试通过,相关投诉下降50%", 42, ["产品部"]),
     ("制定客户回访话术与满意度调查方案", "售后部", "话术脚本与问卷,经法务部审核", 21, ["法务部"]),
     ("输出产品优化方案(第一版)", "产品部", "方案含需求、排期与预期效果,经各部门评审", 28, ["技术部"]),
     ("售后团队时效培训", "售后部", "全员完成培训并通过考核,合格率100%", 35, []),
-    ("季度复盘与验收材料准备", "售后部", "最终指标数据、各部门记分卡与复盘报告初稿", 80, ["产品部", "技术部", "法务部"]),
+    (
+        "季度复盘与验收材料准备",
+        "售后部",
+        "最终指标数据、各部门记分卡与复盘报告初稿",
+        80,
+        ["产品部", "技术部", "法务部"],
+    ),
 ]
 
 
@@ -72,36 +90,82 @@ def demo_charter(kickoff: date, as_of: date) -> dict[str, Any]:
             status, reason = "blocked", "等待产品部确认缺陷修复优先级"
         if i == 1 and as_of > due:  # one row left overdue, as in real life
             status = "in_progress"
-        tasks.append({"description": description, "department": department, "standard": standard,
-                      "deadline": due.isoformat(), "collaborators": collaborators, "status": status,
-                      "blocked_reason": reason})
+        tasks.append(
+            {
+                "description": description,
+                "department": department,
+                "standard": standard,
+                "deadline": due.isoformat(),
+                "collaborators": collaborators,
+                "status": status,
+                "blocked_reason": reason,
+            }
+        )
     return {
         "title": "客户投诉快速响应",
         "type": "problem_solving",
         "background": "为提升客户满意度,解决售后响应慢问题。上季度投诉平均处理时长约48小时,"
-                      "24小时内闭环率仅45%,客户满意度3.8分。",
+        "24小时内闭环率仅45%,客户满意度3.8分。",
         "expected_outcome": "投诉处理时长缩短至24小时,客户满意度提升,形成跨部门投诉快速响应机制。",
         "initiator": {"department": "售后部", "owner": "王经理"},
         "goal": {
             "statement": f"本次“客户投诉快速响应”跨部门协作,目标为:{deadline.year}年Q{quarter}末,"
-                         "实现80%的投诉在24小时内闭环,客户满意度评分提升至4.5分(满分5分)。",
+            "实现80%的投诉在24小时内闭环,客户满意度评分提升至4.5分(满分5分)。",
             "deadline": deadline.isoformat(),
             "metrics": [
-                {"name": "24小时内闭环率", "unit": "%", "baseline": 45, "target": 80, "direction": "increase"},
-                {"name": "客户满意度评分", "unit": "分", "baseline": 3.8, "target": 4.5, "direction": "increase",
-                 "scale_max": 5},
-                {"name": "平均处理时长", "unit": "小时", "baseline": 48, "target": 24, "direction": "decrease"},
+                {
+                    "name": "24小时内闭环率",
+                    "unit": "%",
+                    "baseline": 45,
+                    "target": 80,
+                    "direction": "increase",
+                },
+                {
+                    "name": "客户满意度评分",
+                    "unit": "分",
+                    "baseline": 3.8,
+                    "target": 4.5,
+                    "direction": "increase",
+                    "scale_max": 5,
+                },
+                {
+                    "name": "平均处理时长",
+                    "unit": "小时",
+                    "baseline": 48,
+                    "target": 24,
+                    "direction": "decrease",
+                },
             ],
         },
         "departments": [
-            {"name": "售后部", "liaison": "张经理", "head": "王经理", "duties": "投诉接收、初步分类、客户反馈",
-             "role": "lead"},
-            {"name": "产品部", "liaison": "刘主管", "head": "孙总监", "duties": "分析产品缺陷、优化方案制定",
-             "role": "support"},
-            {"name": "技术部", "liaison": "李工", "head": "赵总监", "duties": "技术问题排查、系统支持",
-             "role": "support"},
-            {"name": "法务部", "liaison": "陈专员", "head": "周总监", "duties": "法律风险审核、合规建议",
-             "role": "support"},
+            {
+                "name": "售后部",
+                "liaison": "张经理",
+                "head": "王经理",
+                "duties": "投诉接收、初步分类、客户反馈",
+                "role": "lead",
+            },
+            {
+                "name": "产品部",
+                "liaison": "刘主管",
+                "head": "孙总监",
+                "duties": "分析产品缺陷、优化方案制定",
+                "role": "support",
+            },
+            {
+                "name": "技术部",
+                "liaison": "李工",
+                "head": "赵总监",
+                "duties": "技术问题排查、系统支持",
+                "role": "support",
+            },
+            {
+                "name": "法务部",
+                "liaison": "陈专员",
+                "head": "周总监",
+                "duties": "法律风险审核、合规建议",
+                "role": "support",
+            },
         ],
         "kickoff": {
             "scheduled_at": at(kickoff, 10),
@@ -116,25 +180,64 @@ def demo_charter(kickoff: date, as_of: date) -> dict[str, Any]:
         },
         "tasks": tasks,
         "subgoals": [
-            {"description": "售后部每日10点前完成投诉分类", "department": "售后部", "metric": "24小时内闭环率",
-             "target": 100, "unit": "%",
-             "deadline": {"kind": "recurring", "rrule": "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"}},
-            {"description": "技术部24小时内输出技术问题结论", "department": "技术部", "metric": "平均处理时长",
-             "target": 24, "unit": "小时", "deadline": {"kind": "sla", "hours": 24, "trigger": "接到售后需求"}},
-            {"description": "产品部每周五前提交优化方案", "department": "产品部", "metric": "客户满意度评分",
-             "target": 1, "unit": "份/周", "deadline": {"kind": "recurring", "rrule": "FREQ=WEEKLY;BYDAY=FR"}},
-            {"description": "法务部48小时内完成高风险投诉的合规审核", "department": "法务部",
-             "metric": "24小时内闭环率", "target": 100, "unit": "%",
-             "deadline": {"kind": "sla", "hours": 48, "trigger": "接到售后部高风险投诉转交"}},
+            {
+                "description": "售后部每日10点前完成投诉分类",
+                "department": "售后部",
+                "metric": "24小时内闭环率",
+                "target": 100,
+                "unit": "%",
+                "deadline": {"kind": "recurring", "rrule": "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"},
+            },
+            {
+                "description": "技术部24小时内输出技术问题结论",
+                "department": "技术部",
+                "metric": "平均处理时长",
+                "target": 24,
+                "unit": "小时",
+                "deadline": {"kind": "sla", "hours": 24, "trigger": "接到售后需求"},
+            },
+            {
+                "description": "产品部每周五前提交优化方案",
+                "department": "产品部",
+                "metric": "客户满意度评分",
+                "target": 1,
+                "unit": "份/周",
+                "deadline": {"kind": "recurring", "rrule": "FREQ=WEEKLY;BYDAY=FR"},
+            },
+            {
+                "description": "法务部48小时内完成高风险投诉的合规审核",
+                "department": "法务部",
+                "metric": "24小时内闭环率",
+                "target": 100,
+                "unit": "%",
+                "deadline": {"kind": "sla", "hours": 48, "trigger": "接到售后部高风险投诉转交"},
+            },
         ],
         "communication": [
-            {"scenario": "progress_sync", "channel": "im_group", "frequency": "realtime",
-             "outputs": ["群内消息", "文件共享"], "owner": "售后部张经理", "admin": "张经理"},
-            {"scenario": "decision", "channel": "weekly_meeting",
-             "frequency": {"rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"},
-             "outputs": ["周进度清单", "问题跟踪表"], "owner": "发起部门负责人", "admin": None},
-            {"scenario": "risk_warning", "channel": "adhoc_meeting", "frequency": "on_demand",
-             "outputs": ["风险应对方案"], "owner": "风险部门负责人", "admin": None},
+            {
+                "scenario": "progress_sync",
+                "channel": "im_group",
+                "frequency": "realtime",
+                "outputs": ["群内消息", "文件共享"],
+                "owner": "售后部张经理",
+                "admin": "张经理",
+            },
+            {
+                "scenario": "decision",
+                "channel": "weekly_meeting",
+                "frequency": {"rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"},
+                "outputs": ["周进度清单", "问题跟踪表"],
+                "owner": "发起部门负责人",
+                "admin": None,
+            },
+            {
+                "scenario": "risk_warning",
+                "channel": "adhoc_meeting",
+                "frequency": "on_demand",
+                "outputs": ["风险应对方案"],
+                "owner": "风险部门负责人",
+                "admin": None,
+            },
         ],
     }
 
@@ -145,8 +248,9 @@ _PROGRESS_SHARE = Decimal("0.85")
 
 
 @transaction.atomic
-def load_demo(kickoff: date | None = None, *, today: date | None = None, replace: bool = False,
-              slug: str = DEMO_SLUG) -> Collaboration:
+def load_demo(
+    kickoff: date | None = None, *, today: date | None = None, replace: bool = False, slug: str = DEMO_SLUG
+) -> Collaboration:
     """Load the demo collaboration and its weekly metric readings; return it."""
     today = today or timezone.localdate()
     kickoff = kickoff or default_kickoff(today)

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from xietong.rules import snapshot as s
 
 
-
 class CollabType(models.TextChoices):
     PROJECT = s.CollabType.PROJECT, _("项目型")
     PROBLEM_SOLVING = s.CollabType.PROBLEM_SOLVING, _("问题解决型")
@@ -52,12 +51,20 @@ class Collaboration(models.Model):
     background = models.TextField(_("协作背景"), blank=True)
     expected_outcome = models.TextField(_("预期成果"), blank=True)
     initiator_department = models.ForeignKey(
-        "orgs.Department", verbose_name=_("发起部门"), null=True, blank=True, on_delete=models.PROTECT,
+        "orgs.Department",
+        verbose_name=_("发起部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="initiated_collaborations",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起部门负责人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="owned_collaborations",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起部门负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_collaborations",
     )
     phase = models.CharField(_("阶段"), max_length=20, choices=Phase.choices, default=Phase.INITIATING)
     visibility = models.CharField(
@@ -106,7 +113,9 @@ class Direction(models.TextChoices):
 class Metric(models.Model):
     """A key result of the goal: what is measured and the number to reach."""
 
-    goal = models.ForeignKey(Goal, verbose_name=_("核心目标"), on_delete=models.CASCADE, related_name="metrics")
+    goal = models.ForeignKey(
+        Goal, verbose_name=_("核心目标"), on_delete=models.CASCADE, related_name="metrics"
+    )
     position = models.PositiveIntegerField(_("顺序"), default=0)
     name = models.CharField(_("指标名称"), max_length=200)
     unit = models.CharField(_("单位"), max_length=40, blank=True)
@@ -128,7 +137,9 @@ class Metric(models.Model):
 class MetricReading(models.Model):
     """A measured value of a goal metric on a day: the metric's history."""
 
-    metric = models.ForeignKey(Metric, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings")
+    metric = models.ForeignKey(
+        Metric, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="readings"
+    )
     measured_on = models.DateField(_("测量日期"))
     value = models.DecimalField(_("数值"), max_digits=20, decimal_places=4)
     note = models.CharField(_("备注"), max_length=500, blank=True)
@@ -166,12 +177,17 @@ class Participant(models.Model):
     # One column, so a department can never have two liaisons (P02); empty
     # while the department has not named one yet (P01).
     liaison = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("对接负责人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="liaison_for",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("对接负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="liaison_for",
     )
     duties = models.TextField(_("职责概要"), blank=True)
-    role = models.CharField(_("角色"), max_length=10, choices=ParticipantRole.choices,
-                            default=ParticipantRole.SUPPORT)
+    role = models.CharField(
+        _("角色"), max_length=10, choices=ParticipantRole.choices, default=ParticipantRole.SUPPORT
+    )
     position = models.PositiveIntegerField(_("顺序"), default=0)
 
     class Meta:
@@ -206,7 +222,11 @@ class Task(models.Model):
     position = models.PositiveIntegerField(_("顺序"), default=0)
     description = models.TextField(_("任务描述"), blank=True)
     department = models.ForeignKey(
-        "orgs.Department", verbose_name=_("责任部门"), null=True, blank=True, on_delete=models.PROTECT,
+        "orgs.Department",
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="responsible_tasks",
     )
     standard = models.TextField(_("交付标准"), blank=True)
@@ -214,7 +234,9 @@ class Task(models.Model):
     collaborators = models.ManyToManyField(
         "orgs.Department", verbose_name=_("协作方"), blank=True, related_name="collaborating_tasks"
     )
-    status = models.CharField(_("状态"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
     percent = models.PositiveSmallIntegerField(_("完成百分比"), default=0)
     blocked_reason = models.TextField(_("阻塞原因"), blank=True)
     blocked_since = models.DateTimeField(_("阻塞开始时间"), null=True, blank=True)
@@ -254,11 +276,19 @@ class SubGoal(models.Model):
     position = models.PositiveIntegerField(_("顺序"), default=0)
     description = models.TextField(_("子目标"), blank=True)
     department = models.ForeignKey(
-        "orgs.Department", verbose_name=_("责任部门"), null=True, blank=True, on_delete=models.PROTECT,
+        "orgs.Department",
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="subgoals",
     )
     metric = models.ForeignKey(
-        Metric, verbose_name=_("支撑指标"), null=True, blank=True, on_delete=models.SET_NULL,
+        Metric,
+        verbose_name=_("支撑指标"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="subgoals",
     )
     target = models.DecimalField(_("目标值"), null=True, blank=True, max_digits=20, decimal_places=4)
@@ -268,7 +298,9 @@ class SubGoal(models.Model):
     deadline_kind = models.CharField(_("时限类型"), max_length=10, choices=DeadlineKind.choices, blank=True)
     deadline_date = models.DateField(_("完成日期"), null=True, blank=True)
     rrule = models.CharField(_("周期规则"), max_length=500, blank=True)
-    sla_hours = models.DecimalField(_("响应时限(小时)"), null=True, blank=True, max_digits=20, decimal_places=4)
+    sla_hours = models.DecimalField(
+        _("响应时限(小时)"), null=True, blank=True, max_digits=20, decimal_places=4
+    )
     sla_trigger = models.CharField(_("触发条件"), max_length=200, blank=True)
 
     class Meta:
@@ -299,7 +331,9 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("协作成员")
         verbose_name_plural = _("协作成员")
-        constraints = [models.UniqueConstraint(fields=["collaboration", "person"], name="one_membership_per_person")]
+        constraints = [
+            models.UniqueConstraint(fields=["collaboration", "person"], name="one_membership_per_person")
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.collaboration}"

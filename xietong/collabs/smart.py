@@ -90,10 +90,36 @@ Direction = Literal["increase", "decrease", "reach"]
 # for English; the short verbs (提升, improve …) count only when no metric backs
 # them, see ``is_vague``.
 VAGUE_TERMS: tuple[str, ...] = (
-    "提升效率", "提高效率", "提升质量", "提高质量", "提升体验", "尽快", "尽早", "加强", "优化",
-    "改善", "完善", "提升", "提高", "加快", "推进", "大力", "进一步", "显著", "努力",
-    "improve efficiency", "as soon as possible", "asap", "improve", "enhance", "optimize", "optimise",
-    "strengthen", "streamline", "better", "soon",
+    "提升效率",
+    "提高效率",
+    "提升质量",
+    "提高质量",
+    "提升体验",
+    "尽快",
+    "尽早",
+    "加强",
+    "优化",
+    "改善",
+    "完善",
+    "提升",
+    "提高",
+    "加快",
+    "推进",
+    "大力",
+    "进一步",
+    "显著",
+    "努力",
+    "improve efficiency",
+    "as soon as possible",
+    "asap",
+    "improve",
+    "enhance",
+    "optimize",
+    "optimise",
+    "strengthen",
+    "streamline",
+    "better",
+    "soon",
 )
 # Vague words that pretend to be a time limit: named in G04's message.
 _VAGUE_TIME_TERMS: tuple[str, ...] = ("尽快", "尽早", "as soon as possible", "asap", "soon")
@@ -196,7 +222,7 @@ def _convert_cn_numerals(text: str) -> str:
         # A leading or trailing 点 is o'clock (十点前), not a decimal point.
         core = run.strip("点")
         lead = run[: len(run) - len(run.lstrip("点"))]
-        trail = run[len(run.rstrip("点")):]
+        trail = run[len(run.rstrip("点")) :]
         try:
             value = _cn2an()(core, "smart")
         except (ValueError, KeyError, IndexError, TypeError):
@@ -217,11 +243,23 @@ def _normalize(text: str) -> str:
 # --------------------------------------------------------------------------
 
 _MONTHS_EN = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
-_MONTH_EN = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-             r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_MONTH_EN = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -357,25 +395,36 @@ _DEADLINE_PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = tuple(
         # (今年)9月底
         (rf"(?<![\d年]){_REL_YEAR}?(?P<m>\d{{1,2}})\s*月(?:份)?\s*(?:底|末)", _ym_end),
         # 2024年Q3末, 2024年第3季度末, 第3季度末, Q3末, (by the) end of Q3 2024
-        (r"(?:\b(?:the\s+)?end\s+of\s+(?:the\s+)?)?"
-         rf"(?:(?P<y>\d{{4}})\s*年?\s*(?:度\s*)?|{_REL_YEAR}\s*)?"
-         r"(?:(?<![A-Za-z])Q(?P<q>[1-4])(?!\d)|(?<!每)第?\s*(?P<q2>[1-4])\s*季度?)"
-         r"(?:\s*[/-]?\s*(?P<y2>\d{4})(?!\d))?\s*(?:末|底|结束前|结束|前|内)?", _quarter),
+        (
+            r"(?:\b(?:the\s+)?end\s+of\s+(?:the\s+)?)?"
+            rf"(?:(?P<y>\d{{4}})\s*年?\s*(?:度\s*)?|{_REL_YEAR}\s*)?"
+            r"(?:(?<![A-Za-z])Q(?P<q>[1-4])(?!\d)|(?<!每)第?\s*(?P<q2>[1-4])\s*季度?)"
+            r"(?:\s*[/-]?\s*(?P<y2>\d{4})(?!\d))?\s*(?:末|底|结束前|结束|前|内)?",
+            _quarter,
+        ),
         # 2024年上半年, 下半年末
         (rf"(?:(?P<y>\d{{4}})\s*年\s*|{_REL_YEAR}\s*)?(?P<h>上|下)半年(?:度)?(?:末|底|结束前|前|内)?", _half),
         # 2024年底, 2024年度末, 2024年内
         (r"(?P<y>\d{4})\s*年\s*(?:度\s*)?(?:年底|年末|底|末|内|年内|结束前)", _year_end),
         # 今年底, 明年年末, 年底, 年内 (not 每年年底, not 3年内)
-        (r"(?<!每)(?:(?P<rel>今年|本年度?|明年|当年)\s*(?:年底|年末|底|末|内|度末)"
-         r"|(?<![\d每今明本当])(?:年底|年末|年内))", _year_end),
+        (
+            r"(?<!每)(?:(?P<rel>今年|本年度?|明年|当年)\s*(?:年底|年末|底|末|内|度末)"
+            r"|(?<![\d每今明本当])(?:年底|年末|年内))",
+            _year_end,
+        ),
         # 本月底, 下月15日前, 下个月底, 月底
-        (r"(?<!每)(?:(?P<rel>下一个|下个|下|本|这个|这|当)月\s*(?:(?P<d>\d{1,2})\s*[日号]|底|末)"
-         r"|(?<![\d每本这当下个一])月(?:底|末))", _rel_month),
+        (
+            r"(?<!每)(?:(?P<rel>下一个|下个|下|本|这个|这|当)月\s*(?:(?P<d>\d{1,2})\s*[日号]|底|末)"
+            r"|(?<![\d每本这当下个一])月(?:底|末))",
+            _rel_month,
+        ),
         # 本季度(末), 下季度末
         (r"(?<!每)(?P<rel>下一个|下个|下一|下|本|这个|这一|这|当)\s*季度?(?:末|底|内|结束前)?", _rel_quarter),
         # 本周五, 下周五前, 下周末
-        (r"(?<!每)(?P<rel>下一个|下个|下|本|这个|这)\s*(?:周|星期|礼拜)\s*(?:(?P<wd>[1-7日天])|末|内)",
-         _rel_week),
+        (
+            r"(?<!每)(?P<rel>下一个|下个|下|本|这个|这)\s*(?:周|星期|礼拜)\s*(?:(?P<wd>[1-7日天])|末|内)",
+            _rel_week,
+        ),
         # September 30, 2024
         (rf"\b{_MONTH_EN}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})\b", _en_mdy),
         # 30 September 2024
@@ -390,8 +439,10 @@ _DEADLINE_PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = tuple(
         (r"\b(?P<rel>this|next)\s+(?P<unit>month|quarter|year)['’]?s\s+end\b", _en_rel_period),
         (r"\b(?P<rel>)(?P<unit>month|quarter|year)[-\s]end\b", _en_rel_period),
         # by (this|next) Friday
-        (r"\b(?P<rel>this|next)\s+(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-         _en_weekday),
+        (
+            r"\b(?P<rel>this|next)\s+(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+            _en_weekday,
+        ),
     )
 )
 
@@ -440,25 +491,38 @@ def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
 # --------------------------------------------------------------------------
 
 _MULTIPLIERS = {
-    "千万": Decimal(10) ** 7, "百万": Decimal(10) ** 6, "万": Decimal(10) ** 4, "亿": Decimal(10) ** 8,
-    "千": Decimal(10) ** 3, "百": Decimal(10) ** 2, "k": Decimal(10) ** 3, "thousand": Decimal(10) ** 3,
-    "million": Decimal(10) ** 6, "billion": Decimal(10) ** 9,
+    "千万": Decimal(10) ** 7,
+    "百万": Decimal(10) ** 6,
+    "万": Decimal(10) ** 4,
+    "亿": Decimal(10) ** 8,
+    "千": Decimal(10) ** 3,
+    "百": Decimal(10) ** 2,
+    "k": Decimal(10) ** 3,
+    "thousand": Decimal(10) ** 3,
+    "million": Decimal(10) ** 6,
+    "billion": Decimal(10) ** 9,
 }
 
 
 def _num(name: str) -> str:
     """Regex for a number (Arabic digits, optional thousands commas and multiplier) in group ``name``."""
-    return (rf"(?P<{name}>(?<![\d.])\d{{1,3}}(?:,\d{{3}})+(?!\d)(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?)"
-            rf"\s*(?P<{name}_x>千万|百万|万|亿|千(?![克米瓦])|百(?!分)|k(?![a-z])"
-            rf"|\s?(?:thousand|million|billion)\b)?")
+    return (
+        rf"(?P<{name}>(?<![\d.])\d{{1,3}}(?:,\d{{3}})+(?!\d)(?:\.\d+)?|(?<![\d.])\d+(?:\.\d+)?)"
+        rf"\s*(?P<{name}_x>千万|百万|万|亿|千(?![克米瓦])|百(?!分)|k(?![a-z])"
+        rf"|\s?(?:thousand|million|billion)\b)?"
+    )
 
 
 # Longest first: 分钟 before 分, 人次 before 人.
-_CN_UNITS = ("个百分点|百分点|个工作日|工作日|个小时|小时|分钟|个月|星级|颗星|人次|%|‰|元|分|秒|天|日|周"
-             "|月|年|倍|件|个|次|人|家|单|项|台|套|笔|户|篇|场|条|份|辆|吨|公里|米|星")
-_EN_UNITS = (r"%|(?:percent|percentage\s+points?|hours?|hrs?|h|business\s+days?|working\s+days?|days?"
-             r"|minutes?|mins?|weeks?|months?|years?|points?|pts|stars?|seconds?|secs?|yuan|rmb|usd"
-             r"|dollars?|times)\b")
+_CN_UNITS = (
+    "个百分点|百分点|个工作日|工作日|个小时|小时|分钟|个月|星级|颗星|人次|%|‰|元|分|秒|天|日|周"
+    "|月|年|倍|件|个|次|人|家|单|项|台|套|笔|户|篇|场|条|份|辆|吨|公里|米|星"
+)
+_EN_UNITS = (
+    r"%|(?:percent|percentage\s+points?|hours?|hrs?|h|business\s+days?|working\s+days?|days?"
+    r"|minutes?|mins?|weeks?|months?|years?|points?|pts|stars?|seconds?|secs?|yuan|rmb|usd"
+    r"|dollars?|times)\b"
+)
 
 
 def _unit(name: str) -> str:
@@ -467,19 +531,23 @@ def _unit(name: str) -> str:
 
 def _scale(name: str) -> str:
     """Regex for "out of N" after a target: (满分5分), /5, (5分制), (out of 5)."""
-    return (rf"(?:\s*\(?\s*满分\s*(?:为|是)?\s*{_num(name)}\s*分?\s*\)?"
-            rf"|\s*/\s*{_num(name + 'b')}\s*分?"
-            rf"|\s*\(?\s*{_num(name + 'c')}\s*分制\s*\)?"
-            rf"|\s*\(?\s*out\s+of\s+{_num(name + 'd')}\s*\)?"
-            rf"|\s+on\s+an?\s+{_num(name + 'e')}[-\s]point\s+scale)?")
+    return (
+        rf"(?:\s*\(?\s*满分\s*(?:为|是)?\s*{_num(name)}\s*分?\s*\)?"
+        rf"|\s*/\s*{_num(name + 'b')}\s*分?"
+        rf"|\s*\(?\s*{_num(name + 'c')}\s*分制\s*\)?"
+        rf"|\s*\(?\s*out\s+of\s+{_num(name + 'd')}\s*\)?"
+        rf"|\s+on\s+an?\s+{_num(name + 'e')}[-\s]point\s+scale)?"
+    )
 
 
 _INC_CN = "提升|提高|增加|增长|上升|扩大|上调|拉高|增至|新增"
 _DEC_CN = "缩短|降低|减少|下降|压缩|削减|缩减|压降|下调|控制"
 _REACH_CN = "达到|实现|保持|稳定|维持|改善|改进|优化|变为|变成"
 _INC_EN = "increase|increases|raise|raises|improve|improves|grow|grows|boost|boosts|lift|lifts|expand|expands"
-_DEC_EN = ("reduce|reduces|cut|cuts|decrease|decreases|lower|lowers|shorten|shortens|drop|drops"
-           "|bring\\s+down|brings\\s+down")
+_DEC_EN = (
+    "reduce|reduces|cut|cuts|decrease|decreases|lower|lowers|shorten|shortens|drop|drops"
+    "|bring\\s+down|brings\\s+down"
+)
 _REACH_EN = "reach|reaches|achieve|achieves|hit|hits|maintain|maintains|keep|keeps|get|gets"
 
 _DIRECTION_WORDS: tuple[tuple[re.Pattern[str], Direction], ...] = (
@@ -489,8 +557,10 @@ _DIRECTION_WORDS: tuple[tuple[re.Pattern[str], Direction], ...] = (
 )
 _BOUND_WORDS: tuple[tuple[re.Pattern[str], Direction], ...] = (
     (re.compile(r"不低于|不少于|高于|超过|以上|at\s+least|or\s+more|above", re.IGNORECASE), "increase"),
-    (re.compile(r"不超过|不高于|低于|少于|以内|以下|之内|at\s+most|or\s+less|below|under", re.IGNORECASE),
-     "decrease"),
+    (
+        re.compile(r"不超过|不高于|低于|少于|以内|以下|之内|at\s+most|or\s+less|below|under", re.IGNORECASE),
+        "decrease",
+    ),
 )
 
 # 从48小时缩短至24小时, 由3.8分提升到4.5分, 从48到24小时
@@ -558,7 +628,8 @@ _LEADING_CN = re.compile(
 _TRAILING_CN = re.compile(r"(?:的|由|将|把|\s|[\"'“”‘’「」])+$")
 _LEADING_EN = re.compile(
     r"^(?:(?:and|then|also|to|we|will|should|must|ensure|make\s+sure|the|our|a|an|by)\b\s*|[\s\"'])+",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _TRAILING_EN = re.compile(r"(?:\s+(?:by|before|in|and|within|until|on|of|the))+$", re.IGNORECASE)
 
 
@@ -628,7 +699,7 @@ def _prefix(text: str, start: int, floor: int) -> str:
     """Return the clause text before ``start``: from the last clause break (or ``floor``)."""
     head = text[floor:start]
     breaks = list(_CLAUSE_END.finditer(head))
-    return head[breaks[-1].end():] if breaks else head
+    return head[breaks[-1].end() :] if breaks else head
 
 
 def _clean_name(name: str) -> str:
@@ -648,7 +719,7 @@ def _strip_leading_verb(name: str) -> tuple[str, str | None]:
     m = re.match(rf"(?P<verb>{_INC_EN}|{_DEC_EN}|{_REACH_EN})\b\s*", name, re.IGNORECASE)
     if m is None:
         return name, None
-    return name[m.end():], m["verb"]
+    return name[m.end() :], m["verb"]
 
 
 def _direction_from_numbers(baseline: Decimal | None, target: Decimal | None) -> Direction:
@@ -669,8 +740,9 @@ def _range_hit(m: re.Match[str], text: str, floor: int) -> _Hit:
     direction: Direction = stated if stated is not None and stated != "reach" else by_numbers
     contradicted = direction != by_numbers and by_numbers != "reach"
     name = prefix or m.group().strip()
-    metric = MetricProposal(name=name, baseline=baseline, target=target, unit=unit, direction=direction,
-                            scale_max=_scale_max(m))
+    metric = MetricProposal(
+        name=name, baseline=baseline, target=target, unit=unit, direction=direction, scale_max=_scale_max(m)
+    )
     return _Hit(m.start(), m.end(), metric, contradicted)
 
 
@@ -681,8 +753,11 @@ def _share_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _Hit:
     condition = ""
     if cond is not None:
         condition = re.sub(r"\s+", "" if not english else " ", cond["cond"]).strip()
-        rest = (rest[: cond.start()] + " " + rest[cond.end():]).strip() if english else (
-            rest[: cond.start()] + rest[cond.end():])
+        rest = (
+            (rest[: cond.start()] + " " + rest[cond.end() :]).strip()
+            if english
+            else (rest[: cond.start()] + rest[cond.end() :])
+        )
     if english:
         # "resolve 80% of complaints within 24 hours" → "resolve complaints"
         name = _clean_name(f"{_clean_name(_prefix(text, m.start(), floor))} {rest}")
@@ -690,25 +765,40 @@ def _share_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _Hit:
         name = _clean_name(rest)
         if name and not name.endswith(("率", "比例", "占比", "比重")):
             name += "率"  # 投诉闭环 → 投诉闭环率: the share is a rate of the subject
-    metric = MetricProposal(name=name or m.group().strip(), baseline=None, target=_decimal(m, "t"), unit="%",
-                            direction="reach", condition=condition)
+    metric = MetricProposal(
+        name=name or m.group().strip(),
+        baseline=None,
+        target=_decimal(m, "t"),
+        unit="%",
+        direction="reach",
+        condition=condition,
+    )
     return _Hit(m.start(), m.end(), metric)
 
 
 def _verb_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _Hit:
     verb = m["verb"] or m.groupdict().get("verb1")
-    direction = (_bound_direction(m.groupdict().get("pre"), m.groupdict().get("bound"))
-                 or _verb_direction(verb) or "reach")
+    direction = (
+        _bound_direction(m.groupdict().get("pre"), m.groupdict().get("bound"))
+        or _verb_direction(verb)
+        or "reach"
+    )
     if english:
         name = _clean_name(m["noun"])
     else:
         name = _clean_name(_prefix(text, m.start(), floor))
         if not name and verb == "新增":
             # 新增10万用户: the noun follows the number
-            tail = re.match(r"\s*([\u4e00-\u9fff]{1,6})", text[m.end():])
+            tail = re.match(r"\s*([\u4e00-\u9fff]{1,6})", text[m.end() :])
             name = f"{verb}{tail.group(1)}" if tail else ""
-    metric = MetricProposal(name=name or m.group().strip(), baseline=None, target=_decimal(m, "t"),
-                            unit=_norm_unit(m["u"]), direction=direction, scale_max=_scale_max(m))
+    metric = MetricProposal(
+        name=name or m.group().strip(),
+        baseline=None,
+        target=_decimal(m, "t"),
+        unit=_norm_unit(m["u"]),
+        direction=direction,
+        scale_max=_scale_max(m),
+    )
     return _Hit(m.start(), m.end(), metric)
 
 
@@ -716,15 +806,22 @@ def _verb_noun_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _H
     verb = m["verb"]
     if english:
         name = _clean_name(m["noun"]) or verb
-        direction: Direction = "increase" if verb.lower() in ("acquire", "gain", "add", "sign", "onboard",
-                                                              "win") else "reach"
+        direction: Direction = (
+            "increase" if verb.lower() in ("acquire", "gain", "add", "sign", "onboard", "win") else "reach"
+        )
     elif verb in _COUNT_VERBS_CN:
         name, direction = f"{verb}{m['noun']}", "increase"
     else:
         stated = _verb_direction(verb)
         name, direction = (m["noun"], stated) if stated is not None else (f"{verb}{m['noun']}", "reach")
-    metric = MetricProposal(name=name, baseline=None, target=_decimal(m, "t"), unit=_norm_unit(m["u"]),
-                            direction=direction, scale_max=_scale_max(m))
+    metric = MetricProposal(
+        name=name,
+        baseline=None,
+        target=_decimal(m, "t"),
+        unit=_norm_unit(m["u"]),
+        direction=direction,
+        scale_max=_scale_max(m),
+    )
     return _Hit(m.start(), m.end(), metric)
 
 
@@ -815,37 +912,69 @@ def analyze(text: str, today: date) -> SmartAnalysis:
 
     findings: list[Finding] = []
     if not text.strip():
-        findings.append(Finding(rule="G01", severity=Severity.ERROR, object="goal",
-                                message=_("目标表述为空:请写明要达成什么、达到多少、何时完成。")))
+        findings.append(
+            Finding(
+                rule="G01",
+                severity=Severity.ERROR,
+                object="goal",
+                message=_("目标表述为空:请写明要达成什么、达到多少、何时完成。"),
+            )
+        )
     elif vague:
-        findings.append(Finding(
-            rule="G01", severity=Severity.ERROR, object="goal",
-            message=_("目标表述模糊(%(terms)s),且没有可衡量的指标:"
-                      "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”。"),
-            params={"terms": _lazy_join(_terms_in(normalized, VAGUE_TERMS))},
-        ))
+        findings.append(
+            Finding(
+                rule="G01",
+                severity=Severity.ERROR,
+                object="goal",
+                message=_(
+                    "目标表述模糊(%(terms)s),且没有可衡量的指标:"
+                    "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”。"
+                ),
+                params={"terms": _lazy_join(_terms_in(normalized, VAGUE_TERMS))},
+            )
+        )
     if not measurable:
-        findings.append(Finding(rule="G02", severity=Severity.ERROR, object="goal",
-                                message=_("没有带数值目标的指标:请写明要达到的数值,如“提升至4.5分(满分5分)”。")))
+        findings.append(
+            Finding(
+                rule="G02",
+                severity=Severity.ERROR,
+                object="goal",
+                message=_("没有带数值目标的指标:请写明要达到的数值,如“提升至4.5分(满分5分)”。"),
+            )
+        )
     for hit in hits:
         if hit.contradicted:
             m = hit.metric
-            findings.append(Finding(
-                rule="G05", severity=Severity.ERROR, object="goal",
-                message=_("指标“%(name)s”的目标值%(target)s相对基线%(baseline)s并不是改进。"),
-                params={"name": m.name, "target": f"{m.target}", "baseline": f"{m.baseline}"},
-            ))
+            findings.append(
+                Finding(
+                    rule="G05",
+                    severity=Severity.ERROR,
+                    object="goal",
+                    message=_("指标“%(name)s”的目标值%(target)s相对基线%(baseline)s并不是改进。"),
+                    params={"name": m.name, "target": f"{m.target}", "baseline": f"{m.baseline}"},
+                )
+            )
     if deadline is None:
         time_terms = _terms_in(normalized, _VAGUE_TIME_TERMS)
         if time_terms:
-            findings.append(Finding(
-                rule="G04", severity=Severity.ERROR, object="goal",
-                message=_("“%(term)s”不是截止日期:请写明具体日期,如“2024年9月30日前”。"),
-                params={"term": time_terms[0]},
-            ))
+            findings.append(
+                Finding(
+                    rule="G04",
+                    severity=Severity.ERROR,
+                    object="goal",
+                    message=_("“%(term)s”不是截止日期:请写明具体日期,如“2024年9月30日前”。"),
+                    params={"term": time_terms[0]},
+                )
+            )
         else:
-            findings.append(Finding(rule="G04", severity=Severity.ERROR, object="goal",
-                                    message=_("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。")))
+            findings.append(
+                Finding(
+                    rule="G04",
+                    severity=Severity.ERROR,
+                    object="goal",
+                    message=_("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。"),
+                )
+            )
     return SmartAnalysis(
         specific=specific,
         measurable=measurable,

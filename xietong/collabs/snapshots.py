@@ -15,16 +15,25 @@ from xietong.collabs.models import Collaboration, Goal, Metric, Participant, Sub
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
 from xietong.rules import snapshot as s
 
+
 def _goals(ids: list[int]) -> dict[int, s.Goal]:
     metrics: dict[int, list[s.Metric]] = defaultdict(list)
     for m in Metric.objects.filter(goal__collaboration_id__in=ids):
         metrics[m.goal_id].append(
-            s.Metric(name=m.name, unit=m.unit, baseline=m.baseline, target=m.target,
-                     direction=s.Direction(m.direction) if m.direction else None, scale_max=m.scale_max, key=m.pk)
+            s.Metric(
+                name=m.name,
+                unit=m.unit,
+                baseline=m.baseline,
+                target=m.target,
+                direction=s.Direction(m.direction) if m.direction else None,
+                scale_max=m.scale_max,
+                key=m.pk,
+            )
         )
     return {
-        goal.collaboration_id: s.Goal(statement=goal.statement, deadline=goal.deadline,
-                                      metrics=tuple(metrics[goal.pk]))
+        goal.collaboration_id: s.Goal(
+            statement=goal.statement, deadline=goal.deadline, metrics=tuple(metrics[goal.pk])
+        )
         for goal in Goal.objects.filter(collaboration_id__in=ids)
     }
 
@@ -35,14 +44,16 @@ def _departments(ids: list[int]) -> dict[int, list[s.Department]]:
         "department", "department__head", "liaison"
     )
     for p in rows:
-        grouped[p.collaboration_id].append(s.Department(
-            name=p.department.name,
-            liaisons=(p.liaison.name,) if p.liaison else (),
-            head=p.department.head.name if p.department.head else "",
-            duties=p.duties,
-            role=p.role,
-            key=p.pk,
-        ))
+        grouped[p.collaboration_id].append(
+            s.Department(
+                name=p.department.name,
+                liaisons=(p.liaison.name,) if p.liaison else (),
+                head=p.department.head.name if p.department.head else "",
+                duties=p.duties,
+                role=p.role,
+                key=p.pk,
+            )
+        )
     return grouped
 
 
@@ -53,18 +64,20 @@ def _tasks(ids: list[int]) -> dict[int, list[s.Task]]:
         collaborators[task_id].append(name)
     grouped: dict[int, list[s.Task]] = defaultdict(list)
     for t in Task.objects.filter(collaboration_id__in=ids).select_related("department"):
-        grouped[t.collaboration_id].append(s.Task(
-            description=t.description,
-            departments=(t.department.name,) if t.department else (),
-            standard=t.standard,
-            deadline=t.deadline,
-            collaborators=tuple(collaborators[t.pk]),
-            status=s.TaskStatus(t.status),
-            blocked_reason=t.blocked_reason,
-            blocked_since=t.blocked_since,
-            escalated_at=t.escalated_at,
-            key=t.pk,
-        ))
+        grouped[t.collaboration_id].append(
+            s.Task(
+                description=t.description,
+                departments=(t.department.name,) if t.department else (),
+                standard=t.standard,
+                deadline=t.deadline,
+                collaborators=tuple(collaborators[t.pk]),
+                status=s.TaskStatus(t.status),
+                blocked_reason=t.blocked_reason,
+                blocked_since=t.blocked_since,
+                escalated_at=t.escalated_at,
+                key=t.pk,
+            )
+        )
     return grouped
 
 
@@ -73,17 +86,24 @@ def _subgoals(ids: list[int]) -> dict[int, list[s.SubGoal]]:
     for g in SubGoal.objects.filter(collaboration_id__in=ids).select_related("department", "metric"):
         limit = None
         if g.deadline_kind:
-            limit = s.TimeLimit(kind=s.DeadlineKind(g.deadline_kind), date=g.deadline_date, rrule=g.rrule,
-                                hours=g.sla_hours, trigger=g.sla_trigger)
-        grouped[g.collaboration_id].append(s.SubGoal(
-            description=g.description,
-            department=g.department.name if g.department else "",
-            metric=g.metric.name if g.metric else "",
-            target=g.target,
-            unit=g.unit,
-            time_limit=limit,
-            key=g.pk,
-        ))
+            limit = s.TimeLimit(
+                kind=s.DeadlineKind(g.deadline_kind),
+                date=g.deadline_date,
+                rrule=g.rrule,
+                hours=g.sla_hours,
+                trigger=g.sla_trigger,
+            )
+        grouped[g.collaboration_id].append(
+            s.SubGoal(
+                description=g.description,
+                department=g.department.name if g.department else "",
+                metric=g.metric.name if g.metric else "",
+                target=g.target,
+                unit=g.unit,
+                time_limit=limit,
+                key=g.pk,
+            )
+        )
     return grouped
 
 
@@ -96,8 +116,11 @@ def _kickoffs(ids: list[int]) -> dict[int, s.Kickoff]:
         confirmations[meeting_id][name] = confirmed_at
     return {
         m.collaboration_id: s.Kickoff(
-            scheduled_at=m.scheduled_at, agenda_sent_at=m.agenda_sent_at, minutes_issued_at=m.minutes_issued_at,
-            confirmations=confirmations[m.pk], key=m.pk,
+            scheduled_at=m.scheduled_at,
+            agenda_sent_at=m.agenda_sent_at,
+            minutes_issued_at=m.minutes_issued_at,
+            confirmations=confirmations[m.pk],
+            key=m.pk,
         )
         for m in Meeting.objects.filter(collaboration_id__in=ids, kind=MeetingKind.KICKOFF)
     }
@@ -106,16 +129,18 @@ def _kickoffs(ids: list[int]) -> dict[int, s.Kickoff]:
 def _communication(ids: list[int]) -> dict[int, list[s.CommunicationRule]]:
     grouped: dict[int, list[s.CommunicationRule]] = defaultdict(list)
     for c in CommunicationRule.objects.filter(collaboration_id__in=ids):
-        grouped[c.collaboration_id].append(s.CommunicationRule(
-            scenario=s.Scenario(c.scenario) if c.scenario else None,
-            channel=s.Channel(c.channel) if c.channel else None,
-            frequency=s.FrequencyKind(c.frequency) if c.frequency else None,
-            rrule=c.rrule,
-            outputs=tuple(c.outputs),
-            owner=c.owner,
-            admin=c.admin,
-            key=c.pk,
-        ))
+        grouped[c.collaboration_id].append(
+            s.CommunicationRule(
+                scenario=s.Scenario(c.scenario) if c.scenario else None,
+                channel=s.Channel(c.channel) if c.channel else None,
+                frequency=s.FrequencyKind(c.frequency) if c.frequency else None,
+                rrule=c.rrule,
+                outputs=tuple(c.outputs),
+                owner=c.owner,
+                admin=c.admin,
+                key=c.pk,
+            )
+        )
     return grouped
 
 

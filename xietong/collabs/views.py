@@ -25,12 +25,14 @@ def home(request: HttpRequest) -> HttpResponse:
     rows = []
     for collab in collabs:
         report = run_rules(snapshots[collab.pk], ctx)
-        rows.append({
-            "collab": collab,
-            "report": report,
-            "errors": sum(1 for f in report.findings if f.severity == Severity.ERROR),
-            "warnings": sum(1 for f in report.findings if f.severity == Severity.WARNING),
-        })
+        rows.append(
+            {
+                "collab": collab,
+                "report": report,
+                "errors": sum(1 for f in report.findings if f.severity == Severity.ERROR),
+                "warnings": sum(1 for f in report.findings if f.severity == Severity.WARNING),
+            }
+        )
     return render(request, "collabs/home.html", {"rows": rows})
 
 
@@ -44,14 +46,23 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     for finding in report.findings:
         by_step[step_of(finding.rule).number].append(finding)
     labels = dict(TaskStatus.choices)
-    return render(request, "collabs/detail.html", {
-        "collab": collab,
-        "snapshot": snapshot,
-        "report": report,
-        "steps": [(step, by_step[step.number]) for step in STEPS],
-        "task_rows": [
-            (task, labels[task.status], task.deadline is not None and task.deadline < ctx.today
-             and task.status != TaskStatus.DONE)
-            for task in snapshot.tasks
-        ],
-    })
+    return render(
+        request,
+        "collabs/detail.html",
+        {
+            "collab": collab,
+            "snapshot": snapshot,
+            "report": report,
+            "steps": [(step, by_step[step.number]) for step in STEPS],
+            "task_rows": [
+                (
+                    task,
+                    labels[task.status],
+                    task.deadline is not None
+                    and task.deadline < ctx.today
+                    and task.status != TaskStatus.DONE,
+                )
+                for task in snapshot.tasks
+            ],
+        },
+    )

@@ -33,7 +33,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperlyConfigured(f"environment variable {name}={value!r} is not a boolean (use 1/0, true/false)")
+    raise ImproperlyConfigured(
+        f"environment variable {name}={value!r} is not a boolean (use 1/0, true/false)"
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:

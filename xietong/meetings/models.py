@@ -24,7 +24,9 @@ class Meeting(models.Model):
     collaboration = models.ForeignKey(
         "collabs.Collaboration", verbose_name=_("协作"), on_delete=models.CASCADE, related_name="meetings"
     )
-    kind = models.CharField(_("会议类型"), max_length=20, choices=MeetingKind.choices, default=MeetingKind.KICKOFF)
+    kind = models.CharField(
+        _("会议类型"), max_length=20, choices=MeetingKind.choices, default=MeetingKind.KICKOFF
+    )
     title = models.CharField(_("会议名称"), max_length=200, blank=True)
     scheduled_at = models.DateTimeField(_("会议时间"), null=True, blank=True)
     agenda_sent_at = models.DateTimeField(_("议程发送时间"), null=True, blank=True)
@@ -92,7 +94,9 @@ class CommunicationRule(models.Model):
     """A row of the communication plan: scenario, channel, frequency, outputs, owner."""
 
     collaboration = models.ForeignKey(
-        "collabs.Collaboration", verbose_name=_("协作"), on_delete=models.CASCADE,
+        "collabs.Collaboration",
+        verbose_name=_("协作"),
+        on_delete=models.CASCADE,
         related_name="communication_rules",
     )
     position = models.PositiveIntegerField(_("顺序"), default=0)

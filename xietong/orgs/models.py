@@ -10,7 +10,11 @@ from django.utils.translation import gettext_lazy as _
 class Department(models.Model):
     name = models.CharField(_("名称"), max_length=100, unique=True)
     head = models.ForeignKey(
-        "orgs.Person", verbose_name=_("部门负责人"), null=True, blank=True, on_delete=models.SET_NULL,
+        "orgs.Person",
+        verbose_name=_("部门负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="headed_departments",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -33,7 +37,11 @@ class Person(AbstractUser):
 
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.SET_NULL,
+        Department,
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="people",
     )
     phone = models.CharField(_("电话"), max_length=40, blank=True)

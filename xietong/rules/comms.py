@@ -85,27 +85,40 @@ def incomplete_rule(collab: Collab, ctx: Context) -> Iterator[Finding]:
     """
     for i, comm in enumerate(collab.communication):
         path = f"communication[{i}]"
-        missing = [label for label, absent in (
-            (_("责任人"), not comm.owner),
-            (_("频率"), comm.frequency is None),
-            (_("输出物"), not comm.outputs),
-        ) if absent]
+        missing = [
+            label
+            for label, absent in (
+                (_("责任人"), not comm.owner),
+                (_("频率"), comm.frequency is None),
+                (_("输出物"), not comm.outputs),
+            )
+            if absent
+        ]
         if missing:
             yield incomplete_rule.finding(
-                path, _("%(rule)s缺少%(missing)s:请写明责任人、沟通频率和输出物"),
-                rule=rule_label(i, comm), missing=lazy_join(missing),
+                path,
+                _("%(rule)s缺少%(missing)s:请写明责任人、沟通频率和输出物"),
+                rule=rule_label(i, comm),
+                missing=lazy_join(missing),
             )
         if comm.frequency == FrequencyKind.RRULE:
             if not is_valid_rrule(comm.rrule):
                 yield incomplete_rule.finding(
-                    path, _("%(rule)s的频率规则「%(rrule)s」无法解析:请使用 RFC 5545 RRULE,"
-                            "如 FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"),
-                    rule=rule_label(i, comm), rrule=comm.rrule,
+                    path,
+                    _(
+                        "%(rule)s的频率规则「%(rrule)s」无法解析:请使用 RFC 5545 RRULE,"
+                        "如 FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
+                    ),
+                    rule=rule_label(i, comm),
+                    rrule=comm.rrule,
                 )
         elif comm.channel == Channel.WEEKLY_MEETING and comm.frequency is not None:
             yield incomplete_rule.finding(
-                path, _("%(rule)s的频率不是固定日程:周例会须用 RRULE 写明开会时间,"
-                        "如每周一10:00(FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0)"),
+                path,
+                _(
+                    "%(rule)s的频率不是固定日程:周例会须用 RRULE 写明开会时间,"
+                    "如每周一10:00(FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0)"
+                ),
                 rule=rule_label(i, comm),
             )
 

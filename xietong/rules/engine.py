@@ -59,8 +59,12 @@ class Finding:
             return self.text()
 
     def as_dict(self, language: str | None = None) -> dict[str, str]:
-        return {"rule": self.rule, "severity": str(self.severity), "message": self.text(language),
-                "object": self.object}
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.text(language),
+            "object": self.object,
+        }
 
 
 @dataclass(frozen=True, slots=True)

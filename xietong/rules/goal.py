@@ -43,18 +43,22 @@ def goal_missing_or_vague(collab: Collab, ctx: Context) -> Iterator[Finding]:
     goal = collab.goal
     if goal is None:
         yield goal_missing_or_vague.finding(
-            "goal", _("没有核心目标:请书面写明要达成的结果、衡量指标和截止日期(SMART 原则)"))
+            "goal", _("没有核心目标:请书面写明要达成的结果、衡量指标和截止日期(SMART 原则)")
+        )
         return
     if has_numeric_target(goal):
         return
     if not goal.statement:
         yield goal_missing_or_vague.finding(
-            "goal", _("核心目标为空,也没有带数值目标的指标:请写明要达成什么、达到多少、何时完成"))
+            "goal", _("核心目标为空,也没有带数值目标的指标:请写明要达成什么、达到多少、何时完成")
+        )
     elif is_vague(goal.statement):
         yield goal_missing_or_vague.finding(
             "goal",
-            _("核心目标「%(statement)s」表述模糊,且没有带数值目标的指标:"
-              "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”"),
+            _(
+                "核心目标「%(statement)s」表述模糊,且没有带数值目标的指标:"
+                "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”"
+            ),
             statement=goal.statement,
         )
 
@@ -68,7 +72,8 @@ def no_numeric_target(collab: Collab, ctx: Context) -> Iterator[Finding]:
     """
     if not has_numeric_target(collab.goal):
         yield no_numeric_target.finding(
-            "goal", _("核心目标没有带数值目标的指标,无法衡量是否达成:请至少设定一个指标及其目标值"))
+            "goal", _("核心目标没有带数值目标的指标,无法衡量是否达成:请至少设定一个指标及其目标值")
+        )
 
 
 @rule("G03", Severity.WARNING, _("指标缺少基线值"))
@@ -90,7 +95,8 @@ def goal_without_deadline(collab: Collab, ctx: Context) -> Iterator[Finding]:
     """Flag a goal (or a missing goal) without a deadline: it is not time-bound."""
     if collab.goal is None or collab.goal.deadline is None:
         yield goal_without_deadline.finding(
-            "goal", _("核心目标没有截止日期,不满足“时间限制”:请写明完成日期,如 2024-09-30"))
+            "goal", _("核心目标没有截止日期,不满足“时间限制”:请写明完成日期,如 2024-09-30")
+        )
 
 
 @rule("G05", Severity.ERROR, _("指标的目标值不是改进"))
@@ -108,16 +114,21 @@ def target_not_an_improvement(collab: Collab, ctx: Context) -> Iterator[Finding]
         if metric.baseline is None or metric.target is None:
             continue
         if metric.direction == Direction.INCREASE and metric.target <= metric.baseline:
-            message = _("指标「%(name)s」要求提升,但目标值 %(target)s 不高于基线值 %(baseline)s:"
-                        "请检查目标值或方向")
+            message = _(
+                "指标「%(name)s」要求提升,但目标值 %(target)s 不高于基线值 %(baseline)s:请检查目标值或方向"
+            )
         elif metric.direction == Direction.DECREASE and metric.target >= metric.baseline:
-            message = _("指标「%(name)s」要求降低,但目标值 %(target)s 不低于基线值 %(baseline)s:"
-                        "请检查目标值或方向")
+            message = _(
+                "指标「%(name)s」要求降低,但目标值 %(target)s 不低于基线值 %(baseline)s:请检查目标值或方向"
+            )
         else:
             continue
         yield target_not_an_improvement.finding(
-            f"goal.metrics[{i}]", message, name=metric_label(i, metric),
-            target=number(metric.target), baseline=number(metric.baseline),
+            f"goal.metrics[{i}]",
+            message,
+            name=metric_label(i, metric),
+            target=number(metric.target),
+            baseline=number(metric.baseline),
         )
 
 

@@ -28,7 +28,8 @@ def kickoff_not_scheduled(collab: Collab, ctx: Context) -> Iterator[Finding]:
     """Flag a collaboration with no kickoff meeting or one with no time set."""
     if collab.kickoff is None or collab.kickoff.scheduled_at is None:
         yield kickoff_not_scheduled.finding(
-            "kickoff", _("尚未安排跨部门启动会:请确定会议时间,由发起部门负责人主持"))
+            "kickoff", _("尚未安排跨部门启动会:请确定会议时间,由发起部门负责人主持")
+        )
 
 
 @rule("K02", Severity.WARNING, _("启动会议程未提前 72 小时发送"))
@@ -47,9 +48,12 @@ def agenda_late(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if scheduled - kickoff.agenda_sent_at < AGENDA_LEAD:
             yield agenda_late.finding(
                 "kickoff",
-                _("启动会议程于 %(sent)s 发送,距会议(%(scheduled)s)不足 72 小时:"
-                  "应在会前 3 天发送议程及背景资料,保证参会人员提前准备"),
-                sent=local_time(kickoff.agenda_sent_at, ctx), scheduled=local_time(scheduled, ctx),
+                _(
+                    "启动会议程于 %(sent)s 发送,距会议(%(scheduled)s)不足 72 小时:"
+                    "应在会前 3 天发送议程及背景资料,保证参会人员提前准备"
+                ),
+                sent=local_time(kickoff.agenda_sent_at, ctx),
+                scheduled=local_time(scheduled, ctx),
             )
     elif scheduled - ctx.now < AGENDA_LEAD:
         yield agenda_late.finding(
@@ -80,7 +84,8 @@ def minutes_late(collab: Collab, ctx: Context) -> Iterator[Finding]:
         yield minutes_late.finding(
             "kickoff",
             _("《启动会会议纪要》于 %(issued)s 输出,晚于会后 24 小时(%(due)s)"),
-            issued=local_time(kickoff.minutes_issued_at, ctx), due=local_time(due, ctx),
+            issued=local_time(kickoff.minutes_issued_at, ctx),
+            due=local_time(due, ctx),
         )
 
 
@@ -94,11 +99,18 @@ def minutes_not_confirmed(collab: Collab, ctx: Context) -> Iterator[Finding]:
     ignored.
     """
     kickoff = collab.kickoff
-    if (kickoff is None or kickoff.scheduled_at is None or kickoff.minutes_issued_at is None
-            or ctx.now < kickoff.scheduled_at):
+    if (
+        kickoff is None
+        or kickoff.scheduled_at is None
+        or kickoff.minutes_issued_at is None
+        or ctx.now < kickoff.scheduled_at
+    ):
         return
-    missing = [name for name in dict.fromkeys(d.name for d in collab.departments if d.name)
-               if name not in kickoff.confirmations]
+    missing = [
+        name
+        for name in dict.fromkeys(d.name for d in collab.departments if d.name)
+        if name not in kickoff.confirmations
+    ]
     if missing:
         yield minutes_not_confirmed.finding(
             "kickoff",

@@ -41,8 +41,10 @@ def department_with_several_liaisons(collab: Collab, ctx: Context) -> Iterator[F
         if len(department.liaisons) > 1:
             yield department_with_several_liaisons.finding(
                 f"departments[{i}]",
-                _("部门「%(name)s」有 %(count)s 名对接负责人(%(liaisons)s):"
-                  "只能指定 1 名,避免多人对接导致信息混乱"),
+                _(
+                    "部门「%(name)s」有 %(count)s 名对接负责人(%(liaisons)s):"
+                    "只能指定 1 名,避免多人对接导致信息混乱"
+                ),
                 name=department_label(i, department),
                 count=len(department.liaisons),
                 liaisons=lazy_join(department.liaisons),
@@ -65,7 +67,9 @@ def department_listed_twice(collab: Collab, ctx: Context) -> Iterator[Finding]:
             yield department_listed_twice.finding(
                 f"departments[{i}]",
                 _("部门「%(name)s」重复列出(与第 %(row)s 个部门相同):请合并为一行"),
-                name=department.name, row=first + 1, first=first,
+                name=department.name,
+                row=first + 1,
+                first=first,
             )
         else:
             first_row[department.name] = i
@@ -90,7 +94,9 @@ def department_without_work(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if department.name not in owners:
             yield department_without_work.finding(
                 f"departments[{i}]",
-                _("部门「%(name)s」既没有负责的任务,也没有子目标:"
-                  "请在职责分工表或子目标中为它分配工作,或确认它是否需要参与"),
+                _(
+                    "部门「%(name)s」既没有负责的任务,也没有子目标:"
+                    "请在职责分工表或子目标中为它分配工作,或确认它是否需要参与"
+                ),
                 name=department.name,
             )

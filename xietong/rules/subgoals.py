@@ -73,8 +73,10 @@ def subgoal_without_time_limit(collab: Collab, ctx: Context) -> Iterator[Finding
         if subgoal.time_limit is None:
             yield subgoal_without_time_limit.finding(
                 f"subgoals[{i}]",
-                _("子目标「%(name)s」没有完成时限:请选择固定日期、周期(如每周五前)"
-                  "或响应时限(如接到需求后24小时内)"),
+                _(
+                    "子目标「%(name)s」没有完成时限:请选择固定日期、周期(如每周五前)"
+                    "或响应时限(如接到需求后24小时内)"
+                ),
                 name=subgoal_label(i, subgoal),
             )
 
@@ -85,8 +87,13 @@ def _time_limit_problem(limit: TimeLimit, collab: Collab) -> tuple[str | Promise
         if not limit.rrule:
             return _("子目标「%(name)s」是周期性时限,但没有填写重复规则(RRULE)"), {}
         if not is_valid_rrule(limit.rrule):
-            return (_("子目标「%(name)s」的重复规则「%(rrule)s」无法解析:"
-                      "请使用 RFC 5545 RRULE,如 FREQ=WEEKLY;BYDAY=FR"), {"rrule": limit.rrule})
+            return (
+                _(
+                    "子目标「%(name)s」的重复规则「%(rrule)s」无法解析:"
+                    "请使用 RFC 5545 RRULE,如 FREQ=WEEKLY;BYDAY=FR"
+                ),
+                {"rrule": limit.rrule},
+            )
     elif limit.kind == DeadlineKind.SLA:
         if limit.hours is None or limit.hours <= 0:
             return _("子目标「%(name)s」的响应时限应为大于 0 的小时数"), {}
@@ -95,9 +102,10 @@ def _time_limit_problem(limit: TimeLimit, collab: Collab) -> tuple[str | Promise
             return _("子目标「%(name)s」是固定日期时限,但没有填写日期"), {}
         goal_deadline = collab.goal.deadline if collab.goal else None
         if goal_deadline is not None and limit.date > goal_deadline:
-            return (_("子目标「%(name)s」的完成日期 %(date)s 晚于核心目标截止日期 %(deadline)s,"
-                      "无法支撑整体目标"),
-                    {"date": limit.date.isoformat(), "deadline": goal_deadline.isoformat()})
+            return (
+                _("子目标「%(name)s」的完成日期 %(date)s 晚于核心目标截止日期 %(deadline)s,无法支撑整体目标"),
+                {"date": limit.date.isoformat(), "deadline": goal_deadline.isoformat()},
+            )
     return None
 
 
@@ -118,4 +126,5 @@ def invalid_time_limit(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if problem is not None:
             message, params = problem
             yield invalid_time_limit.finding(
-                f"subgoals[{i}]", message, name=subgoal_label(i, subgoal), **params)
+                f"subgoals[{i}]", message, name=subgoal_label(i, subgoal), **params
+            )

@@ -29,8 +29,7 @@ def normalise_description(text: str) -> str:
     "建立投诉分类流程" are one task.
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded
-                   if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+    return "".join(ch for ch in folded if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
 
 
 @rule("R01", Severity.ERROR, _("任务没有责任部门"))
@@ -56,9 +55,12 @@ def task_with_several_owners(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if len(task.departments) > 1:
             yield task_with_several_owners.finding(
                 f"tasks[{i}]",
-                _("任务「%(task)s」有多个责任部门(%(departments)s),职责模糊:"
-                  "请只保留 1 个责任部门,其余列为协作方"),
-                task=task_label(i, task), departments=lazy_join(task.departments),
+                _(
+                    "任务「%(task)s」有多个责任部门(%(departments)s),职责模糊:"
+                    "请只保留 1 个责任部门,其余列为协作方"
+                ),
+                task=task_label(i, task),
+                departments=lazy_join(task.departments),
             )
 
 
@@ -100,9 +102,12 @@ def owner_not_participant(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if outsiders:
             yield owner_not_participant.finding(
                 f"tasks[{i}]",
-                _("任务「%(task)s」的责任部门「%(departments)s」不是参与部门:"
-                  "请将其列为参与部门并指定对接负责人,或改由参与部门负责"),
-                task=task_label(i, task), departments=lazy_join(outsiders),
+                _(
+                    "任务「%(task)s」的责任部门「%(departments)s」不是参与部门:"
+                    "请将其列为参与部门并指定对接负责人,或改由参与部门负责"
+                ),
+                task=task_label(i, task),
+                departments=lazy_join(outsiders),
             )
 
 
@@ -118,9 +123,12 @@ def collaborator_not_participant(collab: Collab, ctx: Context) -> Iterator[Findi
         if outsiders:
             yield collaborator_not_participant.finding(
                 f"tasks[{i}]",
-                _("任务「%(task)s」的协作方「%(departments)s」不是参与部门:"
-                  "请将其列为参与部门,或从协作方中移除"),
-                task=task_label(i, task), departments=lazy_join(outsiders),
+                _(
+                    "任务「%(task)s」的协作方「%(departments)s」不是参与部门:"
+                    "请将其列为参与部门,或从协作方中移除"
+                ),
+                task=task_label(i, task),
+                departments=lazy_join(outsiders),
             )
 
 
@@ -143,9 +151,13 @@ def duplicate_task(collab: Collab, ctx: Context) -> Iterator[Finding]:
             first = first_row[key]
             yield duplicate_task.finding(
                 f"tasks[{i}]",
-                _("任务「%(task)s」与第 %(row)s 条任务「%(other)s」重复(重复劳动):"
-                  "请合并为一条并明确责任部门"),
-                task=task.description, row=first + 1, first=first,
+                _(
+                    "任务「%(task)s」与第 %(row)s 条任务「%(other)s」重复(重复劳动):"
+                    "请合并为一条并明确责任部门"
+                ),
+                task=task.description,
+                row=first + 1,
+                first=first,
                 other=collab.tasks[first].description,
             )
         else:

@@ -38,8 +38,10 @@ def task_overdue(collab: Collab, ctx: Context) -> Iterator[Finding]:
             yield task_overdue.finding(
                 f"tasks[{i}]",
                 _("任务「%(task)s」已逾期 %(days)s 天:时间节点为 %(deadline)s,当前状态为“%(status)s”"),
-                task=task_label(i, task), days=(ctx.today - task.deadline).days,
-                deadline=task.deadline.isoformat(), status=STATUS_NAMES[task.status],
+                task=task_label(i, task),
+                days=(ctx.today - task.deadline).days,
+                deadline=task.deadline.isoformat(),
+                status=STATUS_NAMES[task.status],
             )
 
 
@@ -73,8 +75,12 @@ def blocked_task_unattended(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if blocked_days > ctx.escalation_working_days:
             yield blocked_task_unattended.finding(
                 path,
-                _("任务「%(task)s」自 %(since)s 起阻塞,已 %(days)s 个工作日,超过 %(limit)s 个工作日仍未升级:"
-                  "请上报发起部门负责人协调解决"),
-                task=task_label(i, task), since=since.isoformat(), days=blocked_days,
+                _(
+                    "任务「%(task)s」自 %(since)s 起阻塞,已 %(days)s 个工作日,超过 %(limit)s 个工作日仍未升级:"
+                    "请上报发起部门负责人协调解决"
+                ),
+                task=task_label(i, task),
+                since=since.isoformat(),
+                days=blocked_days,
                 limit=ctx.escalation_working_days,
             )

@@ -29,7 +29,10 @@ def read_charter_file(path: Path) -> s.Collab:
     """Return the snapshot of a charter file, or fail with exit code 2."""
     try:
         if path.stat().st_size > MAX_CHARTER_BYTES:
-            fail(_("%(path)s: 文件过大(上限 %(limit)s MB)") % {"path": path, "limit": MAX_CHARTER_BYTES // 2**20})
+            fail(
+                _("%(path)s: 文件过大(上限 %(limit)s MB)")
+                % {"path": path, "limit": MAX_CHARTER_BYTES // 2**20}
+            )
         raw = path.read_bytes()
     except OSError as exc:
         fail(f"{path}: {exc.strerror}")

@@ -32,8 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("target", nargs="?", help="collaboration slug, or path of a charter .json file")
         parser.add_argument("--json", action="store_true", help="print findings and score as JSON")
         parser.add_argument("--today", help="judge as of this day (YYYY-MM-DD), for reproducible results")
-        parser.add_argument("--lang", default=settings.LANGUAGE_CODE, choices=[c for c, _n in settings.LANGUAGES])
-        parser.add_argument("--deploy", action="store_true", help="without a target: Django's deployment checks")
+        parser.add_argument(
+            "--lang", default=settings.LANGUAGE_CODE, choices=[c for c, _n in settings.LANGUAGES]
+        )
+        parser.add_argument(
+            "--deploy", action="store_true", help="without a target: Django's deployment checks"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         target: str | None = options["target"]
@@ -52,7 +56,11 @@ class Command(BaseCommand):
         if path.suffix.lower() == ".json" or path.is_file():
             collab = read_charter_file(path)
         else:
-            stored = Collaboration.objects.select_related("initiator_department", "owner").filter(slug=target).first()
+            stored = (
+                Collaboration.objects.select_related("initiator_department", "owner")
+                .filter(slug=target)
+                .first()
+            )
             if stored is None:
                 fail(_("既不是文件也不是协作标识:%(target)s") % {"target": target})
             collab = load_snapshot(stored)
@@ -61,8 +69,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
             for finding in report.findings:
-                self.stdout.write(f"{finding.severity.upper():7} {finding.rule}  {finding.object:20} {finding.text()}")
-            self.stdout.write(_("健康分:%(score)s  问题:%(count)s") % {"score": report.score,
-                                                                    "count": len(report.findings)})
+                self.stdout.write(
+                    f"{finding.severity.upper():7} {finding.rule}  {finding.object:20} {finding.text()}"
+                )
+            self.stdout.write(
+                _("健康分:%(score)s  问题:%(count)s") % {"score": report.score, "count": len(report.findings)}
+            )
         if report.has_errors:
             raise SystemExit(EXIT_FINDINGS)

@@ -32,4 +32,6 @@ class Command(BaseCommand):
             stored = load_demo(kickoff, today=today, replace=options["replace"], slug=options["slug"])
         except ImportRefused as exc:
             fail(_("演示数据未载入:%(problems)s(可用 --replace 替换)") % {"problems": exc})
-        self.stdout.write(_("已载入演示协作 %(title)s,标识 %(slug)s") % {"title": stored.title, "slug": stored.slug})
+        self.stdout.write(
+            _("已载入演示协作 %(title)s,标识 %(slug)s") % {"title": stored.title, "slug": stored.slug}
+        )

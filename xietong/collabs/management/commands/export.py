@@ -24,8 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stored = Collaboration.objects.select_related("initiator_department", "owner").filter(
-            slug=options["slug"]).first()
+        stored = (
+            Collaboration.objects.select_related("initiator_department", "owner")
+            .filter(slug=options["slug"])
+            .first()
+        )
         if stored is None:
             fail(_("没有标识为 %(slug)s 的协作") % {"slug": options["slug"]})
         text = json.dumps(dump_charter(load_snapshot(stored)), ensure_ascii=False, indent=2) + "\n"

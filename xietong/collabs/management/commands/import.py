@@ -33,6 +33,11 @@ class Command(BaseCommand):
         report = run_rules(load_snapshot(stored), context_for())
         self.stdout.write(
             _("已导入 %(slug)s:%(tasks)s 项任务,%(subgoals)s 个子目标;健康分 %(score)s,%(count)s 个问题")
-            % {"slug": stored.slug, "tasks": len(collab.tasks), "subgoals": len(collab.subgoals),
-               "score": report.score, "count": len(report.findings)}
+            % {
+                "slug": stored.slug,
+                "tasks": len(collab.tasks),
+                "subgoals": len(collab.subgoals),
+                "score": report.score,
+                "count": len(report.findings),
+            }
         )

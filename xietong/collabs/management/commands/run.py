@@ -40,7 +40,9 @@ class Command(BaseCommand):
         password = self._first_start()
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(_("协同已启动:%(url)s") % {"url": url})
-        self.stdout.write(_("登录:%(url)s/accounts/login/  用户名 %(user)s") % {"url": url, "user": ADMIN_USERNAME})
+        self.stdout.write(
+            _("登录:%(url)s/accounts/login/  用户名 %(user)s") % {"url": url, "user": ADMIN_USERNAME}
+        )
         if password:
             self.stdout.write(_("管理员密码(只显示这一次):%(password)s") % {"password": password})
         else:
@@ -59,10 +61,23 @@ class Command(BaseCommand):
         return None if given else password
 
     def _serve(self, host: str, port: int, workers: int) -> None:
-        web = subprocess.Popen([
-            sys.executable, "-m", "gunicorn", "xietong.wsgi", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10",
-        ], env={**os.environ, "XIETONG_DATA": str(settings.DATA_DIR)})
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "xietong.wsgi",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ],
+            env={**os.environ, "XIETONG_DATA": str(settings.DATA_DIR)},
+        )
         children = [web]
 
         def stop(signum: int, frame: FrameType | None) -> None:

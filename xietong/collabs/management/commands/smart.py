@@ -33,13 +33,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("text", help="the goal statement, Chinese or English")
         parser.add_argument(
-            "--today", metavar="YYYY-MM-DD",
+            "--today",
+            metavar="YYYY-MM-DD",
             help="resolve relative deadlines (本季度, 下月15日前 …) against this date "
-                 "(default: today in TIME_ZONE)",
+            "(default: today in TIME_ZONE)",
         )
         parser.add_argument("--json", action="store_true", help="print the analysis as JSON")
-        parser.add_argument("--lang", choices=[code for code, _name in settings.LANGUAGES],
-                            help="language of the messages (default: LANGUAGE_CODE)")
+        parser.add_argument(
+            "--lang",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help="language of the messages (default: LANGUAGE_CODE)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = self._today(options.get("today"))
@@ -60,7 +64,8 @@ class Command(BaseCommand):
         except ValueError:
             # returncode 2: a usage error, like argparse's own
             raise CommandError(
-                _("--today 须为 YYYY-MM-DD 格式的日期,而不是“%(value)s”") % {"value": raw}, returncode=2,
+                _("--today 须为 YYYY-MM-DD 格式的日期,而不是“%(value)s”") % {"value": raw},
+                returncode=2,
             ) from None
 
     def _summary(self, analysis: SmartAnalysis) -> str:
@@ -87,11 +92,11 @@ class Command(BaseCommand):
         directions = {"increase": _("提升"), "decrease": _("降低"), "reach": _("达到")}
         parts = [metric.name]
         if metric.baseline is not None:
-            parts.append(_("基线 %(value)s%(unit)s")
-                         % {"value": _number(metric.baseline), "unit": metric.unit})
+            parts.append(
+                _("基线 %(value)s%(unit)s") % {"value": _number(metric.baseline), "unit": metric.unit}
+            )
         if metric.target is not None:
-            parts.append(_("目标 %(value)s%(unit)s")
-                         % {"value": _number(metric.target), "unit": metric.unit})
+            parts.append(_("目标 %(value)s%(unit)s") % {"value": _number(metric.target), "unit": metric.unit})
         if metric.scale_max is not None:
             parts.append(_("满分 %(value)s") % {"value": _number(metric.scale_max)})
         if metric.condition:
