@@ -59,6 +59,9 @@ def test_the_collaboration_page_shows_the_table_and_the_findings(demo: Collabora
     assert "部门职责分工表" in page
     assert "建立投诉工单系统自动分派规则" in page
     assert "步骤4" in page
+    # numbers read as people write them: 45 and 3.8, not 45.0000
+    assert ">45<" in page and ">3.8<" in page
+    assert "45.0000" not in page
 
 
 def test_the_collaboration_page_is_404_for_an_outsider(demo: Collaboration, outsider: Person) -> None:

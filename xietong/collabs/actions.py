@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -110,23 +110,23 @@ class _People:
         return self.people[name]
 
 
-def _free_username(name: str) -> str:
-    base = slugify(name, allow_unicode=True)[:100] or "person"
+def _unused(text: str, fallback: str, taken: Callable[[str], bool]) -> str:
+    """Return a readable identifier from ``text`` (Chinese kept) that ``taken`` says is free."""
+    base = slugify(text, allow_unicode=True)[:100] or fallback
     candidate, n = base, 1
-    while Person.objects.filter(username=candidate).exists():
+    while taken(candidate):
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def _free_username(name: str) -> str:
+    return _unused(name, "person", lambda c: Person.objects.filter(username=c).exists())
 
 
 def free_slug(title: str) -> str:
     """Return an unused slug for a collaboration titled ``title``."""
-    base = slugify(title, allow_unicode=True)[:100] or "collaboration"
-    candidate, n = base, 1
-    while Collaboration.objects.filter(slug=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+    return _unused(title, "collaboration", lambda c: Collaboration.objects.filter(slug=c).exists())
 
 
 @transaction.atomic

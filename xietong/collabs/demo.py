@@ -36,7 +36,7 @@ def _quarter_end(day: date) -> date:
     return first_of_next - timedelta(days=1)
 
 
-# (description, department, standard, days after kickoff, collaborators)
+# (description, department, standard, days after kickoff (-1: the goal's deadline), collaborators)
 _TASKS: list[tuple[str, str, str, int, list[str]]] = [
     (
         "梳理投诉受理与分类流程",
@@ -80,7 +80,7 @@ def demo_charter(kickoff: date, as_of: date) -> dict[str, Any]:
     quarter = (deadline.month - 1) // 3 + 1
     tasks = []
     for i, (description, department, standard, days, collaborators) in enumerate(_TASKS):
-        due = kickoff + timedelta(days=days)
+        due = deadline if days < 0 else kickoff + timedelta(days=days)
         status, reason = "not_started", None
         if due <= as_of - timedelta(days=2):
             status = "done"
