@@ -53,3 +53,5 @@ def test_by_default_the_demo_is_in_mid_execution_today() -> None:
     assert default_kickoff(today) == date(2026, 10, 19)
     assert stored.goal.deadline == date(2026, 12, 31)
     assert "2026年Q4末" in stored.goal.statement
+    deadlines = Task.objects.filter(collaboration=stored).values_list("deadline", flat=True)
+    assert max(d for d in deadlines if d is not None) == stored.goal.deadline
