@@ -61,3 +61,24 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path: Pat
     extracted = set(_entries(copy / "locale" / "en" / "LC_MESSAGES" / "django.po"))
     missing = sorted(extracted - set(_entries(EN_PO)))
     assert missing == [], f"run `make makemessages` and translate: {missing[:10]}"
+
+
+def test_counts_read_right_in_english() -> None:
+    from datetime import date
+
+    from xietong.collabs.charter import parse_charter
+    from xietong.rules.clock import context_for
+    from xietong.rules.engine import run_rules
+
+    collab = parse_charter(
+        {
+            "tasks": [
+                {"description": "a", "deadline": "2024-07-14"},
+                {"description": "b", "deadline": "2024-07-12"},
+            ]
+        }
+    )
+    t01 = [f for f in run_rules(collab, context_for(date(2024, 7, 15)), only={"T01"}).findings]
+    assert "overdue by 1 day:" in t01[0].text("en")
+    assert "overdue by 3 days:" in t01[1].text("en")
+    assert "已逾期 1 天" in t01[0].text("zh-hans")

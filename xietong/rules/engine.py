@@ -54,7 +54,11 @@ class Finding:
     def text(self, language: str | None = None) -> str:
         """Return the message rendered in ``language`` (the active one when None)."""
         if language is None:
-            return str(self.message) % dict(self.params) if self.params else str(self.message)
+            if not self.params:
+                return str(self.message)
+            # ``%`` on the lazy message itself (not on its str()) lets a plural
+            # message (ngettext_lazy) pick its form from the params.
+            return str(self.message % dict(self.params))
         with translation.override(language):
             return self.text()
 

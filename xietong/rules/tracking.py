@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from xietong.lib.workdays import working_days_between
 from xietong.rules.engine import Context, Finding, Severity, rule
@@ -37,7 +38,11 @@ def task_overdue(collab: Collab, ctx: Context) -> Iterator[Finding]:
         if task.deadline < ctx.today:
             yield task_overdue.finding(
                 f"tasks[{i}]",
-                _("任务「%(task)s」已逾期 %(days)s 天:时间节点为 %(deadline)s,当前状态为“%(status)s”"),
+                ngettext_lazy(
+                    "任务「%(task)s」已逾期 %(days)s 天:时间节点为 %(deadline)s,当前状态为“%(status)s”",
+                    "任务「%(task)s」已逾期 %(days)s 天:时间节点为 %(deadline)s,当前状态为“%(status)s”",
+                    "days",
+                ),
                 task=task_label(i, task),
                 days=(ctx.today - task.deadline).days,
                 deadline=task.deadline.isoformat(),

@@ -32,7 +32,7 @@ class Command(BaseCommand):
             fail(_("未导入:%(problems)s") % {"problems": exc})
         report = run_rules(load_snapshot(stored), context_for())
         self.stdout.write(
-            _("已导入 %(slug)s:%(tasks)s 项任务,%(subgoals)s 个子目标;健康分 %(score)s,%(count)s 个问题")
+            _("已导入 %(slug)s:任务 %(tasks)s 项,子目标 %(subgoals)s 个;健康分 %(score)s,问题 %(count)s 个")
             % {
                 "slug": stored.slug,
                 "tasks": len(collab.tasks),
