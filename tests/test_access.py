@@ -102,3 +102,33 @@ def test_an_inactive_person_loses_access(demo: Collaboration) -> None:
     liaison.is_active = False
     liaison.save()
     assert not access_for(liaison, demo).sees_anything
+
+
+def test_a_liaison_may_change_their_departments_task_but_not_anothers(demo: Collaboration) -> None:
+    from xietong.collabs.access import get_task_for_user
+    from xietong.collabs.models import Task
+
+    liaison = liaison_of(demo, "技术部")
+    own = Task.objects.filter(collaboration=demo, department__name="技术部").first()
+    other = Task.objects.filter(collaboration=demo, department__name="产品部").first()
+    assert own is not None and other is not None
+    task, _ = get_task_for_user(liaison, own.pk, Action.EDIT_DEPARTMENT_ROWS)
+    assert task == own
+    get_task_for_user(liaison, other.pk)  # seeing is fine
+    with pytest.raises(PermissionDenied):
+        get_task_for_user(liaison, other.pk, Action.EDIT_DEPARTMENT_ROWS)
+
+
+def test_a_row_of_an_invisible_collaboration_is_404(demo: Collaboration, outsider: Person) -> None:
+    from xietong.collabs.access import get_subgoal_for_user, get_task_for_user
+    from xietong.collabs.models import SubGoal, Task
+
+    task = Task.objects.filter(collaboration=demo).first()
+    subgoal = SubGoal.objects.filter(collaboration=demo).first()
+    assert task is not None and subgoal is not None
+    with pytest.raises(Http404):
+        get_task_for_user(outsider, task.pk)
+    with pytest.raises(Http404):
+        get_subgoal_for_user(outsider, subgoal.pk)
+    with pytest.raises(Http404):
+        get_task_for_user(outsider, 10**9)

@@ -9,17 +9,28 @@ action. The permission table itself is ``xietong.orgs.roles``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from xietong.collabs.models import Collaboration, MemberRole, Membership, Participant, Visibility
+from xietong.collabs.models import (
+    Collaboration,
+    MemberRole,
+    Membership,
+    Participant,
+    SubGoal,
+    Task,
+    Visibility,
+)
 from xietong.orgs.models import Person
 from xietong.orgs.roles import ANYWHERE, OWN_DEPARTMENT, Action, Role
 
 User = Person | AnonymousUser
+# A row of the collaboration owned by one department (tasks, sub-goals).
+_Row = TypeVar("_Row", Task, SubGoal)
 
 
 @dataclass(frozen=True)
@@ -106,3 +117,34 @@ def get_collaboration_for_user(
     if not access.can(action, department_id):
         raise PermissionDenied
     return collab, access
+
+
+def _row_for_user(queryset: QuerySet[_Row], user: User, pk: int, action: Action) -> tuple[_Row, Access]:
+    """Return a department-owned row and the user's access, or raise 404 / 403.
+
+    A row is changed by its department's liaison or head, or by the
+    collaboration's initiator; a row without a department only by the latter.
+    """
+    row = (
+        queryset.select_related("collaboration__initiator_department", "collaboration__owner")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    access = access_for(user, row.collaboration)
+    if not access.sees_anything:
+        raise Http404
+    if not access.can(action, row.department_id):
+        raise PermissionDenied
+    return row, access
+
+
+def get_task_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[Task, Access]:
+    """Return a row of the responsibility table and the user's access, or raise 404 / 403."""
+    return _row_for_user(Task.objects.select_related("department"), user, pk, action)
+
+
+def get_subgoal_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[SubGoal, Access]:
+    """Return a department sub-goal and the user's access, or raise 404 / 403."""
+    return _row_for_user(SubGoal.objects.select_related("department", "metric"), user, pk, action)
