@@ -78,10 +78,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal
 
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from xietong.rules.engine import Finding, Severity
+from xietong.rules.engine import Finding, Severity, lazy_join
 
 Direction = Literal["increase", "decrease", "reach"]
 
@@ -870,17 +869,6 @@ def _terms_in(text: str, terms: Iterable[str]) -> list[str]:
     return [t for t in found if not any(t != other and t in other for other in found)]
 
 
-def _lazy_join(items: list[str]) -> str:
-    """Return ``items`` joined by the list separator of the language active when the message renders."""
-
-    def render() -> str:
-        # Translators: separator between items of a list (an enumeration comma in Chinese).
-        return str(_("、")).join(items)
-
-    result: str = lazy(render, str)()
-    return result
-
-
 def is_vague(text: str) -> bool:
     """Return True when ``text`` is blank, or leans on vague wording with no number-backed metric.
 
@@ -930,7 +918,7 @@ def analyze(text: str, today: date) -> SmartAnalysis:
                     "目标表述模糊(%(terms)s),且没有可衡量的指标:"
                     "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”。"
                 ),
-                params={"terms": _lazy_join(_terms_in(normalized, VAGUE_TERMS))},
+                params={"terms": lazy_join(_terms_in(normalized, VAGUE_TERMS))},
             )
         )
     if not measurable:
