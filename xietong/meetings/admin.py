@@ -1,6 +1,11 @@
 from django.contrib import admin
 
-from xietong.meetings.models import CommunicationRule, Meeting, MinutesConfirmation
+from xietong.meetings.models import AgendaItem, CommunicationRule, Meeting, MinutesConfirmation
+
+
+class AgendaInline(admin.TabularInline[AgendaItem, Meeting]):
+    model = AgendaItem
+    extra = 0
 
 
 class ConfirmationInline(admin.TabularInline[MinutesConfirmation, Meeting]):
@@ -13,7 +18,7 @@ class MeetingAdmin(admin.ModelAdmin[Meeting]):
     list_display = ["collaboration", "kind", "scheduled_at", "agenda_sent_at", "minutes_issued_at"]
     list_filter = ["kind"]
     list_select_related = ["collaboration"]
-    inlines = [ConfirmationInline]
+    inlines = [AgendaInline, ConfirmationInline]
 
 
 @admin.register(CommunicationRule)

@@ -47,6 +47,23 @@ class Meeting(models.Model):
         return self.title or str(self.get_kind_display())
 
 
+class AgendaItem(models.Model):
+    """An item of a meeting's agenda (the kickoff has the guide's five)."""
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="agenda")
+    position = models.PositiveIntegerField(_("顺序"), default=0)
+    title = models.CharField(_("议程"), max_length=200)
+    notes = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("会议议程")
+        verbose_name_plural = _("会议议程")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class MinutesConfirmation(models.Model):
     """A department head's confirmation of a meeting's minutes."""
 

@@ -1,29 +1,25 @@
-"""Writes to collaborations. Each ``do_*`` function is atomic."""
+"""Importing a charter: store a parsed charter as a new collaboration, all or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from xietong.collabs.actions.common import Directory, free_slug
 from xietong.collabs.models import (
     Collaboration,
     Goal,
     Metric,
-    MetricReading,
     Participant,
     SubGoal,
     Task,
 )
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
-from xietong.orgs.models import Department, Person
+from xietong.orgs.models import Person
 from xietong.rules import snapshot as s
 
 
@@ -79,56 +75,6 @@ def unstorable(collab: s.Collab) -> Iterator[Problem]:
             )
 
 
-class _People:
-    """Finds departments and people by name, creating the missing ones once."""
-
-    def __init__(self) -> None:
-        self.departments: dict[str, Department] = {d.name: d for d in Department.objects.all()}
-        self.people: dict[str, Person] = {}
-
-    def department(self, name: str) -> Department | None:
-        if not name:
-            return None
-        if name not in self.departments:
-            self.departments[name] = Department.objects.create(name=name)
-        return self.departments[name]
-
-    def person(self, name: str, department: Department | None) -> Person | None:
-        if not name:
-            return None
-        if name not in self.people:
-            namesakes = Person.objects.filter(display_name=name).order_by("id")
-            # prefer the namesake in the same department
-            person = (
-                namesakes.filter(department=department).first() if department else None
-            ) or namesakes.first()
-            if person is None:
-                person = Person(username=_free_username(name), display_name=name, department=department)
-                person.set_unusable_password()
-                person.save()
-            self.people[name] = person
-        return self.people[name]
-
-
-def _unused(text: str, fallback: str, taken: Callable[[str], bool]) -> str:
-    """Return a readable identifier from ``text`` (Chinese kept) that ``taken`` says is free."""
-    base = slugify(text, allow_unicode=True)[:100] or fallback
-    candidate, n = base, 1
-    while taken(candidate):
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-def _free_username(name: str) -> str:
-    return _unused(name, "person", lambda c: Person.objects.filter(username=c).exists())
-
-
-def free_slug(title: str) -> str:
-    """Return an unused slug for a collaboration titled ``title``."""
-    return _unused(title, "collaboration", lambda c: Collaboration.objects.filter(slug=c).exists())
-
-
 @transaction.atomic
 def do_import_charter(
     collab: s.Collab, *, slug: str | None = None, replace: bool = False, actor: Person | None = None
@@ -150,7 +96,7 @@ def do_import_charter(
     if problems:
         raise ImportRefused(problems)
 
-    people = _People()
+    people = Directory()
     initiator_department = people.department(collab.initiator_department)
     stored = Collaboration.objects.create(
         slug=slug or free_slug(collab.title),
@@ -216,7 +162,9 @@ def _store_goal(stored: Collaboration, goal: s.Goal | None) -> None:
     )
 
 
-def _store_departments(stored: Collaboration, departments: tuple[s.Department, ...], people: _People) -> None:
+def _store_departments(
+    stored: Collaboration, departments: tuple[s.Department, ...], people: Directory
+) -> None:
     rows = []
     for i, dept in enumerate(departments):
         department = people.department(dept.name)
@@ -240,7 +188,7 @@ def _store_departments(stored: Collaboration, departments: tuple[s.Department, .
     Participant.objects.bulk_create(rows)
 
 
-def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: _People) -> None:
+def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: Directory) -> None:
     rows = Task.objects.bulk_create(
         Task(
             collaboration=stored,
@@ -278,7 +226,7 @@ def _time_limit_fields(limit: s.TimeLimit | None) -> dict[str, Any]:
     }
 
 
-def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: _People) -> None:
+def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: Directory) -> None:
     meeting = Meeting.objects.create(
         collaboration=stored,
         kind=MeetingKind.KICKOFF,
@@ -297,15 +245,3 @@ def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: _People) -
             )
         )
     MinutesConfirmation.objects.bulk_create(confirmations)
-
-
-@transaction.atomic
-def do_record_reading(
-    metric: Metric, measured_on: date, value: Decimal, *, note: str = "", actor: Person | None = None
-) -> MetricReading:
-    """Record (or correct) the value of a goal metric on a day."""
-    reading, _created = MetricReading.objects.update_or_create(
-        metric=metric, measured_on=measured_on, defaults={"value": value, "note": note, "recorded_by": actor}
-    )
-    Collaboration.objects.filter(goal__metrics=metric).update(version=F("version") + 1)
-    return reading

@@ -1,0 +1,66 @@
+"""What the actions share: finding departments and people by name, version bumps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import F
+from django.utils.text import slugify
+
+from xietong.collabs.models import Collaboration
+from xietong.orgs.models import Department, Person
+
+
+def bump_version(collab: Collaboration) -> None:
+    """Mark ``collab`` as changed: every write to it or its rows bumps its version."""
+    Collaboration.objects.filter(pk=collab.pk).update(version=F("version") + 1)
+
+
+class Directory:
+    """Finds departments and people by name, creating the missing ones once."""
+
+    def __init__(self) -> None:
+        self.departments: dict[str, Department] = {d.name: d for d in Department.objects.all()}
+        self.people: dict[str, Person] = {}
+
+    def department(self, name: str) -> Department | None:
+        if not name:
+            return None
+        if name not in self.departments:
+            self.departments[name] = Department.objects.create(name=name)
+        return self.departments[name]
+
+    def person(self, name: str, department: Department | None) -> Person | None:
+        if not name:
+            return None
+        if name not in self.people:
+            namesakes = Person.objects.filter(display_name=name).order_by("id")
+            # prefer the namesake in the same department
+            person = (
+                namesakes.filter(department=department).first() if department else None
+            ) or namesakes.first()
+            if person is None:
+                person = Person(username=_free_username(name), display_name=name, department=department)
+                person.set_unusable_password()
+                person.save()
+            self.people[name] = person
+        return self.people[name]
+
+
+def _unused(text: str, fallback: str, taken: Callable[[str], bool]) -> str:
+    """Return a readable identifier from ``text`` (Chinese kept) that ``taken`` says is free."""
+    base = slugify(text, allow_unicode=True)[:100] or fallback
+    candidate, n = base, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _free_username(name: str) -> str:
+    return _unused(name, "person", lambda c: Person.objects.filter(username=c).exists())
+
+
+def free_slug(title: str) -> str:
+    """Return an unused slug for a collaboration titled ``title``."""
+    return _unused(title, "collaboration", lambda c: Collaboration.objects.filter(slug=c).exists())

@@ -1,0 +1,1 @@
+"""Pages of a collaboration's workspace. Thin: access helper, action, render."""

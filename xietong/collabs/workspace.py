@@ -1,0 +1,110 @@
+"""What every page of a collaboration's workspace shows: the step bar and the findings.
+
+``open_workspace`` fetches the collaboration through the access layer, reads
+its snapshot (nine queries, whatever its size) and judges it once; pages
+render their own step inside ``collabs/workspace.html``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from xietong.collabs.access import Access, get_collaboration_for_user
+from xietong.collabs.models import Collaboration
+from xietong.collabs.snapshots import load_snapshot
+from xietong.orgs.roles import Action
+from xietong.rules import snapshot as s
+from xietong.rules.clock import context_for
+from xietong.rules.engine import Context, Finding, Report, Severity, run_rules
+from xietong.rules.steps import STEPS, Step, step_of
+
+# The page of each step: (url name, takes the slug).
+STEP_PAGES = {
+    1: "collabs:goal",
+    2: "collabs:departments",
+    3: "meetings:kickoff",
+    4: "collabs:table",
+    5: "collabs:subgoals",
+    6: "meetings:communication",
+    7: "dashboards:dashboard",
+    8: "collabs:workspace",
+}
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: Step
+    findings: tuple[Finding, ...]
+    has_content: bool
+    url: str
+
+    @property
+    def status(self) -> str:
+        """"blocked" (errors), "attention" (warnings), "done", or "todo" (nothing there yet)."""
+        if any(f.severity == Severity.ERROR for f in self.findings):
+            return "blocked"
+        if any(f.severity == Severity.WARNING for f in self.findings):
+            return "attention"
+        return "done" if self.has_content else "todo"
+
+
+def _has_content(snapshot: s.Collab) -> dict[int, bool]:
+    return {
+        1: bool(snapshot.goal and snapshot.goal.statement),
+        2: bool(snapshot.departments),
+        3: bool(snapshot.kickoff and snapshot.kickoff.scheduled_at),
+        4: bool(snapshot.tasks),
+        5: bool(snapshot.subgoals),
+        6: bool(snapshot.communication),
+        7: any(t.status != s.TaskStatus.NOT_STARTED for t in snapshot.tasks),
+        8: False,
+    }
+
+
+@dataclass(frozen=True)
+class Workspace:
+    collab: Collaboration
+    access: Access
+    snapshot: s.Collab
+    report: Report
+    ctx: Context
+
+    @property
+    def steps(self) -> list[StepState]:
+        content = _has_content(self.snapshot)
+        grouped: dict[int, list[Finding]] = {step.number: [] for step in STEPS}
+        for finding in self.report.findings:
+            grouped[step_of(finding.rule).number].append(finding)
+        return [
+            StepState(step, tuple(grouped[step.number]), content[step.number],
+                      reverse(STEP_PAGES[step.number], args=[self.collab.slug]))
+            for step in STEPS
+        ]
+
+    def findings_of_step(self, number: int) -> list[Finding]:
+        return [f for f in self.report.findings if step_of(f.rule).number == number]
+
+    def can(self, action: Action, department_id: int | None = None) -> bool:
+        return self.access.can(action, department_id)
+
+
+def open_workspace(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Workspace:
+    """Return the workspace of ``slug`` for the signed-in person, or raise 404 / 403."""
+    collab, access = get_collaboration_for_user(request.user, slug, action)
+    snapshot = load_snapshot(collab)
+    ctx = context_for()
+    return Workspace(collab, access, snapshot, run_rules(snapshot, ctx), ctx)
+
+
+def render_step(
+    request: HttpRequest, ws: Workspace, template: str, current: int | str, title: str | Promise, **extra: Any
+) -> HttpResponse:
+    """Render one page of the workspace; ``current`` is its step number or page name."""
+    return render(request, template, {"ws": ws, "collab": ws.collab, "current": current, "page_title": title,
+                                      **extra})

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from xietong.dashboards import views
+
+app_name = "dashboards"
+urlpatterns = [
+    path("overview/", views.overview, name="overview"),
+    path("c/<str:slug>/dashboard/", views.dashboard, name="dashboard"),
+]
