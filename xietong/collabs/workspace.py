@@ -46,7 +46,7 @@ class StepState:
 
     @property
     def status(self) -> str:
-        """"blocked" (errors), "attention" (warnings), "done", or "todo" (nothing there yet)."""
+        """ "blocked" (errors), "attention" (warnings), "done", or "todo" (nothing there yet)."""
         if any(f.severity == Severity.ERROR for f in self.findings):
             return "blocked"
         if any(f.severity == Severity.WARNING for f in self.findings):
@@ -82,13 +82,24 @@ class Workspace:
         for finding in self.report.findings:
             grouped[step_of(finding.rule).number].append(finding)
         return [
-            StepState(step, tuple(grouped[step.number]), content[step.number],
-                      reverse(STEP_PAGES[step.number], args=[self.collab.slug]))
+            StepState(
+                step,
+                tuple(grouped[step.number]),
+                content[step.number],
+                reverse(STEP_PAGES[step.number], args=[self.collab.slug]),
+            )
             for step in STEPS
         ]
 
     def findings_of_step(self, number: int) -> list[Finding]:
         return [f for f in self.report.findings if step_of(f.rule).number == number]
+
+    def findings_by_object(self, number: int) -> dict[str, list[Finding]]:
+        """Return the step's findings grouped by the object path they point at."""
+        grouped: dict[str, list[Finding]] = {}
+        for finding in self.findings_of_step(number):
+            grouped.setdefault(finding.object, []).append(finding)
+        return grouped
 
     def can(self, action: Action, department_id: int | None = None) -> bool:
         return self.access.can(action, department_id)
@@ -106,5 +117,6 @@ def render_step(
     request: HttpRequest, ws: Workspace, template: str, current: int | str, title: str | Promise, **extra: Any
 ) -> HttpResponse:
     """Render one page of the workspace; ``current`` is its step number or page name."""
-    return render(request, template, {"ws": ws, "collab": ws.collab, "current": current, "page_title": title,
-                                      **extra})
+    return render(
+        request, template, {"ws": ws, "collab": ws.collab, "current": current, "page_title": title, **extra}
+    )

@@ -1,16 +1,107 @@
-"""Dashboards: one collaboration's charts, and the overview across collaborations."""
+"""Dashboards: one collaboration's charts, and the overview across collaborations.
+
+Thin: fetch through the access layer (``open_workspace``,
+``visible_collaborations``), read the snapshot and the metric readings with a
+fixed number of queries, hand them to ``data`` and render. Both pages cost the
+same queries for 10 or 10,000 tasks, and the overview the same for one
+collaboration or a page of fifty.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from xietong.collabs.access import visible_collaborations
+from xietong.collabs.models import Collaboration, MetricReading
+from xietong.collabs.snapshots import load_snapshots
+from xietong.collabs.workspace import open_workspace, render_step
+from xietong.dashboards import data
+from xietong.rules.clock import context_for
+from xietong.rules.engine import run_rules
+
+# The overview judges at most this many collaborations per request.
+PAGE_SIZE = 50
+
+
+def _readings(collab: Collaboration) -> dict[int, list[data.Reading]]:
+    """Return every reading of the collaboration's goal metrics, by metric id (one query)."""
+    grouped: dict[int, list[data.Reading]] = defaultdict(list)
+    rows = MetricReading.objects.filter(metric__goal__collaboration=collab).values_list(
+        "metric_id", "measured_on", "value"
+    )
+    for metric_id, day, value in rows:
+        grouped[metric_id].append((day, value))
+    return grouped
+
+
+def _latest_readings(collab_ids: Iterable[int]) -> Iterable[tuple[int, date, Decimal]]:
+    """Return ``(metric id, measured_on, value)`` of each metric's latest reading (one query).
+
+    One reading per metric and day is a database constraint, so matching the
+    latest day gives one row per metric, on SQLite and PostgreSQL alike.
+    """
+    latest_day = (
+        MetricReading.objects.filter(metric=OuterRef("metric"))
+        .order_by("-measured_on")
+        .values("measured_on")[:1]
+    )
+    return MetricReading.objects.filter(
+        metric__goal__collaboration_id__in=list(collab_ids), measured_on=Subquery(latest_day)
+    ).values_list("metric_id", "measured_on", "value")
 
 
 @login_required
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse("")
+    ws = open_workspace(request, slug)
+    snapshot, today = ws.snapshot, ws.ctx.today
+    kickoff_at = snapshot.kickoff.scheduled_at if snapshot.kickoff else None
+    start = kickoff_at.astimezone(ws.ctx.tz).date() if kickoff_at else None
+    step_urls = {state.step.number: state.url for state in ws.steps}
+    return render_step(
+        request,
+        ws,
+        "dashboards/dashboard.html",
+        "dashboard",
+        _("看板"),
+        gauge=data.gauge(ws.report.score),
+        finding_groups=data.findings_by_severity(ws.report.findings, step_urls),
+        metrics=data.metric_charts(snapshot.goal, _readings(ws.collab), start),
+        status=data.status_by_department(snapshot, today),
+        timeline=data.timeline(snapshot, ws.ctx, ws.collab.created_at.astimezone(ws.ctx.tz).date()),
+        states=data.state_labels(),
+    )
 
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    collabs = visible_collaborations(request.user).order_by("-created_at", "-pk")
+    page = Paginator(collabs, PAGE_SIZE).get_page(request.GET.get("page"))
+    on_page = list(page.object_list)
+    snapshots = load_snapshots(on_page)
+    latest = data.latest_by_metric(_latest_readings(c.pk for c in on_page))
+    ctx = context_for()
+    rows = []
+    for collab in on_page:
+        report = run_rules(snapshots[collab.pk], ctx)
+        line = data.overview_row(snapshots[collab.pk], report.score, report.findings, latest, ctx.today)
+        rows.append({"collab": collab, **line})
+    return render(
+        request,
+        "dashboards/overview.html",
+        {
+            "page": page,
+            "rows": rows,
+            "scores": data.scores_chart([(row["collab"].title, row["score"]) for row in rows]),
+            "states": data.state_labels(),
+        },
+    )

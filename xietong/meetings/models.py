@@ -50,7 +50,9 @@ class Meeting(models.Model):
 class AgendaItem(models.Model):
     """An item of a meeting's agenda (the kickoff has the guide's five)."""
 
-    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="agenda")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="agenda"
+    )
     position = models.PositiveIntegerField(_("顺序"), default=0)
     title = models.CharField(_("议程"), max_length=200)
     notes = models.TextField(_("说明"), blank=True)

@@ -1,12 +1,119 @@
-"""Stub."""
+"""Step 1: background and the SMART core goal, with live analysis as the person types."""
 
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from xietong.collabs.actions.goal import do_save_goal
+from xietong.collabs.forms.goal import BaseMetricFormSet, GoalForm, metric_formset
+from xietong.collabs.models import Goal, Metric
+from xietong.collabs.smart import SmartAnalysis, analyze
+from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.http import HtmxHttpRequest
+from xietong.orgs.roles import Action
+from xietong.rules.clock import context_for
 
 
+def _initial(ws: Workspace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    goal = Goal.objects.filter(collaboration=ws.collab).first()
+    collab = ws.collab
+    fields: dict[str, Any] = {
+        "title": collab.title,
+        "background": collab.background,
+        "expected_outcome": collab.expected_outcome,
+    }
+    if goal is not None:
+        fields.update(
+            {
+                "statement": goal.statement,
+                "deadline": goal.deadline,
+                "achievable_reason": goal.achievable_reason,
+                "relevant_reason": goal.relevant_reason,
+            }
+        )
+    metrics: list[dict[str, Any]] = [
+        dict(row)
+        for row in Metric.objects.filter(goal__collaboration=collab).values(
+            "id", "name", "unit", "baseline", "target", "direction", "scale_max"
+        )
+    ]
+    return fields, metrics
 
-def goal(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+
+def _with_proposals(
+    form: GoalForm, formset: BaseMetricFormSet, analysis: SmartAnalysis
+) -> tuple[GoalForm, BaseMetricFormSet]:
+    """Return unsaved forms holding what the person typed plus the analysis's proposals."""
+    fields = {name: form[name].value() for name in form.fields}
+    if not fields.get("deadline") and analysis.deadline:
+        fields["deadline"] = analysis.deadline
+    rows = [
+        {name: f[name].value() for name in f.fields}
+        for f in formset.forms
+        if f["name"].value() or f["id"].value()
+    ]
+    known = {row["name"] for row in rows}
+    for metric in analysis.metrics:
+        if metric.name not in known:
+            rows.append(
+                {
+                    "name": metric.name,
+                    "unit": metric.unit,
+                    "baseline": metric.baseline,
+                    "target": metric.target,
+                    "direction": metric.direction,
+                    "scale_max": metric.scale_max,
+                }
+            )
+    return GoalForm(initial=fields), metric_formset(initial=rows)
 
 
-def smart(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    ws = open_workspace(request, slug)
+    editable = ws.can(Action.EDIT_COLLABORATION)
+    if request.method == "POST":
+        ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
+        form = GoalForm(request.POST)
+        formset = metric_formset(request.POST)
+        if "apply_smart" in request.POST:
+            analysis = analyze(request.POST.get("statement", ""), context_for().today)
+            form, formset = _with_proposals(form, formset, analysis)
+            messages.info(request, _("已填入建议的指标与截止日期,请核对后保存。"))
+        elif form.is_valid() and formset.is_valid():
+            do_save_goal(ws.collab, form.to_input(), formset.to_inputs())
+            messages.success(request, _("已保存核心目标。"))
+            return redirect("collabs:goal", ws.collab.slug)
+    else:
+        fields, metrics = _initial(ws)
+        form, formset = GoalForm(initial=fields), metric_formset(initial=metrics)
+    statement = str(form["statement"].value() or "")
+    return render_step(
+        request,
+        ws,
+        "collabs/goal.html",
+        1,
+        _("明确协作背景与核心目标"),
+        form=form,
+        formset=formset,
+        editable=editable,
+        findings=ws.findings_of_step(1),
+        analysis=analyze(statement, ws.ctx.today) if statement else None,
+    )
+
+
+@login_required
+@require_POST
+def smart(request: HtmxHttpRequest) -> HttpResponse:
+    """Return the SMART analysis of the posted statement as a fragment (htmx)."""
+    statement = request.POST.get("statement", "")[:2000]
+    analysis = analyze(statement, context_for().today) if statement.strip() else None
+    return render(request, "collabs/_smart.html", {"analysis": analysis})

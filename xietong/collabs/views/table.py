@@ -1,28 +1,231 @@
-"""Stub."""
+"""Step 4: the responsibility table (部门职责分工表), edited row by row in place.
 
-from django.http import HttpRequest, HttpResponse
+With htmx a row turns into its form and back without reloading the page,
+and the step bar and score are refreshed out of band; without JavaScript the
+same URLs work as ordinary pages and redirects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xietong.collabs.access import get_task_for_user
+from xietong.collabs.actions.tasks import StaleWrite, do_delete_task, do_move_task, do_save_task
+from xietong.collabs.forms.tasks import TaskForm
+from xietong.collabs.models import Participant, Task
+from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.http import HtmxHttpRequest
+from xietong.orgs.models import Department
+from xietong.orgs.roles import Action
+
+TITLE = "制定部门职责分工表"
 
 
-
-def table(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
-
-
-def new_row(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+def _departments(ws: Workspace) -> list[Department]:
+    return [
+        p.department for p in Participant.objects.filter(collaboration=ws.collab).select_related("department")
+    ]
 
 
-def row(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+def _tasks(ws: Workspace) -> list[Task]:
+    return list(
+        Task.objects.filter(collaboration=ws.collab)
+        .select_related("department")
+        .prefetch_related("collaborators")
+    )
 
 
-def edit_row(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+def _row(ws: Workspace, task: Task) -> dict[str, Any]:
+    """Return what one row shows: the task, its findings, whether it is overdue, what the viewer may do."""
+    index = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == task.pk), None)
+    return {
+        "task": task,
+        "findings": ws.findings_by_object(4).get(f"tasks[{index}]", [])
+        + ws.findings_by_object(7).get(f"tasks[{index}]", []),
+        "overdue": task.is_overdue(ws.ctx.today),
+        "can_edit": ws.can(Action.EDIT_DEPARTMENT_ROWS, task.department_id),
+        "can_arrange": ws.can(Action.EDIT_COLLABORATION),
+    }
 
 
-def delete_row(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+def _form(
+    ws: Workspace, departments: list[Department], data: Any = None, task: Task | None = None
+) -> TaskForm:
+    initial = None
+    if task is not None:
+        initial = {
+            "description": task.description,
+            "department": task.department_id,
+            "standard": task.standard,
+            "deadline": task.deadline,
+            "collaborators": [d.pk for d in task.collaborators.all()],
+            "status": task.status,
+            "blocked_reason": task.blocked_reason,
+            "version": task.version,
+        }
+    prefix = f"t{task.pk}" if task else "new"
+    return TaskForm(data, initial=initial, departments=departments, prefix=prefix)
 
 
-def move_row(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("")
+def _page(
+    request: HtmxHttpRequest,
+    ws: Workspace,
+    *,
+    editing: int | None = None,
+    edit_form: TaskForm | None = None,
+    new_form: TaskForm | None = None,
+) -> HttpResponse:
+    departments = _departments(ws)
+    rows = [_row(ws, t) for t in _tasks(ws)]
+    for row in rows:
+        if row["task"].pk == editing:
+            row["form"] = edit_form or _form(ws, departments, task=row["task"])
+    return render_step(
+        request,
+        ws,
+        "collabs/table.html",
+        4,
+        _(TITLE),
+        rows=rows,
+        new_form=new_form or _form(ws, departments),
+        can_add=ws.can(Action.EDIT_COLLABORATION) or bool(ws.access.department_roles),
+    )
+
+
+def _fragment(
+    request: HtmxHttpRequest,
+    slug: str,
+    template: str,
+    task_pk: int | None = None,
+    all_rows: bool = False,
+    **context: Any,
+) -> HttpResponse:
+    """Render a fragment plus the refreshed step bar and score (out of band) for htmx.
+
+    The workspace is read again after the write, so the row's findings and
+    the score are the new ones.
+    """
+    ws = open_workspace(request, slug)
+    if task_pk is not None:
+        task = Task.objects.select_related("department").prefetch_related("collaborators").get(pk=task_pk)
+        context["row"] = _row(ws, task)
+    if all_rows:
+        context["rows"] = [_row(ws, t) for t in _tasks(ws)]
+    return render(request, template, {"ws": ws, "collab": ws.collab, "current": 4, "oob": True, **context})
+
+
+def _check_department(ws: Workspace, department: Department | None) -> None:
+    """A person puts a row only under a department they answer for (the initiator: any, or none)."""
+    if not ws.can(Action.EDIT_DEPARTMENT_ROWS, department.pk if department else None):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def table(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    ws = open_workspace(request, slug)
+    editing = request.GET.get("edit")
+    return _page(request, ws, editing=int(editing) if editing and editing.isdigit() else None)
+
+
+@login_required
+@require_POST
+def new_row(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    ws = open_workspace(request, slug)
+    departments = _departments(ws)
+    form = _form(ws, departments, request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(
+                request, "collabs/_task_new.html", {"collab": ws.collab, "new_form": form}, status=200
+            )
+        return _page(request, ws, new_form=form)
+    data = form.to_input()
+    _check_department(ws, data.department)
+    task = do_save_task(ws.collab, data)
+    if request.htmx:
+        return _fragment(
+            request, slug, "collabs/_task_created.html", task_pk=task.pk, new_form=_form(ws, departments)
+        )
+    messages.success(request, _("已添加任务。"))
+    return redirect("collabs:table", ws.collab.slug)
+
+
+@login_required
+@require_GET
+def row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """One row as shown (the edit form's "cancel")."""
+    task, _access = get_task_for_user(request.user, pk)
+    ws = open_workspace(request, slug)
+    return render(request, "collabs/_task_row.html", {"collab": ws.collab, "row": _row(ws, task)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    task, _access = get_task_for_user(request.user, pk, Action.EDIT_DEPARTMENT_ROWS)
+    ws = open_workspace(request, slug)
+    if task.collaboration_id != ws.collab.pk:
+        raise PermissionDenied
+    departments = _departments(ws)
+    if request.method == "GET":
+        if not request.htmx:
+            return redirect(
+                reverse("collabs:table", args=[ws.collab.slug]) + f"?edit={task.pk}#task-{task.pk}"
+            )
+        return render(
+            request,
+            "collabs/_task_edit.html",
+            {"collab": ws.collab, "row": _row(ws, task), "form": _form(ws, departments, task=task)},
+        )
+    form = _form(ws, departments, request.POST, task=task)
+    if form.is_valid():
+        data = form.to_input()
+        _check_department(ws, data.department)
+        try:
+            task = do_save_task(ws.collab, data, task=task, version=form.cleaned_data.get("version"))
+        except StaleWrite as stale:
+            form = _form(ws, departments, task=stale.current)
+            form.add_error(None, _("这一行刚被他人修改,已显示最新内容;请在此基础上重新修改。"))
+            task = stale.current
+        else:
+            if request.htmx:
+                return _fragment(request, slug, "collabs/_task_saved.html", task_pk=task.pk)
+            messages.success(request, _("已保存任务。"))
+            return redirect("collabs:table", ws.collab.slug)
+    if request.htmx:
+        return render(
+            request, "collabs/_task_edit.html", {"collab": ws.collab, "row": _row(ws, task), "form": form}
+        )
+    return _page(request, ws, editing=task.pk, edit_form=form)
+
+
+@login_required
+@require_POST
+def delete_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
+    do_delete_task(task)
+    if request.htmx:
+        return _fragment(request, slug, "collabs/_task_rows.html", all_rows=True)
+    messages.success(request, _("已删除任务。"))
+    return redirect("collabs:table", slug)
+
+
+@login_required
+@require_POST
+def move_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    do_move_task(task, offset)
+    if request.htmx:
+        return _fragment(request, slug, "collabs/_task_rows.html", all_rows=True)
+    return redirect("collabs:table", slug)

@@ -1,0 +1,97 @@
+"""Step 4 and 7: rows of the responsibility table (部门职责分工表) and their status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from xietong.collabs.actions.common import bump_version
+from xietong.collabs.models import Collaboration, Task, TaskStatus
+from xietong.orgs.models import Department
+
+
+class StaleWrite(Exception):
+    """The row changed since the person loaded it; ``current`` is how it is now."""
+
+    def __init__(self, current: Task) -> None:
+        self.current = current
+        super().__init__(f"task {current.pk} is at version {current.version}")
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    description: str
+    department: Department | None
+    standard: str
+    deadline: date | None
+    collaborators: list[Department]
+    status: str
+    blocked_reason: str
+
+
+@transaction.atomic
+def do_save_task(
+    collab: Collaboration, data: TaskInput, *, task: Task | None = None, version: int | None = None
+) -> Task:
+    """Create a row (``task`` None, appended at the end) or update one; return it.
+
+    An update names the ``version`` the person edited; when the row has moved
+    on since, nothing is written and ``StaleWrite`` carries the current row.
+    """
+    if task is None:
+        last = Task.objects.filter(collaboration=collab).aggregate(last=Max("position"))["last"]
+        task = Task(collaboration=collab, position=0 if last is None else last + 1)
+    else:
+        current = Task.objects.select_for_update().get(pk=task.pk)
+        if version is not None and current.version != version:
+            raise StaleWrite(current)
+        task = current
+        task.version = F("version") + 1
+    was_blocked = task.status == TaskStatus.BLOCKED
+    task.description = data.description
+    task.department = data.department
+    task.standard = data.standard
+    task.deadline = data.deadline
+    task.status = data.status
+    task.blocked_reason = data.blocked_reason if data.status == TaskStatus.BLOCKED else ""
+    if data.status == TaskStatus.BLOCKED and not was_blocked:
+        task.blocked_since, task.escalated_at = timezone.now(), None
+    elif data.status != TaskStatus.BLOCKED:
+        task.blocked_since, task.escalated_at = None, None
+    if data.status == TaskStatus.DONE:
+        task.percent = 100
+    task.save()
+    task.refresh_from_db()
+    task.collaborators.set(data.collaborators)
+    bump_version(collab)
+    return task
+
+
+@transaction.atomic
+def do_delete_task(task: Task) -> None:
+    collab = task.collaboration
+    task.delete()
+    bump_version(collab)
+
+
+@transaction.atomic
+def do_move_task(task: Task, offset: int) -> None:
+    """Move a row ``offset`` places up (negative) or down, keeping positions 0..n-1."""
+    rows = list(
+        Task.objects.filter(collaboration_id=task.collaboration_id)
+        .select_for_update()
+        .order_by("position", "id")
+        .only("id", "position")
+    )
+    index = next(i for i, row in enumerate(rows) if row.pk == task.pk)
+    target = max(0, min(len(rows) - 1, index + offset))
+    rows.insert(target, rows.pop(index))
+    changed = [row for i, row in enumerate(rows) if row.position != i]
+    for i, row in enumerate(rows):
+        row.position = i
+    Task.objects.bulk_update(changed, ["position"])
+    bump_version(task.collaboration)

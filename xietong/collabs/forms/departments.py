@@ -1,0 +1,28 @@
+"""Step 2: participating departments and their liaisons."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xietong.collabs.models import ParticipantRole
+
+
+class ParticipantForm(forms.Form):
+    liaison = forms.CharField(
+        label=_("对接负责人"),
+        max_length=100,
+        required=False,
+        help_text=_("每个部门只指定 1 名,建议为部门主管或核心骨干"),
+    )
+    duties = forms.CharField(label=_("职责概要"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    role = forms.ChoiceField(
+        label=_("角色"), choices=ParticipantRole.choices, initial=ParticipantRole.SUPPORT
+    )
+    head = forms.CharField(label=_("部门负责人"), max_length=100, required=False)
+
+
+class NewParticipantForm(ParticipantForm):
+    department = forms.CharField(label=_("部门"), max_length=100)
+
+    field_order = ["department", "liaison", "duties", "role", "head"]

@@ -1,0 +1,144 @@
+"""Writes of steps 3 and 6: the kickoff meeting and the communication plan.
+
+Each ``do_*`` function is atomic and bumps the collaboration's version.
+Permission is the caller's business (the access layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from xietong.collabs.actions.common import bump_version
+from xietong.collabs.models import Collaboration
+from xietong.meetings.models import AgendaItem, CommunicationRule, Meeting, MeetingKind
+from xietong.orgs.models import Person
+
+# The guide's kickoff agenda, ① to ⑤ (步骤3 会议议程).
+KICKOFF_AGENDA: tuple[str | Promise, ...] = (
+    _("协作背景与目标宣讲"),
+    _("部门职责初步讨论"),
+    _("时间节点与资源需求确认"),
+    _("沟通机制约定"),
+    _("形成会议纪要并邮件同步"),
+)
+
+
+def kickoff_of(collab: Collaboration) -> Meeting | None:
+    """Return the collaboration's kickoff meeting, if it has one."""
+    return Meeting.objects.filter(collaboration=collab, kind=MeetingKind.KICKOFF).first()
+
+
+def _ensure_agenda(meeting: Meeting) -> None:
+    """Give a meeting without agenda the guide's five items (in the active language)."""
+    if not AgendaItem.objects.filter(meeting=meeting).exists():
+        AgendaItem.objects.bulk_create(
+            AgendaItem(meeting=meeting, position=i, title=str(title)) for i, title in enumerate(KICKOFF_AGENDA)
+        )
+
+
+@transaction.atomic
+def do_schedule_kickoff(collab: Collaboration, scheduled_at: datetime, *, actor: Person | None = None) -> Meeting:
+    """Set the kickoff's time and return the meeting.
+
+    Creates the kickoff (with the guide's five agenda items) when the
+    collaboration has none; a kickoff without agenda (an imported one) gets
+    the five items too.
+    """
+    meeting = kickoff_of(collab)
+    if meeting is None:
+        meeting = Meeting.objects.create(
+            collaboration=collab, kind=MeetingKind.KICKOFF, title=str(_("启动会")), scheduled_at=scheduled_at
+        )
+    else:
+        meeting.scheduled_at = scheduled_at
+        meeting.save(update_fields=["scheduled_at"])
+    _ensure_agenda(meeting)
+    bump_version(collab)
+    return meeting
+
+
+def _record(collab: Collaboration, field: str, at: datetime) -> Meeting:
+    meeting = kickoff_of(collab)
+    if meeting is None or meeting.scheduled_at is None:
+        raise ValueError("the kickoff has no time yet")
+    setattr(meeting, field, at)
+    meeting.save(update_fields=[field])
+    bump_version(collab)
+    return meeting
+
+
+@transaction.atomic
+def do_record_agenda_sent(collab: Collaboration, at: datetime, *, actor: Person | None = None) -> Meeting:
+    """Record when the kickoff's agenda and background went out (K02 judges it)."""
+    return _record(collab, "agenda_sent_at", at)
+
+
+@transaction.atomic
+def do_record_minutes_issued(collab: Collaboration, at: datetime, *, actor: Person | None = None) -> Meeting:
+    """Record when the kickoff's minutes were issued (K03 judges it; K04 then waits for confirmations)."""
+    return _record(collab, "minutes_issued_at", at)
+
+
+@dataclass(frozen=True)
+class RuleFields:
+    """The values of one row of the communication plan."""
+
+    scenario: str
+    channel: str
+    frequency: str  # a Frequency, or "" when not agreed yet (C03)
+    rrule: str
+    outputs: tuple[str, ...]
+    owner: str
+    admin: str
+
+
+@transaction.atomic
+def do_save_communication_rule(
+    collab: Collaboration,
+    fields: RuleFields,
+    *,
+    rule: CommunicationRule | None = None,
+    actor: Person | None = None,
+) -> CommunicationRule:
+    """Store ``fields`` as a new row of the plan (at the end), or into ``rule``; return it.
+
+    The RRULE is kept only for a regular frequency, so a row switched to
+    "按需" does not keep a stale schedule.
+    """
+    if rule is not None and rule.collaboration_id != collab.pk:
+        raise ValueError("the rule belongs to another collaboration")
+    values: dict[str, object] = {
+        "scenario": fields.scenario,
+        "channel": fields.channel,
+        "frequency": fields.frequency,
+        "rrule": fields.rrule if fields.frequency == "rrule" else "",
+        "outputs": list(fields.outputs),
+        "owner": fields.owner,
+        "admin": fields.admin,
+    }
+    if rule is None:
+        last = CommunicationRule.objects.filter(collaboration=collab).aggregate(last=Max("position"))["last"]
+        rule = CommunicationRule(collaboration=collab, position=0 if last is None else last + 1)
+        for name, value in values.items():
+            setattr(rule, name, value)
+        rule.save()
+    else:
+        for name, value in values.items():
+            setattr(rule, name, value)
+        rule.save(update_fields=list(values))
+    bump_version(collab)
+    return rule
+
+
+@transaction.atomic
+def do_delete_communication_rule(rule: CommunicationRule, *, actor: Person | None = None) -> None:
+    """Remove a row of the plan; an uncovered standard scenario is then reported (C02)."""
+    collab = rule.collaboration
+    rule.delete()
+    bump_version(collab)
