@@ -189,23 +189,27 @@ def status_by_department(collab: s.Collab, today: date) -> dict[str, Any]:
 Reading = tuple[date, Decimal]
 
 
-def nice_extent(values: Sequence[float], ceiling: float | None = None) -> tuple[float, float]:
-    """Return a y-axis range around ``values``: 10 % room each side, rounded outward to a round step.
+def nice_extent(values: Sequence[float], ceiling: float | None = None) -> tuple[float, float, float]:
+    """Return ``(low, high, step)`` for a value axis around ``values``.
 
-    The range does not go below 0 when no value does, nor above ``ceiling``
-    (a rating's scale) when no value does.
+    About five ticks of a round step (1, 2 or 5 times a power of ten), with
+    room of at least 10 % each side; ``low`` and ``high`` are multiples of
+    ``step`` so every tick is labelled alike. The range does not go below 0
+    when no value does, nor above ``ceiling`` (a rating's scale) when no value
+    does.
     """
     low, high = min(values), max(values)
     span = high - low or abs(high) or 1.0
-    padded_low, padded_high = low - span * 0.1, high + span * 0.1
-    step = 10 ** math.floor(math.log10(padded_high - padded_low)) / 2
-    nice_low = round(math.floor(padded_low / step) * step, 10)
-    nice_high = round(math.ceil(padded_high / step) * step, 10)
+    raw = (span * 1.2) / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(n for n in (1, 2, 5, 10) if raw / magnitude <= n) * magnitude
+    nice_low = round(math.floor((low - span * 0.1) / step) * step, 10)
+    nice_high = round(math.ceil((high + span * 0.1) / step) * step, 10)
     if low >= 0:
         nice_low = max(nice_low, 0.0)
     if ceiling is not None and high <= ceiling:
         nice_high = min(nice_high, ceiling)
-    return nice_low, nice_high
+    return nice_low, nice_high, round(step, 10)
 
 
 def metric_charts(
@@ -217,7 +221,8 @@ def metric_charts(
     (any order). Each chart: ``{"kind": "metric", "id", "name", "unit",
     "baseline", "target", "direction", "deadline", "points": [[day, value],
     …] (by day), "latest", "progress" (percent of the way from baseline to
-    target, see ``progress``), "x_min", "x_max", "y_min", "y_max", "labels"}``.
+    target, see ``progress``), "x_min", "x_max", "y_min", "y_max", "y_step"
+    (see ``nice_extent``), "labels"}``.
     The axes span the readings, ``start`` (the kickoff day) and the goal's
     deadline, and the values, baseline and target, so the mark lines are
     always in view. ``points`` is empty for a metric without readings (the
@@ -231,11 +236,10 @@ def metric_charts(
         values = [float(v) for _d, v in points]
         marks = [x for x in (_num(metric.baseline), _num(metric.target)) if x is not None]
         days = [d for d, _v in points] + [d for d in (start, goal.deadline) if d is not None]
-        y_min: float | None = None
-        y_max: float | None = None
+        y_min = y_max = y_step = None
         if values or marks:
             scale = float(metric.scale_max) if metric.scale_max is not None else None
-            y_min, y_max = nice_extent(values + marks, ceiling=scale)
+            y_min, y_max, y_step = nice_extent(values + marks, ceiling=scale)
         latest = points[-1][1] if points else None
         charts.append(
             {
@@ -254,6 +258,7 @@ def metric_charts(
                 "x_max": _day(max(days)) if days else None,
                 "y_min": _num(y_min),
                 "y_max": _num(y_max),
+                "y_step": _num(y_step),
                 "labels": {
                     "baseline": _("基线"),
                     "target": _("目标"),

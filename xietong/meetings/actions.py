@@ -11,22 +11,13 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.actions.common import bump_version
 from xietong.collabs.models import Collaboration
-from xietong.meetings.models import AgendaItem, CommunicationRule, Meeting, MeetingKind
+from xietong.collabs.presets import KICKOFF_AGENDA
+from xietong.meetings.models import AgendaItem, CommunicationRule, Frequency, Meeting, MeetingKind
 from xietong.orgs.models import Person
-
-# The guide's kickoff agenda, ① to ⑤ (步骤3 会议议程).
-KICKOFF_AGENDA: tuple[str | Promise, ...] = (
-    _("协作背景与目标宣讲"),
-    _("部门职责初步讨论"),
-    _("时间节点与资源需求确认"),
-    _("沟通机制约定"),
-    _("形成会议纪要并邮件同步"),
-)
 
 
 def kickoff_of(collab: Collaboration) -> Meeting | None:
@@ -35,15 +26,18 @@ def kickoff_of(collab: Collaboration) -> Meeting | None:
 
 
 def _ensure_agenda(meeting: Meeting) -> None:
-    """Give a meeting without agenda the guide's five items (in the active language)."""
+    """Give a meeting without agenda the guide's five items ①-⑤ (in the active language)."""
     if not AgendaItem.objects.filter(meeting=meeting).exists():
         AgendaItem.objects.bulk_create(
-            AgendaItem(meeting=meeting, position=i, title=str(title)) for i, title in enumerate(KICKOFF_AGENDA)
+            AgendaItem(meeting=meeting, position=i, title=str(title))
+            for i, title in enumerate(KICKOFF_AGENDA)
         )
 
 
 @transaction.atomic
-def do_schedule_kickoff(collab: Collaboration, scheduled_at: datetime, *, actor: Person | None = None) -> Meeting:
+def do_schedule_kickoff(
+    collab: Collaboration, scheduled_at: datetime, *, actor: Person | None = None
+) -> Meeting:
     """Set the kickoff's time and return the meeting.
 
     Creates the kickoff (with the guide's five agenda items) when the
@@ -117,7 +111,7 @@ def do_save_communication_rule(
         "scenario": fields.scenario,
         "channel": fields.channel,
         "frequency": fields.frequency,
-        "rrule": fields.rrule if fields.frequency == "rrule" else "",
+        "rrule": fields.rrule if fields.frequency == Frequency.RRULE else "",
         "outputs": list(fields.outputs),
         "owner": fields.owner,
         "admin": fields.admin,

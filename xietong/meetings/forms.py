@@ -119,7 +119,9 @@ class KickoffForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    do = forms.ChoiceField(choices=[(SCHEDULE, SCHEDULE), (AGENDA_SENT, AGENDA_SENT), (MINUTES_ISSUED, MINUTES_ISSUED)])
+    do = forms.ChoiceField(
+        choices=[(SCHEDULE, SCHEDULE), (AGENDA_SENT, AGENDA_SENT), (MINUTES_ISSUED, MINUTES_ISSUED)]
+    )
 
     def __init__(self, *args: Any, kickoff: Kickoff | None, now: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

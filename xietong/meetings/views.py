@@ -1,21 +1,310 @@
-"""Pages of steps 3 (kickoff) and 6 (communication plan)."""
+"""Pages of steps 3 (the kickoff meeting) and 6 (the communication plan).
+
+Both are read by everyone who sees the collaboration and changed by the
+initiator or an administrator (``Action.EDIT_COLLABORATION``). The plan page
+works like step 5's: one URL for the page, the edit row (``?edit=<pk>``), the
+display row (``?row=<pk>``) and the save; fragments for htmx, redirects
+without JavaScript.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import reswap, retarget
+
+from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.recurrence import describe, from_rrule, next_occurrences
+from xietong.meetings.actions import (
+    do_delete_communication_rule,
+    do_record_agenda_sent,
+    do_record_minutes_issued,
+    do_save_communication_rule,
+    do_schedule_kickoff,
+)
+from xietong.meetings.forms import CommunicationRuleForm, KickoffForm
+from xietong.meetings.models import AgendaItem, CommunicationRule
+from xietong.orgs.models import Person
+from xietong.orgs.roles import Action
+from xietong.rules import snapshot as s
+from xietong.rules.comms import CHANNEL_NAMES, SCENARIO_NAMES
+from xietong.rules.engine import Finding
+from xietong.rules.kickoff import AGENDA_LEAD, MINUTES_WITHIN
+from xietong.rules.steps import STEPS
+
+KICKOFF_STEP, PLAN_STEP = 3, 6
+PLAN_SECTION = "#plan-section"
+
+
+def _actor(request: HttpRequest) -> Person:
+    user = request.user
+    assert isinstance(user, Person)  # login_required
+    return user
+
+
+def _pk(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise Http404
+    return int(raw)
+
+
+# --- step 6: the communication plan
+
+
+def frequency_text(rule: s.CommunicationRule) -> str:
+    """Return a rule's frequency as people say it: 实时, 按需, 每周一 10:00."""
+    if rule.frequency == s.FrequencyKind.REALTIME:
+        return _("实时")
+    if rule.frequency == s.FrequencyKind.ON_DEMAND:
+        return _("按需")
+    if rule.frequency == s.FrequencyKind.RRULE:
+        return describe(rule.rrule, before=False)
+    return "—"
+
+
+def _next_meeting(rule: s.CommunicationRule, now: datetime) -> str:
+    """Return when a regular rule next happens (picker rules only, which always occur), else ""."""
+    if rule.frequency != s.FrequencyKind.RRULE:
+        return ""
+    rec = from_rrule(rule.rrule)
+    if rec is None:
+        return ""
+    upcoming = next_occurrences(rule.rrule, now, 1)
+    if not upcoming:
+        return ""
+    return upcoming[0].strftime("%Y-%m-%d %H:%M" if rec.hour is not None else "%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    pk: int
+    number: int
+    rule: s.CommunicationRule
+    scenario: str
+    channel: str
+    frequency: str
+    next_time: str
+    findings: list[Finding]
+
+
+class PlanPage:
+    """The communication plan as shown, with who may change it; no queries beyond the workspace's."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.can_edit = ws.can(Action.EDIT_COLLABORATION)
+
+    def rows(self) -> list[PlanRow]:
+        by_object: dict[str, list[Finding]] = defaultdict(list)
+        for finding in self.ws.report.findings:
+            by_object[finding.object].append(finding)
+        now = self.ws.ctx.now.astimezone(self.ws.ctx.tz)
+        rows = []
+        for i, rule in enumerate(self.ws.snapshot.communication):
+            assert rule.key is not None
+            rows.append(
+                PlanRow(
+                    pk=rule.key,
+                    number=i + 1,
+                    rule=rule,
+                    scenario=str(SCENARIO_NAMES[rule.scenario]) if rule.scenario else "—",
+                    channel=str(CHANNEL_NAMES[rule.channel]) if rule.channel else "—",
+                    frequency=frequency_text(rule),
+                    next_time=_next_meeting(rule, now),
+                    findings=by_object[f"communication[{i}]"],
+                )
+            )
+        return rows
+
+    @staticmethod
+    def form(data: Any = None, *, rule: CommunicationRule | None = None) -> CommunicationRuleForm:
+        return CommunicationRuleForm(
+            data,
+            initial=CommunicationRuleForm.initial_for(rule) if rule is not None else None,
+            auto_id=f"edit{rule.pk}_%s" if rule is not None else "add_%s",
+        )
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "ws": self.ws,
+            "collab": self.ws.collab,
+            "rows": self.rows(),
+            # C01 / C02: the plan as a whole (no plan, a standard scenario uncovered)
+            "plan_findings": [f for f in self.ws.findings_of_step(PLAN_STEP) if f.object == "communication"],
+            "can_edit": self.can_edit,
+            "add_form": self.form() if self.can_edit else None,
+            **extra,
+        }
+
+
+def _plan_page(request: HttpRequest, page: PlanPage, **extra: Any) -> HttpResponse:
+    title = STEPS[PLAN_STEP - 1].name
+    return render_step(request, page.ws, "meetings/communication.html", PLAN_STEP, title, **page.context(**extra))
+
+
+def _rule_of(ws: Workspace, pk: int) -> CommunicationRule:
+    """Return a rule of the collaboration fetched through the access layer, or raise 404."""
+    rule = CommunicationRule.objects.filter(collaboration=ws.collab, pk=pk).select_related("collaboration").first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def _plan_saved(request: HttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
+    if request.htmx:
+        page = PlanPage(open_workspace(request, slug))
+        response = render(request, "meetings/_plan_section.html", page.context(flash=message))
+        return reswap(retarget(response, PLAN_SECTION), "outerHTML")
+    messages.success(request, message)
+    return redirect(reverse("meetings:communication", args=[slug]) + anchor)
 
 
 @login_required
-def kickoff(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse("")
-
-
-@login_required
+@require_http_methods(["GET", "POST"])
 def communication(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse("")
+    if request.method == "POST":
+        return _save_rule(request, PlanPage(open_workspace(request, slug, Action.EDIT_COLLABORATION)))
+    edit = _pk(request.GET.get("edit"))
+    if edit is not None:
+        page = PlanPage(open_workspace(request, slug, Action.EDIT_COLLABORATION))
+        form = page.form(rule=_rule_of(page.ws, edit))
+        if request.htmx:
+            return render(request, "meetings/_plan_form_row.html", {"collab": page.ws.collab, "form": form, "pk": edit})
+        return _plan_page(request, page, editing=edit, edit_form=form)
+    page = PlanPage(open_workspace(request, slug))
+    shown = _pk(request.GET.get("row"))
+    if shown is not None and request.htmx:
+        row = next((r for r in page.rows() if r.pk == shown), None)
+        if row is None:
+            raise Http404
+        return render(request, "meetings/_plan_row.html", {"collab": page.ws.collab, "row": row, "can_edit": page.can_edit})
+    return _plan_page(request, page)
+
+
+def _save_rule(request: HttpRequest, page: PlanPage) -> HttpResponse:
+    ws = page.ws
+    pk = _pk(request.POST.get("pk"))
+    rule = _rule_of(ws, pk) if pk is not None else None
+    form = page.form(request.POST, rule=rule)
+    if not form.is_valid():
+        if request.htmx:
+            if rule is None:
+                return render(request, "meetings/_plan_add.html", {"collab": ws.collab, "add_form": form})
+            return render(request, "meetings/_plan_form_row.html", {"collab": ws.collab, "form": form, "pk": pk})
+        if rule is None:
+            return _plan_page(request, page, add_form=form)
+        return _plan_page(request, page, editing=pk, edit_form=form)
+    saved = do_save_communication_rule(ws.collab, form.fields_to_save(), rule=rule, actor=_actor(request))
+    message = _("已保存沟通规则(%(scenario)s)") % {"scenario": saved.get_scenario_display()}
+    return _plan_saved(request, ws.collab.slug, f"#rule-{saved.pk}", message)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def remove_rule(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return HttpResponse("")
+    ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
+    rule = _rule_of(ws, pk)
+    if request.method == "POST":
+        do_delete_communication_rule(rule, actor=_actor(request))
+        message = _("已删除沟通规则(%(scenario)s)") % {"scenario": rule.get_scenario_display()}
+        return _plan_saved(request, slug, "", message)
+    title = STEPS[PLAN_STEP - 1].name
+    return render_step(
+        request, ws, "meetings/communication_confirm_delete.html", PLAN_STEP, title, rule=rule,
+        scenario=rule.get_scenario_display() or "—", channel=rule.get_channel_display() or "—",
+    )
+
+
+# --- step 3: the kickoff meeting
+
+
+def _hours(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 3600)
+
+
+def _kickoff_context(ws: Workspace, form: KickoffForm) -> dict[str, Any]:
+    """Return what the kickoff page shows: the meeting, its agenda, the timings, the confirmations."""
+    kickoff = ws.snapshot.kickoff
+    agenda = list(AgendaItem.objects.filter(meeting_id=kickoff.key)) if kickoff and kickoff.key else []
+    scheduled = kickoff.scheduled_at if kickoff else None
+    sent = kickoff.agenda_sent_at if kickoff else None
+    issued = kickoff.minutes_issued_at if kickoff else None
+    confirmations = kickoff.confirmations if kickoff else {}
+    departments = [
+        {"name": d.name, "head": d.head, "confirmed_at": confirmations.get(d.name)}
+        for d in ws.snapshot.departments
+        if d.name
+    ]
+    return {
+        "kickoff": kickoff,
+        "scheduled": scheduled,
+        "agenda": agenda,
+        "agenda_sent": sent,
+        "agenda_lead_hours": _hours(scheduled - sent) if scheduled and sent else None,
+        "agenda_in_time": bool(scheduled and sent and scheduled - sent >= AGENDA_LEAD),
+        "minutes_issued": issued,
+        "minutes_after_hours": _hours(issued - scheduled) if scheduled and issued else None,
+        "minutes_in_time": bool(scheduled and issued and issued - scheduled <= MINUTES_WITHIN),
+        "held": bool(scheduled and ws.ctx.now >= scheduled),
+        "departments": departments,
+        "unconfirmed": [d["name"] for d in departments if d["confirmed_at"] is None],
+        "findings": ws.findings_of_step(KICKOFF_STEP),
+        "can_edit": ws.can(Action.EDIT_COLLABORATION),
+        "form": form,
+    }
+
+
+def _kickoff_form(ws: Workspace, data: Any = None) -> KickoffForm:
+    current = ws.snapshot.kickoff
+    initial = {"scheduled_at": current.scheduled_at} if current and current.scheduled_at else None
+    return KickoffForm(data, initial=initial, kickoff=current, now=ws.ctx.now)
+
+
+def _kickoff_section(request: HttpRequest, ws: Workspace, form: KickoffForm, **extra: Any) -> HttpResponse:
+    context = {"ws": ws, "collab": ws.collab, **_kickoff_context(ws, form), **extra}
+    return render(request, "meetings/_kickoff_section.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kickoff(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method != "POST":
+        ws = open_workspace(request, slug)
+        title = STEPS[KICKOFF_STEP - 1].name
+        return render_step(
+            request, ws, "meetings/kickoff.html", KICKOFF_STEP, title, **_kickoff_context(ws, _kickoff_form(ws))
+        )
+    ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
+    form = _kickoff_form(ws, request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return _kickoff_section(request, ws, form)
+        title = STEPS[KICKOFF_STEP - 1].name
+        return render_step(request, ws, "meetings/kickoff.html", KICKOFF_STEP, title, **_kickoff_context(ws, form))
+    actor, do = _actor(request), form.cleaned_data["do"]
+    if do == KickoffForm.SCHEDULE:
+        do_schedule_kickoff(ws.collab, form.cleaned_data["scheduled_at"], actor=actor)
+        message = _("已保存启动会时间")
+    elif do == KickoffForm.AGENDA_SENT:
+        do_record_agenda_sent(ws.collab, ws.ctx.now, actor=actor)
+        message = _("已记录:会议议程及背景资料已发送")
+    else:
+        do_record_minutes_issued(ws.collab, ws.ctx.now, actor=actor)
+        message = _("已记录:《启动会会议纪要》已发出")
+    if request.htmx:
+        fresh = open_workspace(request, slug)
+        return _kickoff_section(request, fresh, _kickoff_form(fresh), flash=message)
+    messages.success(request, message)
+    return redirect("meetings:kickoff", slug)

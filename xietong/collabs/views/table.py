@@ -83,12 +83,14 @@ def _page(
     editing: int | None = None,
     edit_form: TaskForm | None = None,
     new_form: TaskForm | None = None,
+    conflict: bool = False,
 ) -> HttpResponse:
     departments = _departments(ws)
     rows = [_row(ws, t) for t in _tasks(ws)]
     for row in rows:
         if row["task"].pk == editing:
             row["form"] = edit_form or _form(ws, departments, task=row["task"])
+            row["conflict"] = conflict
     return render_step(
         request,
         ws,
@@ -188,25 +190,24 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             {"collab": ws.collab, "row": _row(ws, task), "form": _form(ws, departments, task=task)},
         )
     form = _form(ws, departments, request.POST, task=task)
+    conflict = False
     if form.is_valid():
         data = form.to_input()
         _check_department(ws, data.department)
         try:
             task = do_save_task(ws.collab, data, task=task, version=form.cleaned_data.get("version"))
         except StaleWrite as stale:
-            form = _form(ws, departments, task=stale.current)
-            form.add_error(None, _("这一行刚被他人修改,已显示最新内容;请在此基础上重新修改。"))
-            task = stale.current
+            # Show the row as it is now; the person redoes their change on it.
+            form, task, conflict = _form(ws, departments, task=stale.current), stale.current, True
         else:
             if request.htmx:
                 return _fragment(request, slug, "collabs/_task_saved.html", task_pk=task.pk)
             messages.success(request, _("已保存任务。"))
             return redirect("collabs:table", ws.collab.slug)
     if request.htmx:
-        return render(
-            request, "collabs/_task_edit.html", {"collab": ws.collab, "row": _row(ws, task), "form": form}
-        )
-    return _page(request, ws, editing=task.pk, edit_form=form)
+        context = {"collab": ws.collab, "row": _row(ws, task), "form": form, "conflict": conflict}
+        return render(request, "collabs/_task_edit.html", context)
+    return _page(request, ws, editing=task.pk, edit_form=form, conflict=conflict)
 
 
 @login_required

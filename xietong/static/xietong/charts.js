@@ -60,11 +60,11 @@
     var marks = [];
     if (spec.baseline !== null) {
       marks.push(lineMark(spec.baseline, "yAxis", spec.labels.baseline + " " + formatNumber(spec.baseline),
-        MUTED, "insideStartTop", true));
+        MUTED, "insideEndTop", true));
     }
     if (spec.target !== null) {
       marks.push(lineMark(spec.target, "yAxis", spec.labels.target + " " + formatNumber(spec.target),
-        "#2f9e44", "insideStartTop", true));
+        "#2f9e44", "insideEndTop", true));
     }
     if (spec.deadline) {
       // drawn at the end of the deadline day
@@ -91,6 +91,7 @@
         name: spec.unit,
         min: spec.y_min,
         max: spec.y_max,
+        interval: spec.y_step,
         nameTextStyle: { align: "left" },
         axisLabel: { fontSize: 11 },
       },
@@ -109,8 +110,8 @@
   // b. task states per responsible department, stacked
   function statusOption(spec) {
     return {
-      legend: { top: 0, type: "scroll" },
-      grid: { left: 8, right: 24, top: 36, bottom: 28, containLabel: true },
+      // the legend, with totals, is the page's own (it wraps on narrow screens)
+      grid: { left: 8, right: 24, top: 8, bottom: 28, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: { type: "value", name: spec.labels.axis, nameLocation: "middle", nameGap: 24, minInterval: 1 },
       yAxis: { type: "category", data: spec.categories, inverse: true },
@@ -134,7 +135,7 @@
   }
 
   function statusHeight(spec) {
-    return 90 + spec.categories.length * 40;
+    return 60 + spec.categories.length * 40;
   }
 
   // c. the timeline: a bar per task from its start to the end of its deadline day
