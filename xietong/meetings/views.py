@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.http import HtmxHttpRequest
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
 from xietong.meetings.actions import (
     do_delete_communication_rule,
@@ -38,7 +39,7 @@ from xietong.orgs.models import Person
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.comms import CHANNEL_NAMES, SCENARIO_NAMES
-from xietong.rules.engine import Finding
+from xietong.rules.engine import Finding, lazy_join
 from xietong.rules.kickoff import AGENDA_LEAD, MINUTES_WITHIN
 from xietong.rules.steps import STEPS
 
@@ -46,7 +47,7 @@ KICKOFF_STEP, PLAN_STEP = 3, 6
 PLAN_SECTION = "#plan-section"
 
 
-def _actor(request: HttpRequest) -> Person:
+def _actor(request: HtmxHttpRequest) -> Person:
     user = request.user
     assert isinstance(user, Person)  # login_required
     return user
@@ -96,6 +97,7 @@ class PlanRow:
     channel: str
     frequency: str
     next_time: str
+    outputs: str
     findings: list[Finding]
 
 
@@ -123,6 +125,7 @@ class PlanPage:
                     channel=str(CHANNEL_NAMES[rule.channel]) if rule.channel else "—",
                     frequency=frequency_text(rule),
                     next_time=_next_meeting(rule, now),
+                    outputs=str(lazy_join(rule.outputs)),
                     findings=by_object[f"communication[{i}]"],
                 )
             )
@@ -149,20 +152,26 @@ class PlanPage:
         }
 
 
-def _plan_page(request: HttpRequest, page: PlanPage, **extra: Any) -> HttpResponse:
+def _plan_page(request: HtmxHttpRequest, page: PlanPage, **extra: Any) -> HttpResponse:
     title = STEPS[PLAN_STEP - 1].name
-    return render_step(request, page.ws, "meetings/communication.html", PLAN_STEP, title, **page.context(**extra))
+    return render_step(
+        request, page.ws, "meetings/communication.html", PLAN_STEP, title, **page.context(**extra)
+    )
 
 
 def _rule_of(ws: Workspace, pk: int) -> CommunicationRule:
     """Return a rule of the collaboration fetched through the access layer, or raise 404."""
-    rule = CommunicationRule.objects.filter(collaboration=ws.collab, pk=pk).select_related("collaboration").first()
+    rule = (
+        CommunicationRule.objects.filter(collaboration=ws.collab, pk=pk)
+        .select_related("collaboration")
+        .first()
+    )
     if rule is None:
         raise Http404
     return rule
 
 
-def _plan_saved(request: HttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
+def _plan_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
     if request.htmx:
         page = PlanPage(open_workspace(request, slug))
         response = render(request, "meetings/_plan_section.html", page.context(flash=message))
@@ -173,7 +182,7 @@ def _plan_saved(request: HttpRequest, slug: str, anchor: str, message: str) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def communication(request: HttpRequest, slug: str) -> HttpResponse:
+def communication(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _save_rule(request, PlanPage(open_workspace(request, slug, Action.EDIT_COLLABORATION)))
     edit = _pk(request.GET.get("edit"))
@@ -181,7 +190,9 @@ def communication(request: HttpRequest, slug: str) -> HttpResponse:
         page = PlanPage(open_workspace(request, slug, Action.EDIT_COLLABORATION))
         form = page.form(rule=_rule_of(page.ws, edit))
         if request.htmx:
-            return render(request, "meetings/_plan_form_row.html", {"collab": page.ws.collab, "form": form, "pk": edit})
+            return render(
+                request, "meetings/_plan_form_row.html", {"collab": page.ws.collab, "form": form, "pk": edit}
+            )
         return _plan_page(request, page, editing=edit, edit_form=form)
     page = PlanPage(open_workspace(request, slug))
     shown = _pk(request.GET.get("row"))
@@ -189,11 +200,15 @@ def communication(request: HttpRequest, slug: str) -> HttpResponse:
         row = next((r for r in page.rows() if r.pk == shown), None)
         if row is None:
             raise Http404
-        return render(request, "meetings/_plan_row.html", {"collab": page.ws.collab, "row": row, "can_edit": page.can_edit})
+        return render(
+            request,
+            "meetings/_plan_row.html",
+            {"collab": page.ws.collab, "row": row, "can_edit": page.can_edit},
+        )
     return _plan_page(request, page)
 
 
-def _save_rule(request: HttpRequest, page: PlanPage) -> HttpResponse:
+def _save_rule(request: HtmxHttpRequest, page: PlanPage) -> HttpResponse:
     ws = page.ws
     pk = _pk(request.POST.get("pk"))
     rule = _rule_of(ws, pk) if pk is not None else None
@@ -202,7 +217,9 @@ def _save_rule(request: HttpRequest, page: PlanPage) -> HttpResponse:
         if request.htmx:
             if rule is None:
                 return render(request, "meetings/_plan_add.html", {"collab": ws.collab, "add_form": form})
-            return render(request, "meetings/_plan_form_row.html", {"collab": ws.collab, "form": form, "pk": pk})
+            return render(
+                request, "meetings/_plan_form_row.html", {"collab": ws.collab, "form": form, "pk": pk}
+            )
         if rule is None:
             return _plan_page(request, page, add_form=form)
         return _plan_page(request, page, editing=pk, edit_form=form)
@@ -213,7 +230,7 @@ def _save_rule(request: HttpRequest, page: PlanPage) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def remove_rule(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def remove_rule(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
     rule = _rule_of(ws, pk)
     if request.method == "POST":
@@ -222,8 +239,14 @@ def remove_rule(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return _plan_saved(request, slug, "", message)
     title = STEPS[PLAN_STEP - 1].name
     return render_step(
-        request, ws, "meetings/communication_confirm_delete.html", PLAN_STEP, title, rule=rule,
-        scenario=rule.get_scenario_display() or "—", channel=rule.get_channel_display() or "—",
+        request,
+        ws,
+        "meetings/communication_confirm_delete.html",
+        PLAN_STEP,
+        title,
+        rule=rule,
+        scenario=rule.get_scenario_display() or "—",
+        channel=rule.get_channel_display() or "—",
     )
 
 
@@ -272,19 +295,26 @@ def _kickoff_form(ws: Workspace, data: Any = None) -> KickoffForm:
     return KickoffForm(data, initial=initial, kickoff=current, now=ws.ctx.now)
 
 
-def _kickoff_section(request: HttpRequest, ws: Workspace, form: KickoffForm, **extra: Any) -> HttpResponse:
+def _kickoff_section(
+    request: HtmxHttpRequest, ws: Workspace, form: KickoffForm, **extra: Any
+) -> HttpResponse:
     context = {"ws": ws, "collab": ws.collab, **_kickoff_context(ws, form), **extra}
     return render(request, "meetings/_kickoff_section.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def kickoff(request: HttpRequest, slug: str) -> HttpResponse:
+def kickoff(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         ws = open_workspace(request, slug)
         title = STEPS[KICKOFF_STEP - 1].name
         return render_step(
-            request, ws, "meetings/kickoff.html", KICKOFF_STEP, title, **_kickoff_context(ws, _kickoff_form(ws))
+            request,
+            ws,
+            "meetings/kickoff.html",
+            KICKOFF_STEP,
+            title,
+            **_kickoff_context(ws, _kickoff_form(ws)),
         )
     ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
     form = _kickoff_form(ws, request.POST)
@@ -292,7 +322,9 @@ def kickoff(request: HttpRequest, slug: str) -> HttpResponse:
         if request.htmx:
             return _kickoff_section(request, ws, form)
         title = STEPS[KICKOFF_STEP - 1].name
-        return render_step(request, ws, "meetings/kickoff.html", KICKOFF_STEP, title, **_kickoff_context(ws, form))
+        return render_step(
+            request, ws, "meetings/kickoff.html", KICKOFF_STEP, title, **_kickoff_context(ws, form)
+        )
     actor, do = _actor(request), form.cleaned_data["do"]
     if do == KickoffForm.SCHEDULE:
         do_schedule_kickoff(ws.collab, form.cleaned_data["scheduled_at"], actor=actor)

@@ -59,8 +59,8 @@ class RecurrencePicker(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["at"].label = self.time_label
-        self.fields["at"].help_text = self.time_help
+        self.fields["at"].label = str(self.time_label)
+        self.fields["at"].help_text = str(self.time_help)
 
     @staticmethod
     def picker_initial(rrule: str) -> dict[str, Any]:

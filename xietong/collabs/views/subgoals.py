@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,8 +28,9 @@ from xietong.collabs.forms.subgoals import SubGoalForm
 from xietong.collabs.models import Participant, SubGoal
 from xietong.collabs.templatetags.xietong import num
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.http import HtmxHttpRequest
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
-from xietong.orgs.models import Department
+from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.engine import Finding
@@ -162,6 +163,12 @@ def _next_due(limit: s.TimeLimit | None, now: Any) -> str:
     return upcoming[0].strftime("%Y-%m-%d %H:%M" if rec.hour is not None else "%Y-%m-%d")
 
 
+def _actor(request: HtmxHttpRequest) -> Person:
+    user = request.user
+    assert isinstance(user, Person)  # login_required
+    return user
+
+
 def _pk(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
@@ -170,7 +177,7 @@ def _pk(raw: str | None) -> int | None:
     return int(raw)
 
 
-def _editable_subgoal(request: HttpRequest, ws: Workspace, pk: int) -> SubGoal:
+def _editable_subgoal(request: HtmxHttpRequest, ws: Workspace, pk: int) -> SubGoal:
     """Return a sub-goal of this collaboration the person may edit, or raise 404 / 403."""
     subgoal, _access = get_subgoal_for_user(request.user, pk, Action.EDIT_DEPARTMENT_ROWS)
     if subgoal.collaboration_id != ws.collab.pk:
@@ -182,11 +189,11 @@ def _title() -> Any:
     return STEPS[STEP - 1].name
 
 
-def _page(request: HttpRequest, page: SubGoalPage, **extra: Any) -> HttpResponse:
+def _page(request: HtmxHttpRequest, page: SubGoalPage, **extra: Any) -> HttpResponse:
     return render_step(request, page.ws, "collabs/subgoals.html", STEP, _title(), **page.context(**extra))
 
 
-def _saved(request: HttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
+def _saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
     """Answer a successful write: the re-judged section for htmx, a redirect otherwise."""
     if request.htmx:
         page = SubGoalPage(open_workspace(request, slug))
@@ -198,7 +205,7 @@ def _saved(request: HttpRequest, slug: str, anchor: str, message: str) -> HttpRe
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def subgoals(request: HttpRequest, slug: str) -> HttpResponse:
+def subgoals(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ws = open_workspace(request, slug)
     page = SubGoalPage(ws)
     if request.method == "POST":
@@ -221,7 +228,7 @@ def subgoals(request: HttpRequest, slug: str) -> HttpResponse:
     return _page(request, page)
 
 
-def _save(request: HttpRequest, page: SubGoalPage) -> HttpResponse:
+def _save(request: HtmxHttpRequest, page: SubGoalPage) -> HttpResponse:
     ws = page.ws
     pk = _pk(request.POST.get("pk"))
     subgoal = _editable_subgoal(request, ws, pk) if pk is not None else None
@@ -241,18 +248,18 @@ def _save(request: HttpRequest, page: SubGoalPage) -> HttpResponse:
     fields = form.fields_to_save()
     if not ws.can(Action.EDIT_DEPARTMENT_ROWS, fields.department.pk if fields.department else None):
         raise PermissionDenied  # a liaison giving the row to a department they do not answer for
-    saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=request.user)  # type: ignore[arg-type]
+    saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=_actor(request))
     message = _("已保存子目标「%(name)s」") % {"name": saved.description}
     return _saved(request, ws.collab.slug, f"#subgoal-{saved.pk}", message)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ws = open_workspace(request, slug)
     subgoal = _editable_subgoal(request, ws, pk)
     if request.method == "POST":
-        do_delete_subgoal(subgoal, actor=request.user)  # type: ignore[arg-type]
+        do_delete_subgoal(subgoal, actor=_actor(request))
         message = _("已删除子目标「%(name)s」") % {"name": subgoal.description}
         return _saved(request, slug, "", message)
     return render_step(request, ws, "collabs/subgoals_confirm_delete.html", STEP, _title(), subgoal=subgoal)
