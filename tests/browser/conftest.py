@@ -42,7 +42,9 @@ IGNORED_PATHS = re.compile(r"/favicon\.ico$")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real Chromium against a live server (tests/browser)")
+    config.addinivalue_line(
+        "markers", "browser: drives a real Chromium against a live server (tests/browser)"
+    )
 
 
 @dataclass
@@ -52,8 +54,9 @@ class BrowserErrors:
     messages: list[str] = field(default_factory=list)
 
     def on_console(self, msg: Any) -> None:
-        if msg.type == "error":
-            self.messages.append(f"console.error: {msg.text} ({msg.location.get('url', '')})")
+        url = msg.location.get("url", "")
+        if msg.type == "error" and not IGNORED_PATHS.search(url):
+            self.messages.append(f"console.error: {msg.text} ({url})")
 
     def on_page_error(self, error: Any) -> None:
         self.messages.append(f"JavaScript error: {error}")
@@ -106,9 +109,24 @@ def page(
     request.node.browser_errors = errors
     request.node.browser_page = page
     yield page
+    report = getattr(request.node, "browser_call_report", None)
+    notes = list(errors.messages)
+    if report is not None and report.failed and not page.is_closed():
+        shot = request.getfixturevalue("tmp_path") / "failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        notes.append(f"screenshot of the page at the failure: {shot} ({page.url})")
     context.close()
-    if errors.messages:
-        request.node.add_report_section("teardown", "browser", "\n".join(errors.messages))
+    if notes:
+        request.node.add_report_section("teardown", "browser", "\n".join(notes))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Keep the call's report on the item, so that the page fixture knows whether the test failed."""
+    report = yield
+    if report.when == "call":
+        item.browser_call_report = report  # type: ignore[attr-defined]
+    return report
 
 
 @pytest.hookimpl(wrapper=True)

@@ -47,7 +47,10 @@ def do_schedule_kickoff(
     meeting = kickoff_of(collab)
     if meeting is None:
         meeting = Meeting.objects.create(
-            collaboration=collab, kind=MeetingKind.KICKOFF, title=str(_("启动会")), scheduled_at=scheduled_at
+            collaboration=collab,
+            kind=MeetingKind.KICKOFF,
+            title=str(_("跨部门启动会")),
+            scheduled_at=scheduled_at,
         )
     else:
         meeting.scheduled_at = scheduled_at

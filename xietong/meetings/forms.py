@@ -124,6 +124,7 @@ class KickoffForm(forms.Form):
     )
 
     def __init__(self, *args: Any, kickoff: Kickoff | None, now: datetime, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.kickoff = kickoff
         self.now = now

@@ -140,9 +140,8 @@ class PlanPage:
         )
 
     def context(self, **extra: Any) -> dict[str, Any]:
+        """Return what the step's section shows (render_step adds ``ws`` and ``collab``)."""
         return {
-            "ws": self.ws,
-            "collab": self.ws.collab,
             "rows": self.rows(),
             # C01 / C02: the plan as a whole (no plan, a standard scenario uncovered)
             "plan_findings": [f for f in self.ws.findings_of_step(PLAN_STEP) if f.object == "communication"],
@@ -174,7 +173,11 @@ def _rule_of(ws: Workspace, pk: int) -> CommunicationRule:
 def _plan_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
     if request.htmx:
         page = PlanPage(open_workspace(request, slug))
-        response = render(request, "meetings/_plan_section.html", page.context(flash=message))
+        response = render(
+            request,
+            "meetings/_plan_section.html",
+            {"ws": page.ws, "collab": page.ws.collab, **page.context(flash=message)},
+        )
         return reswap(retarget(response, PLAN_SECTION), "outerHTML")
     messages.success(request, message)
     return redirect(reverse("meetings:communication", args=[slug]) + anchor)

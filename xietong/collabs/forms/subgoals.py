@@ -22,6 +22,14 @@ from xietong.orgs.models import Department
 from xietong.rules.subgoals import is_valid_rrule
 
 
+def plain(value: Decimal | None) -> Decimal | None:
+    """Return ``value`` without the stored trailing zeros (24, not 24.0000) for a form's input."""
+    if value is None:
+        return None
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
 class RecurrencePicker(forms.Form):
     """Fields and cleaning of the recurrence picker; subclasses say when it is used.
 
@@ -58,6 +66,7 @@ class RecurrencePicker(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # labels stand above their inputs, in bold
         super().__init__(*args, **kwargs)
         self.fields["at"].label = str(self.time_label)
         self.fields["at"].help_text = str(self.time_help)
@@ -197,11 +206,11 @@ class SubGoalForm(RecurrencePicker):
             "description": subgoal.description,
             "department": subgoal.department_id,
             "metric": subgoal.metric_id,
-            "target": subgoal.target,
+            "target": plain(subgoal.target),
             "unit": subgoal.unit,
             "deadline_kind": subgoal.deadline_kind,
             "deadline_date": subgoal.deadline_date,
-            "sla_hours": subgoal.sla_hours,
+            "sla_hours": plain(subgoal.sla_hours),
             "sla_trigger": subgoal.sla_trigger,
             **cls.picker_initial(subgoal.rrule if subgoal.deadline_kind == DeadlineKind.RECURRING else ""),
         }

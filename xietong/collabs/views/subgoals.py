@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
@@ -137,9 +139,8 @@ class SubGoalPage:
 
     def context(self, **extra: Any) -> dict[str, Any]:
         findings = self.ws.report.findings
+        """Return what the step's section shows (render_step adds ``ws`` and ``collab``)."""
         return {
-            "ws": self.ws,
-            "collab": self.ws.collab,
             "rows": self.rows(),
             "unsupported": [f for f in findings if f.rule == "G06"],
             "general": [f for f in self.ws.findings_of_step(STEP) if not f.object.startswith("subgoals[")],
@@ -150,7 +151,7 @@ class SubGoalPage:
         }
 
 
-def _next_due(limit: s.TimeLimit | None, now: Any) -> str:
+def _next_due(limit: s.TimeLimit | None, now: datetime) -> str:
     """Return the next due moment of a recurring limit the picker can show, else ""."""
     if limit is None or limit.kind != s.DeadlineKind.RECURRING:
         return ""
@@ -185,7 +186,7 @@ def _editable_subgoal(request: HtmxHttpRequest, ws: Workspace, pk: int) -> SubGo
     return subgoal
 
 
-def _title() -> Any:
+def _title() -> str | Promise:
     return STEPS[STEP - 1].name
 
 
@@ -197,7 +198,11 @@ def _saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> Ht
     """Answer a successful write: the re-judged section for htmx, a redirect otherwise."""
     if request.htmx:
         page = SubGoalPage(open_workspace(request, slug))
-        response = render(request, "collabs/_subgoal_section.html", page.context(flash=message))
+        response = render(
+            request,
+            "collabs/_subgoal_section.html",
+            {"ws": page.ws, "collab": page.ws.collab, **page.context(flash=message)},
+        )
         return reswap(retarget(response, SECTION), "outerHTML")
     messages.success(request, message)
     return redirect(reverse("collabs:subgoals", args=[slug]) + anchor)
@@ -216,7 +221,7 @@ def subgoals(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         form = page.form(subgoal=subgoal)
         if request.htmx:
             return render(
-                request, "collabs/_subgoal_form_row.html", {**page.context(), "form": form, "pk": edit}
+                request, "collabs/_subgoal_form_row.html", {"collab": ws.collab, "form": form, "pk": edit}
             )
         return _page(request, page, editing=edit, edit_form=form)
     shown = _pk(request.GET.get("row"))

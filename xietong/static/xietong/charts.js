@@ -310,9 +310,10 @@
 
   function redraw() {
     drawn.forEach(function (d) {
-      // label widths follow the element's width, so rebuild the option, then resize
-      d.chart.setOption(d.kind.option(d.spec, d.el.clientWidth));
+      // label widths follow the element's width: resize first, then rebuild the option
+      // (the other way round, ECharts 6 lays the custom series out on the old width)
       d.chart.resize();
+      d.chart.setOption(d.kind.option(d.spec, d.el.clientWidth));
     });
   }
 
