@@ -82,7 +82,9 @@ def browser() -> Iterator[Any]:
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM),
+            headless=not os.environ.get("XIETONG_HEADED"),  # XIETONG_HEADED=1 shows the window
+            args=CHROMIUM_ARGS,
         )
         yield chromium
         chromium.close()
@@ -95,7 +97,7 @@ def base_url(live_server: Any) -> str:
 
 @pytest.fixture
 def page(
-    request: pytest.FixtureRequest, browser: Any, transactional_db: None, base_url: str
+    request: pytest.FixtureRequest, browser: Any, transactional_db: None, base_url: str, tmp_path: Path
 ) -> Generator[Any]:
     """A page in a fresh context; the test fails if the page reported an error."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=base_url)
@@ -112,7 +114,7 @@ def page(
     report = getattr(request.node, "browser_call_report", None)
     notes = list(errors.messages)
     if report is not None and report.failed and not page.is_closed():
-        shot = request.getfixturevalue("tmp_path") / "failure.png"
+        shot = tmp_path / "failure.png"
         page.screenshot(path=str(shot), full_page=True)
         notes.append(f"screenshot of the page at the failure: {shot} ({page.url})")
     context.close()
