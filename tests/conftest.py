@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from xietong.collabs.demo import load_demo
 from xietong.collabs.models import Collaboration
@@ -35,3 +38,16 @@ def outsider(db: None) -> Person:
 @pytest.fixture
 def admin_user(db: None) -> Person:
     return make_person("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Start and end every test in the default language.
+
+    A test client request in English leaves English active in the thread
+    (LocaleMiddleware does not switch back), which would leak into the
+    next test.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

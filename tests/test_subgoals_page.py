@@ -301,6 +301,7 @@ def test_it_answers_htmx_with_fragments_and_plain_posts_with_redirects(demo: Col
     body = saved.content.decode()
     assert body.lstrip().startswith('<section id="subgoal-section"')
     assert "产品部每周五前提交缺陷修复进展" in body and "<html" not in body
+    assert '<div id="ws-head" hx-swap-oob="true">' in body  # step bar and score refreshed
 
     invalid = client.post(url(demo), form_data(demo, weekday=""), headers=HTMX)
     assert invalid.status_code == 200

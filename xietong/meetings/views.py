@@ -176,7 +176,13 @@ def _plan_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) 
         response = render(
             request,
             "meetings/_plan_section.html",
-            {"ws": page.ws, "collab": page.ws.collab, **page.context(flash=message)},
+            {
+                "ws": page.ws,
+                "collab": page.ws.collab,
+                "current": 6,
+                "oob": True,
+                **page.context(flash=message),
+            },
         )
         return reswap(retarget(response, PLAN_SECTION), "outerHTML")
     messages.success(request, message)
@@ -340,6 +346,8 @@ def kickoff(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         message = _("已记录:《启动会会议纪要》已发出")
     if request.htmx:
         fresh = open_workspace(request, slug)
-        return _kickoff_section(request, fresh, _kickoff_form(fresh), flash=message)
+        return _kickoff_section(
+            request, fresh, _kickoff_form(fresh), flash=message, current=KICKOFF_STEP, oob=True
+        )
     messages.success(request, message)
     return redirect("meetings:kickoff", slug)

@@ -201,7 +201,13 @@ def _saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> Ht
         response = render(
             request,
             "collabs/_subgoal_section.html",
-            {"ws": page.ws, "collab": page.ws.collab, **page.context(flash=message)},
+            {
+                "ws": page.ws,
+                "collab": page.ws.collab,
+                "current": STEP,
+                "oob": True,
+                **page.context(flash=message),
+            },
         )
         return reswap(retarget(response, SECTION), "outerHTML")
     messages.success(request, message)
