@@ -14,7 +14,7 @@ from typing import TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from xietong.collabs.models import (
     Collaboration,
@@ -148,3 +148,10 @@ def get_task_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tupl
 def get_subgoal_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[SubGoal, Access]:
     """Return a department sub-goal and the user's access, or raise 404 / 403."""
     return _row_for_user(SubGoal.objects.select_related("department", "metric"), user, pk, action)
+
+
+def signed_in_person(request: HttpRequest) -> Person:
+    """Return the person behind a request that ``login_required`` let through."""
+    user = request.user
+    assert isinstance(user, Person)
+    return user

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 
@@ -10,3 +10,12 @@ class HtmxHttpRequest(HttpRequest):
     """A request that went through ``HtmxMiddleware``: ``request.htmx`` is truthy for htmx requests."""
 
     htmx: HtmxDetails
+
+
+def pk_param(raw: str | None) -> int | None:
+    """Return a primary key from a query or form value: None when absent, 404 when malformed."""
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise Http404
+    return int(raw)

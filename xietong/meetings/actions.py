@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from xietong.collabs.actions.common import bump_version
+from xietong.collabs.actions.common import bump_version, save_row
 from xietong.collabs.models import Collaboration
 from xietong.collabs.presets import KICKOFF_AGENDA
 from xietong.meetings.models import AgendaItem, CommunicationRule, Frequency, Meeting, MeetingKind
@@ -119,16 +118,7 @@ def do_save_communication_rule(
         "owner": fields.owner,
         "admin": fields.admin,
     }
-    if rule is None:
-        last = CommunicationRule.objects.filter(collaboration=collab).aggregate(last=Max("position"))["last"]
-        rule = CommunicationRule(collaboration=collab, position=0 if last is None else last + 1)
-        for name, value in values.items():
-            setattr(rule, name, value)
-        rule.save()
-    else:
-        for name, value in values.items():
-            setattr(rule, name, value)
-        rule.save(update_fields=list(values))
+    rule = save_row(rule, CommunicationRule, collab, values)
     bump_version(collab)
     return rule
 

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
+from xietong.collabs.access import signed_in_person
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
-from xietong.lib.http import HtmxHttpRequest
+from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
 from xietong.meetings.actions import (
     do_delete_communication_rule,
@@ -35,7 +36,6 @@ from xietong.meetings.actions import (
 )
 from xietong.meetings.forms import CommunicationRuleForm, KickoffForm
 from xietong.meetings.models import AgendaItem, CommunicationRule
-from xietong.orgs.models import Person
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.comms import CHANNEL_NAMES, SCENARIO_NAMES
@@ -45,20 +45,6 @@ from xietong.rules.steps import STEPS
 
 KICKOFF_STEP, PLAN_STEP = 3, 6
 PLAN_SECTION = "#plan-section"
-
-
-def _actor(request: HtmxHttpRequest) -> Person:
-    user = request.user
-    assert isinstance(user, Person)  # login_required
-    return user
-
-
-def _pk(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise Http404
-    return int(raw)
 
 
 # --- step 6: the communication plan
@@ -194,7 +180,7 @@ def _plan_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) 
 def communication(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _save_rule(request, PlanPage(open_workspace(request, slug, Action.EDIT_COLLABORATION)))
-    edit = _pk(request.GET.get("edit"))
+    edit = pk_param(request.GET.get("edit"))
     if edit is not None:
         page = PlanPage(open_workspace(request, slug, Action.EDIT_COLLABORATION))
         form = page.form(rule=_rule_of(page.ws, edit))
@@ -204,7 +190,7 @@ def communication(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             )
         return _plan_page(request, page, editing=edit, edit_form=form)
     page = PlanPage(open_workspace(request, slug))
-    shown = _pk(request.GET.get("row"))
+    shown = pk_param(request.GET.get("row"))
     if shown is not None and request.htmx:
         row = next((r for r in page.rows() if r.pk == shown), None)
         if row is None:
@@ -219,7 +205,7 @@ def communication(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 def _save_rule(request: HtmxHttpRequest, page: PlanPage) -> HttpResponse:
     ws = page.ws
-    pk = _pk(request.POST.get("pk"))
+    pk = pk_param(request.POST.get("pk"))
     rule = _rule_of(ws, pk) if pk is not None else None
     form = page.form(request.POST, rule=rule)
     if not form.is_valid():
@@ -232,7 +218,9 @@ def _save_rule(request: HtmxHttpRequest, page: PlanPage) -> HttpResponse:
         if rule is None:
             return _plan_page(request, page, add_form=form)
         return _plan_page(request, page, editing=pk, edit_form=form)
-    saved = do_save_communication_rule(ws.collab, form.fields_to_save(), rule=rule, actor=_actor(request))
+    saved = do_save_communication_rule(
+        ws.collab, form.fields_to_save(), rule=rule, actor=signed_in_person(request)
+    )
     message = _("已保存沟通规则(%(scenario)s)") % {"scenario": saved.get_scenario_display()}
     return _plan_saved(request, ws.collab.slug, f"#rule-{saved.pk}", message)
 
@@ -243,7 +231,7 @@ def remove_rule(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
     rule = _rule_of(ws, pk)
     if request.method == "POST":
-        do_delete_communication_rule(rule, actor=_actor(request))
+        do_delete_communication_rule(rule, actor=signed_in_person(request))
         message = _("已删除沟通规则(%(scenario)s)") % {"scenario": rule.get_scenario_display()}
         return _plan_saved(request, slug, "", message)
     title = STEPS[PLAN_STEP - 1].name
@@ -334,7 +322,7 @@ def kickoff(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return render_step(
             request, ws, "meetings/kickoff.html", KICKOFF_STEP, title, **_kickoff_context(ws, form)
         )
-    actor, do = _actor(request), form.cleaned_data["do"]
+    actor, do = signed_in_person(request), form.cleaned_data["do"]
     if do == KickoffForm.SCHEDULE:
         do_schedule_kickoff(ws.collab, form.cleaned_data["scheduled_at"], actor=actor)
         message = _("已保存启动会时间")

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
-from django.db.models import F
+from django.db import models
+from django.db.models import F, Max, QuerySet
 from django.utils.text import slugify
 
 from xietong.collabs.models import Collaboration
 from xietong.orgs.models import Department, Person
+
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+def next_position(rows: QuerySet[Any]) -> int:
+    """Return the position after the last of ``rows`` (0 for none): new rows go at the end."""
+    last = rows.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def save_row(row: _Row | None, model: type[_Row], collab: Collaboration, values: dict[str, Any]) -> _Row:
+    """Create a row of ``collab`` at the end of its list, or update ``row``, with ``values``."""
+    if row is None:
+        position = next_position(model._default_manager.filter(collaboration=collab))
+        row = model(collaboration=collab, position=position, **values)
+        row.save()
+        return row
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save(update_fields=list(values))
+    return row
 
 
 def bump_version(collab: Collaboration) -> None:

@@ -7,9 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
 
-from xietong.collabs.actions.common import bump_version
+from xietong.collabs.actions.common import bump_version, save_row
 from xietong.collabs.models import Collaboration, DeadlineKind, Metric, SubGoal
 from xietong.orgs.models import Department, Person
 
@@ -75,16 +74,7 @@ def do_save_subgoal(
         "unit": fields.unit,
         **_time_limit(fields),
     }
-    if subgoal is None:
-        last = SubGoal.objects.filter(collaboration=collab).aggregate(last=Max("position"))["last"]
-        subgoal = SubGoal(collaboration=collab, position=0 if last is None else last + 1)
-        for name, value in values.items():
-            setattr(subgoal, name, value)
-        subgoal.save()
-    else:
-        for name, value in values.items():
-            setattr(subgoal, name, value)
-        subgoal.save(update_fields=list(values))
+    subgoal = save_row(subgoal, SubGoal, collab, values)
     bump_version(collab)
     return subgoal
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 
-from xietong.collabs.actions.common import bump_version
+from xietong.collabs.actions.common import bump_version, next_position
 from xietong.collabs.models import Collaboration, Task, TaskStatus
 from xietong.orgs.models import Department
 
@@ -43,8 +43,7 @@ def do_save_task(
     on since, nothing is written and ``StaleWrite`` carries the current row.
     """
     if task is None:
-        last = Task.objects.filter(collaboration=collab).aggregate(last=Max("position"))["last"]
-        task = Task(collaboration=collab, position=0 if last is None else last + 1)
+        task = Task(collaboration=collab, position=next_position(Task.objects.filter(collaboration=collab)))
     else:
         current = Task.objects.select_for_update().get(pk=task.pk)
         if version is not None and current.version != version:

@@ -24,15 +24,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
-from xietong.collabs.access import get_subgoal_for_user
+from xietong.collabs.access import get_subgoal_for_user, signed_in_person
 from xietong.collabs.actions.subgoals import do_delete_subgoal, do_save_subgoal
 from xietong.collabs.forms.subgoals import SubGoalForm
 from xietong.collabs.models import Participant, SubGoal
 from xietong.collabs.templatetags.xietong import num
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
-from xietong.lib.http import HtmxHttpRequest
+from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
-from xietong.orgs.models import Department, Person
+from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.engine import Finding
@@ -164,20 +164,6 @@ def _next_due(limit: s.TimeLimit | None, now: datetime) -> str:
     return upcoming[0].strftime("%Y-%m-%d %H:%M" if rec.hour is not None else "%Y-%m-%d")
 
 
-def _actor(request: HtmxHttpRequest) -> Person:
-    user = request.user
-    assert isinstance(user, Person)  # login_required
-    return user
-
-
-def _pk(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise Http404
-    return int(raw)
-
-
 def _editable_subgoal(request: HtmxHttpRequest, ws: Workspace, pk: int) -> SubGoal:
     """Return a sub-goal of this collaboration the person may edit, or raise 404 / 403."""
     subgoal, _access = get_subgoal_for_user(request.user, pk, Action.EDIT_DEPARTMENT_ROWS)
@@ -221,7 +207,7 @@ def subgoals(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = SubGoalPage(ws)
     if request.method == "POST":
         return _save(request, page)
-    edit = _pk(request.GET.get("edit"))
+    edit = pk_param(request.GET.get("edit"))
     if edit is not None:
         subgoal = _editable_subgoal(request, ws, edit)
         form = page.form(subgoal=subgoal)
@@ -230,7 +216,7 @@ def subgoals(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 request, "collabs/_subgoal_form_row.html", {"collab": ws.collab, "form": form, "pk": edit}
             )
         return _page(request, page, editing=edit, edit_form=form)
-    shown = _pk(request.GET.get("row"))
+    shown = pk_param(request.GET.get("row"))
     if shown is not None and request.htmx:
         row = next((r for r in page.rows() if r.pk == shown), None)
         if row is None:
@@ -241,7 +227,7 @@ def subgoals(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 def _save(request: HtmxHttpRequest, page: SubGoalPage) -> HttpResponse:
     ws = page.ws
-    pk = _pk(request.POST.get("pk"))
+    pk = pk_param(request.POST.get("pk"))
     subgoal = _editable_subgoal(request, ws, pk) if pk is not None else None
     if subgoal is None and not page.can_add:
         raise PermissionDenied
@@ -259,7 +245,7 @@ def _save(request: HtmxHttpRequest, page: SubGoalPage) -> HttpResponse:
     fields = form.fields_to_save()
     if not ws.can(Action.EDIT_DEPARTMENT_ROWS, fields.department.pk if fields.department else None):
         raise PermissionDenied  # a liaison giving the row to a department they do not answer for
-    saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=_actor(request))
+    saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=signed_in_person(request))
     message = _("已保存子目标「%(name)s」") % {"name": saved.description}
     return _saved(request, ws.collab.slug, f"#subgoal-{saved.pk}", message)
 
@@ -270,7 +256,7 @@ def remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ws = open_workspace(request, slug)
     subgoal = _editable_subgoal(request, ws, pk)
     if request.method == "POST":
-        do_delete_subgoal(subgoal, actor=_actor(request))
+        do_delete_subgoal(subgoal, actor=signed_in_person(request))
         message = _("已删除子目标「%(name)s」") % {"name": subgoal.description}
         return _saved(request, slug, "", message)
     return render_step(request, ws, "collabs/subgoals_confirm_delete.html", STEP, _title(), subgoal=subgoal)
