@@ -101,3 +101,16 @@ def test_pages_cost_the_same_queries_for_10_or_1000_tasks(admin_user: Person, ur
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_language_choice_follows_the_person_to_another_browser(demo: Collaboration) -> None:
+    assert demo.owner is not None
+    first = signed_in(demo.owner)
+    first.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    demo.owner.refresh_from_db()
+    assert demo.owner.language == "en"
+    other_browser = signed_in(demo.owner)  # no language cookie
+    assert '<html lang="en">' in other_browser.get("/").content.decode()
+    chinese = signed_in(demo.owner)
+    chinese.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert '<html lang="zh-hans">' in chinese.get("/").content.decode()

@@ -20,5 +20,5 @@ class PersonAdmin(UserAdmin[Person]):
     list_select_related = ["department"]
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        (_("组织"), {"fields": ("display_name", "department", "phone")}),
+        (_("组织"), {"fields": ("display_name", "department", "phone", "language")}),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,8 @@ class Person(AbstractUser):
         related_name="people",
     )
     phone = models.CharField(_("电话"), max_length=40, blank=True)
+    # The interface language this person chose; empty: the site's default.
+    language = models.CharField(_("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
     class Meta:
         verbose_name = _("人员")
