@@ -73,7 +73,7 @@ class CommunicationRuleForm(RecurrencePicker):
             "scenario": rule.scenario,
             "channel": rule.channel,
             "frequency": rule.frequency,
-            "outputs": "、".join(rule.outputs),
+            "outputs": str(_("、")).join(rule.outputs),
             "owner": rule.owner,
             "admin": rule.admin,
             **cls.picker_initial(rule.rrule if rule.frequency == Frequency.RRULE else ""),

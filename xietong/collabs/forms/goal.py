@@ -85,7 +85,7 @@ class BaseMetricFormSet(forms.BaseFormSet[MetricForm]):
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise forms.ValidationError(
-                _("指标名称重复:%(names)s") % {"names": "、".join(sorted(duplicates))}
+                _("指标名称重复:%(names)s") % {"names": str(_("、")).join(sorted(duplicates))}
             )
 
     def to_inputs(self) -> list[MetricInput]:

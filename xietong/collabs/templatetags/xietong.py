@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -21,3 +23,9 @@ def num(value: Decimal | int | float | None) -> str:
         if value == value.to_integral_value():
             value = value.quantize(Decimal(1))
     return number_format(value)
+
+
+@register.filter
+def enumeration(items: Iterable[object]) -> str:
+    """Join ``items`` with the active language's list separator (、 in Chinese, ", " in English)."""
+    return str(gettext("、")).join(str(item) for item in items)
