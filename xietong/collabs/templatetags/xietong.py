@@ -9,6 +9,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
+from xietong.lib.numbers import plain
+
 register = template.Library()
 
 
@@ -18,10 +20,7 @@ def num(value: Decimal | int | float | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, Decimal):
-        value = value.normalize()
-        # normalize() writes 100 as 1E+2; quantize back to a plain integer
-        if value == value.to_integral_value():
-            value = value.quantize(Decimal(1))
+        value = plain(value)
     return number_format(value)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from xietong.collabs.models import Goal, Metric
 from xietong.collabs.smart import SmartAnalysis, analyze
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
+from xietong.lib.numbers import plain
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
 
@@ -39,7 +41,7 @@ def _initial(ws: Workspace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             }
         )
     metrics: list[dict[str, Any]] = [
-        dict(row)
+        {key: plain(value) if isinstance(value, Decimal) else value for key, value in row.items()}
         for row in Metric.objects.filter(goal__collaboration=collab).values(
             "id", "name", "unit", "baseline", "target", "direction", "scale_max"
         )
