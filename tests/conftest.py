@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 
 from xietong.collabs.demo import load_demo
@@ -51,3 +52,21 @@ def _default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+# The pages of one collaboration's workspace, by URL name.
+WORKSPACE_PAGES = (
+    "collabs:workspace",
+    "collabs:goal",
+    "collabs:departments",
+    "collabs:table",
+    "collabs:subgoals",
+    "meetings:kickoff",
+    "meetings:communication",
+    "dashboards:dashboard",
+)
+
+
+def page_urls(collab: Collaboration) -> list[str]:
+    """Return the site-wide pages and every workspace page of ``collab``."""
+    return ["/", "/new/", "/overview/", *(reverse(name, args=[collab.slug]) for name in WORKSPACE_PAGES)]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import make_person
+from tests.conftest import make_person, page_urls
 from xietong.collabs.actions import do_import_charter
 from xietong.collabs.charter import parse_charter
 from xietong.collabs.models import Collaboration, Task
@@ -91,24 +91,7 @@ def test_every_page_is_english_for_english_data(admin_user: object) -> None:
     client.force_login(owner)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     slug = collab.slug
-    urls = [
-        "/",
-        "/new/",
-        "/overview/",
-        *(
-            reverse(name, args=[slug])
-            for name in (
-                "collabs:workspace",
-                "collabs:goal",
-                "collabs:departments",
-                "collabs:table",
-                "collabs:subgoals",
-                "meetings:kickoff",
-                "meetings:communication",
-                "dashboards:dashboard",
-            )
-        ),
-    ]
+    urls = page_urls(collab)
     task = Task.objects.filter(collaboration=collab).first()
     assert task is not None
     urls.append(reverse("collabs:table", args=[slug]) + f"?edit={task.pk}")

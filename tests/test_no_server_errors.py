@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import page_urls
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule
 from xietong.orgs.models import Person
@@ -18,20 +19,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def workspace_urls(collab: Collaboration) -> list[str]:
     slug = collab.slug
-    urls = ["/", "/new/", "/overview/"]
-    urls += [
-        reverse(name, args=[slug])
-        for name in (
-            "collabs:workspace",
-            "collabs:goal",
-            "collabs:departments",
-            "collabs:table",
-            "collabs:subgoals",
-            "meetings:kickoff",
-            "meetings:communication",
-            "dashboards:dashboard",
-        )
-    ]
+    urls = page_urls(collab)
     for task in Task.objects.filter(collaboration=collab):
         urls += [
             reverse("collabs:task", args=[slug, task.pk]),

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import Access, get_collaboration_for_user
 from xietong.collabs.models import Collaboration
@@ -120,3 +121,17 @@ def render_step(
     return render(
         request, template, {"ws": ws, "collab": ws.collab, "current": current, "page_title": title, **extra}
     )
+
+
+def render_section(
+    request: HttpRequest, ws: Workspace, template: str, section: str, current: int, **context: Any
+) -> HttpResponse:
+    """Answer an htmx write with the re-judged section (swapped over ``section``, a CSS id).
+
+    The step bar and score come along out of band, so the page never shows a
+    stale score after a change.
+    """
+    response = render(
+        request, template, {"ws": ws, "collab": ws.collab, "current": current, "oob": True, **context}
+    )
+    return reswap(retarget(response, section), "outerHTML")

@@ -21,10 +21,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import signed_in_person
-from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
 from xietong.meetings.actions import (
@@ -159,18 +158,14 @@ def _rule_of(ws: Workspace, pk: int) -> CommunicationRule:
 def _plan_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
     if request.htmx:
         page = PlanPage(open_workspace(request, slug))
-        response = render(
+        return render_section(
             request,
+            page.ws,
             "meetings/_plan_section.html",
-            {
-                "ws": page.ws,
-                "collab": page.ws.collab,
-                "current": 6,
-                "oob": True,
-                **page.context(flash=message),
-            },
+            PLAN_SECTION,
+            PLAN_STEP,
+            **page.context(flash=message),
         )
-        return reswap(retarget(response, PLAN_SECTION), "outerHTML")
     messages.success(request, message)
     return redirect(reverse("meetings:communication", args=[slug]) + anchor)
 

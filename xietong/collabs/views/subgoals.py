@@ -22,14 +22,13 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import get_subgoal_for_user, signed_in_person
 from xietong.collabs.actions.subgoals import do_delete_subgoal, do_save_subgoal
 from xietong.collabs.forms.subgoals import SubGoalForm
 from xietong.collabs.models import Participant, SubGoal
 from xietong.collabs.templatetags.xietong import num
-from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
 from xietong.orgs.models import Department
@@ -184,18 +183,9 @@ def _saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> Ht
     """Answer a successful write: the re-judged section for htmx, a redirect otherwise."""
     if request.htmx:
         page = SubGoalPage(open_workspace(request, slug))
-        response = render(
-            request,
-            "collabs/_subgoal_section.html",
-            {
-                "ws": page.ws,
-                "collab": page.ws.collab,
-                "current": STEP,
-                "oob": True,
-                **page.context(flash=message),
-            },
+        return render_section(
+            request, page.ws, "collabs/_subgoal_section.html", SECTION, STEP, **page.context(flash=message)
         )
-        return reswap(retarget(response, SECTION), "outerHTML")
     messages.success(request, message)
     return redirect(reverse("collabs:subgoals", args=[slug]) + anchor)
 
