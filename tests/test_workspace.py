@@ -237,9 +237,8 @@ def test_a_row_without_a_department_shows_r01_in_place(demo: Collaboration) -> N
     assert f'id="task-{task.pk}"' in fragment
     assert "<code>R01</code>" in fragment
     assert 'hx-swap-oob="true"' in fragment  # step bar and score refreshed
-    assert (
-        '<template>\n  <tbody hx-swap-oob="beforeend:#task-rows">' in fragment
-    )  # rows parse only in a table
+    # table rows parse only inside a table: the out-of-band row comes in a <template>
+    assert '<template>\n  <tbody hx-swap-oob="beforeend:#task-rows">' in fragment
     assert 'id="task-rows-empty"' not in fragment  # the table was not empty: no placeholder to remove
     assert task.position == Task.objects.filter(collaboration=demo).count() - 1
 
