@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "xietong.collabs",
     "xietong.meetings",
     "xietong.dashboards",
+    "xietong.audit",
 ]
 
 MIDDLEWARE = [
