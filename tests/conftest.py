@@ -65,6 +65,8 @@ WORKSPACE_PAGES = (
     "meetings:communication",
     "dashboards:dashboard",
 )
+# Pages only the initiator and administrators open.
+INITIATOR_PAGES = ("audit:history", "audit:history_csv")
 
 
 def page_urls(collab: Collaboration) -> list[str]:

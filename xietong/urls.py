@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("xietong.audit.urls")),
     path("", include("xietong.dashboards.urls")),
     path("", include("xietong.meetings.urls")),
     path("", include("xietong.collabs.urls")),

@@ -17,11 +17,20 @@ class AuditEntry(models.Model):
     """One change to one object. Never edited or deleted by the product."""
 
     collaboration = models.ForeignKey(
-        "collabs.Collaboration", verbose_name=_("协作"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="audit_entries", db_index=True,
+        "collabs.Collaboration",
+        verbose_name=_("协作"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+        db_index=True,
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)

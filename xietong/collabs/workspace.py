@@ -102,6 +102,10 @@ class Workspace:
             grouped.setdefault(finding.object, []).append(finding)
         return grouped
 
+    @property
+    def can_view_audit(self) -> bool:
+        return self.access.can(Action.VIEW_AUDIT)
+
     def can(self, action: Action, department_id: int | None = None) -> bool:
         return self.access.can(action, department_id)
 

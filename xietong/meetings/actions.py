@@ -12,7 +12,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from xietong.collabs.actions.common import bump_version, save_row
+from xietong.audit.record import audited
+from xietong.collabs.actions.common import bump_version, delete_row, save_row
 from xietong.collabs.models import Collaboration
 from xietong.collabs.presets import KICKOFF_AGENDA
 from xietong.meetings.models import AgendaItem, CommunicationRule, Frequency, Meeting, MeetingKind
@@ -44,27 +45,30 @@ def do_schedule_kickoff(
     the five items too.
     """
     meeting = kickoff_of(collab)
-    if meeting is None:
-        meeting = Meeting.objects.create(
-            collaboration=collab,
-            kind=MeetingKind.KICKOFF,
-            title=str(_("跨部门启动会")),
-            scheduled_at=scheduled_at,
-        )
-    else:
-        meeting.scheduled_at = scheduled_at
-        meeting.save(update_fields=["scheduled_at"])
+    with audited(meeting, actor=actor, collaboration=collab) as box:
+        if meeting is None:
+            meeting = Meeting.objects.create(
+                collaboration=collab,
+                kind=MeetingKind.KICKOFF,
+                title=str(_("跨部门启动会")),
+                scheduled_at=scheduled_at,
+            )
+        else:
+            meeting.scheduled_at = scheduled_at
+            meeting.save(update_fields=["scheduled_at"])
+        box["obj"] = meeting
     _ensure_agenda(meeting)
     bump_version(collab)
     return meeting
 
 
-def _record(collab: Collaboration, field: str, at: datetime) -> Meeting:
+def _record(collab: Collaboration, field: str, at: datetime, actor: Person | None) -> Meeting:
     meeting = kickoff_of(collab)
     if meeting is None or meeting.scheduled_at is None:
         raise ValueError("the kickoff has no time yet")
-    setattr(meeting, field, at)
-    meeting.save(update_fields=[field])
+    with audited(meeting, actor=actor, collaboration=collab):
+        setattr(meeting, field, at)
+        meeting.save(update_fields=[field])
     bump_version(collab)
     return meeting
 
@@ -72,13 +76,13 @@ def _record(collab: Collaboration, field: str, at: datetime) -> Meeting:
 @transaction.atomic
 def do_record_agenda_sent(collab: Collaboration, at: datetime, *, actor: Person | None = None) -> Meeting:
     """Record when the kickoff's agenda and background went out (K02 judges it)."""
-    return _record(collab, "agenda_sent_at", at)
+    return _record(collab, "agenda_sent_at", at, actor)
 
 
 @transaction.atomic
 def do_record_minutes_issued(collab: Collaboration, at: datetime, *, actor: Person | None = None) -> Meeting:
     """Record when the kickoff's minutes were issued (K03 judges it; K04 then waits for confirmations)."""
-    return _record(collab, "minutes_issued_at", at)
+    return _record(collab, "minutes_issued_at", at, actor)
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def do_save_communication_rule(
         "owner": fields.owner,
         "admin": fields.admin,
     }
-    rule = save_row(rule, CommunicationRule, collab, values)
+    rule = save_row(rule, CommunicationRule, collab, values, actor=actor)
     bump_version(collab)
     return rule
 
@@ -126,6 +130,4 @@ def do_save_communication_rule(
 @transaction.atomic
 def do_delete_communication_rule(rule: CommunicationRule, *, actor: Person | None = None) -> None:
     """Remove a row of the plan; an uncovered standard scenario is then reported (C02)."""
-    collab = rule.collaboration
-    rule.delete()
-    bump_version(collab)
+    delete_row(rule, rule.collaboration, actor=actor)

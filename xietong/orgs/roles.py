@@ -38,6 +38,7 @@ class Action(StrEnum):
     CONFIRM_MINUTES = "confirm_minutes"
     APPROVE_CHANGE = "approve_change"
     CLOSE = "close"
+    VIEW_AUDIT = "view_audit"  # the change history of a collaboration
 
 
 # Roles that may do an action anywhere in the collaboration.
@@ -48,6 +49,7 @@ ANYWHERE: dict[Action, frozenset[Role]] = {
     Action.CONFIRM_MINUTES: frozenset(),
     Action.APPROVE_CHANGE: frozenset({Role.INITIATOR}),
     Action.CLOSE: frozenset({Role.ADMIN, Role.INITIATOR}),
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.INITIATOR}),
 }
 
 # Roles that may do an action only for the department they hold the role in.

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xietong.audit.record import record
 from xietong.collabs.actions.common import Directory, free_slug
 from xietong.collabs.models import (
     Collaboration,
@@ -107,6 +108,7 @@ def do_import_charter(
         initiator_department=initiator_department,
         owner=people.person(collab.initiator_owner, initiator_department),
     )
+    record(stored, None, actor=actor, collaboration=stored, reason=_("导入协作章程"))
     _store_goal(stored, collab.goal)
     _store_departments(stored, collab.departments, people)
     metrics = {m.name: m for m in Metric.objects.filter(goal__collaboration=stored)}
@@ -198,6 +200,7 @@ def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: Direc
             standard=t.standard,
             deadline=t.deadline,
             status=str(t.status),
+            percent=100 if t.status == s.TaskStatus.DONE else 0,
             blocked_reason=t.blocked_reason,
             blocked_since=t.blocked_since,
             escalated_at=t.escalated_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xietong.audit.record import record
 from xietong.collabs.actions.common import Directory, free_slug
 from xietong.collabs.models import Collaboration, Goal, Participant, ParticipantRole
 from xietong.collabs.presets import COMMUNICATION, KICKOFF_AGENDA, PRESETS
@@ -27,6 +28,13 @@ def do_create_collaboration(
     lead = people.department(initiator_department)
     collab = Collaboration.objects.create(
         slug=free_slug(title), title=title, type=type, initiator_department=lead, owner=owner
+    )
+    record(
+        collab,
+        None,
+        actor=owner,
+        collaboration=collab,
+        reason=_("按%(type)s模板发起") % {"type": collab.get_type_display()},
     )
     Goal.objects.create(collaboration=collab)
     duties = {str(name): str(text) for name, text in preset.departments}

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Max, QuerySet
 from django.utils.text import slugify
 
+from xietong.audit.record import audited
 from xietong.collabs.models import Collaboration
 from xietong.orgs.models import Department, Person
 
@@ -21,17 +22,55 @@ def next_position(rows: QuerySet[Any]) -> int:
     return 0 if last is None else last + 1
 
 
-def save_row(row: _Row | None, model: type[_Row], collab: Collaboration, values: dict[str, Any]) -> _Row:
-    """Create a row of ``collab`` at the end of its list, or update ``row``, with ``values``."""
-    if row is None:
-        position = next_position(model._default_manager.filter(collaboration=collab))
-        row = model(collaboration=collab, position=position, **values)
-        row.save()
-        return row
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.save(update_fields=list(values))
+def save_row(
+    row: _Row | None,
+    model: type[_Row],
+    collab: Collaboration,
+    values: dict[str, Any],
+    *,
+    actor: Person | None = None,
+    reason: str = "",
+) -> _Row:
+    """Create a row of ``collab`` at the end of its list, or update ``row``, with ``values``; audited."""
+    with audited(row, actor=actor, collaboration=collab, reason=reason) as box:
+        if row is None:
+            position = next_position(model._default_manager.filter(collaboration=collab))
+            row = model(collaboration=collab, position=position, **values)
+            row.save()
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.save(update_fields=list(values))
+        box["obj"] = row
     return row
+
+
+def delete_row(
+    row: models.Model, collab: Collaboration, *, actor: Person | None = None, reason: str = ""
+) -> None:
+    """Delete a row of ``collab``, audited, and mark the collaboration changed."""
+    with audited(row, actor=actor, collaboration=collab, reason=reason) as box:
+        row.delete()
+        box["deleted"] = True
+    bump_version(collab)
+
+
+class VersionConflict(Exception):
+    """The collaboration changed since the person loaded it; nothing was written."""
+
+    def __init__(self, current: int) -> None:
+        self.current = current
+        super().__init__(f"collaboration is at version {current}")
+
+
+def check_version(collab: Collaboration, expected: int | None) -> None:
+    """Lock the collaboration's row and raise ``VersionConflict`` when it moved past ``expected``.
+
+    ``expected`` None skips the check (a caller that does not track versions).
+    """
+    current = Collaboration.objects.select_for_update().values_list("version", flat=True).get(pk=collab.pk)
+    if expected is not None and current != expected:
+        raise VersionConflict(current)
 
 
 def bump_version(collab: Collaboration) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 
-from xietong.collabs.actions.common import bump_version
+from xietong.audit.record import audited
+from xietong.collabs.actions.common import bump_version, check_version
 from xietong.collabs.models import Collaboration, Goal, Metric
+from xietong.orgs.models import Person
 
 
 @dataclass(frozen=True)
@@ -38,36 +41,58 @@ class GoalInput:
 
 
 @transaction.atomic
-def do_save_goal(collab: Collaboration, data: GoalInput, metrics: list[MetricInput]) -> Goal:
-    """Save the background, the goal and its metrics (in the order given); return the goal."""
-    collab.title = data.title
-    collab.background = data.background
-    collab.expected_outcome = data.expected_outcome
-    collab.save(update_fields=["title", "background", "expected_outcome", "updated_at"])
-    goal, _created = Goal.objects.get_or_create(collaboration=collab)
-    goal.statement = data.statement
-    goal.deadline = data.deadline
-    goal.achievable_reason = data.achievable_reason
-    goal.relevant_reason = data.relevant_reason
-    goal.save()
+def do_save_goal(
+    collab: Collaboration,
+    data: GoalInput,
+    metrics: list[MetricInput],
+    *,
+    actor: Person | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Goal:
+    """Save the background, the goal and its metrics (in the order given); return the goal.
+
+    With ``expected_version``, raises ``VersionConflict`` (nothing written)
+    when the collaboration changed since the person loaded it.
+    """
+    check_version(collab, expected_version)
+    audit = partial(audited, actor=actor, collaboration=collab, reason=reason)
+    with audit(collab):
+        collab.title = data.title
+        collab.background = data.background
+        collab.expected_outcome = data.expected_outcome
+        collab.save(update_fields=["title", "background", "expected_outcome", "updated_at"])
+    goal = Goal.objects.filter(collaboration=collab).first()
+    with audit(goal) as box:
+        goal = goal or Goal(collaboration=collab)
+        goal.statement = data.statement
+        goal.deadline = data.deadline
+        goal.achievable_reason = data.achievable_reason
+        goal.relevant_reason = data.relevant_reason
+        goal.save()
+        box["obj"] = goal
     existing = {m.pk: m for m in Metric.objects.filter(goal=goal)}
-    doomed = [m.id for m in metrics if m.delete and m.id in existing]
     # Deleted first, so that a new row may take a deleted row's name.
-    Metric.objects.filter(pk__in=doomed).delete()
-    position = 0
     for row in metrics:
-        if row.delete:
-            continue
-        metric = existing.get(row.id) if row.id is not None else None
-        metric = metric or Metric(goal=goal)
-        metric.name, metric.unit, metric.baseline, metric.target = (
-            row.name,
-            row.unit,
-            row.baseline,
-            row.target,
-        )
-        metric.direction, metric.scale_max, metric.position = row.direction, row.scale_max, position
-        metric.save()
-        position += 1
+        if row.delete and row.id in existing:
+            with audit(existing[row.id]) as box:
+                existing.pop(row.id).delete()
+                box["deleted"] = True
+    kept = [m for m in metrics if not m.delete]
+    for position, row in enumerate(kept):
+        found = existing.get(row.id) if row.id is not None else None
+        with audit(found) as box:
+            metric = found or Metric(goal=goal)
+            metric.name, metric.unit, metric.baseline = row.name, row.unit, row.baseline
+            metric.target, metric.direction, metric.scale_max = row.target, row.direction, row.scale_max
+            metric.position = position
+            metric.save()
+            box["obj"] = metric
+    # Metrics the form did not mention keep their order, after the given ones.
+    mentioned = {m.id for m in metrics}
+    rest = sorted((m for pk, m in existing.items() if pk not in mentioned), key=lambda m: m.position)
+    for offset, metric in enumerate(rest, start=len(kept)):
+        metric.position = offset
+    Metric.objects.bulk_update(rest, ["position"])
     bump_version(collab)
     return goal

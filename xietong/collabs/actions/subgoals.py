@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from xietong.collabs.actions.common import bump_version, save_row
+from xietong.collabs.actions.common import bump_version, delete_row, save_row
 from xietong.collabs.models import Collaboration, DeadlineKind, Metric, SubGoal
 from xietong.orgs.models import Department, Person
 
@@ -74,7 +74,7 @@ def do_save_subgoal(
         "unit": fields.unit,
         **_time_limit(fields),
     }
-    subgoal = save_row(subgoal, SubGoal, collab, values)
+    subgoal = save_row(subgoal, SubGoal, collab, values, actor=actor)
     bump_version(collab)
     return subgoal
 
@@ -82,6 +82,4 @@ def do_save_subgoal(
 @transaction.atomic
 def do_delete_subgoal(subgoal: SubGoal, *, actor: Person | None = None) -> None:
     """Remove a sub-goal; the goal metric it supported may then be reported (G06)."""
-    collab = subgoal.collaboration
-    subgoal.delete()
-    bump_version(collab)
+    delete_row(subgoal, subgoal.collaboration, actor=actor)

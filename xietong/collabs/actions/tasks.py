@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xietong.collabs.actions.common import bump_version, next_position
+from xietong.audit.record import audited
+from xietong.collabs.actions.common import bump_version, delete_row, next_position
 from xietong.collabs.models import Collaboration, Task, TaskStatus
-from xietong.orgs.models import Department
+from xietong.orgs.models import Department, Person
 
 
 class StaleWrite(Exception):
@@ -35,20 +36,35 @@ class TaskInput:
 
 @transaction.atomic
 def do_save_task(
-    collab: Collaboration, data: TaskInput, *, task: Task | None = None, version: int | None = None
+    collab: Collaboration,
+    data: TaskInput,
+    *,
+    task: Task | None = None,
+    version: int | None = None,
+    actor: Person | None = None,
+    reason: str = "",
 ) -> Task:
     """Create a row (``task`` None, appended at the end) or update one; return it.
 
     An update names the ``version`` the person edited; when the row has moved
     on since, nothing is written and ``StaleWrite`` carries the current row.
     """
-    if task is None:
-        task = Task(collaboration=collab, position=next_position(Task.objects.filter(collaboration=collab)))
-    else:
+    if task is not None:
         current = Task.objects.select_for_update().get(pk=task.pk)
         if version is not None and current.version != version:
             raise StaleWrite(current)
         task = current
+    with audited(task, actor=actor, collaboration=collab, reason=reason) as box:
+        task = _write_task(collab, task, data)
+        box["obj"] = task
+    bump_version(collab)
+    return task
+
+
+def _write_task(collab: Collaboration, task: Task | None, data: TaskInput) -> Task:
+    if task is None:
+        task = Task(collaboration=collab, position=next_position(Task.objects.filter(collaboration=collab)))
+    else:
         task.version = F("version") + 1
     was_blocked = task.status == TaskStatus.BLOCKED
     task.description = data.description
@@ -66,19 +82,16 @@ def do_save_task(
     task.save()
     task.refresh_from_db()
     task.collaborators.set(data.collaborators)
-    bump_version(collab)
     return task
 
 
 @transaction.atomic
-def do_delete_task(task: Task) -> None:
-    collab = task.collaboration
-    task.delete()
-    bump_version(collab)
+def do_delete_task(task: Task, *, actor: Person | None = None, reason: str = "") -> None:
+    delete_row(task, task.collaboration, actor=actor, reason=reason)
 
 
 @transaction.atomic
-def do_move_task(task: Task, offset: int) -> None:
+def do_move_task(task: Task, offset: int, *, actor: Person | None = None) -> None:
     """Move a row ``offset`` places up (negative) or down, keeping positions 0..n-1."""
     rows = list(
         Task.objects.filter(collaboration_id=task.collaboration_id)

@@ -14,6 +14,9 @@ DECIMAL = {"max_digits": 20, "decimal_places": 4, "required": False}
 
 
 class GoalForm(forms.Form):
+    # The collaboration's version when the form was loaded: a save against an
+    # older one is refused instead of overwriting someone else's change.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     title = forms.CharField(label=_("协作名称"), max_length=200)
     background = forms.CharField(
         label=_("协作背景"), required=False, widget=forms.Textarea(attrs={"rows": 3})

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from xietong.collabs.access import signed_in_person
 from xietong.collabs.actions.departments import (
     do_add_participant,
     do_remove_participant,
@@ -59,6 +60,7 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                         liaison=d["liaison"].strip(),
                         duties=d["duties"],
                         role=d["role"],
+                        actor=signed_in_person(request),
                     )
                 except ValueError:
                     add_form.add_error("department", _("该部门已在参与部门中(每个部门只列一次)"))
@@ -79,6 +81,7 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                     duties=d["duties"],
                     role=d["role"],
                     head=d["head"].strip(),
+                    actor=signed_in_person(request),
                 )
                 messages.success(request, _("已保存 %(name)s。") % {"name": participant.department.name})
                 return redirect("collabs:departments", ws.collab.slug)
@@ -105,7 +108,7 @@ def remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     participant = get_object_or_404(
         Participant.objects.select_related("department"), collaboration=ws.collab, pk=pk
     )
-    do_remove_participant(participant)
+    do_remove_participant(participant, actor=signed_in_person(request))
     messages.success(request, _("已移除部门 %(name)s。") % {"name": participant.department.name})
     url = reverse("collabs:departments", args=[ws.collab.slug])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from xietong.collabs.access import signed_in_person
+from xietong.collabs.actions.common import VersionConflict
 from xietong.collabs.actions.goal import do_save_goal
 from xietong.collabs.forms.goal import BaseMetricFormSet, GoalForm, metric_formset
 from xietong.collabs.models import Goal, Metric
@@ -27,6 +29,7 @@ def _initial(ws: Workspace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     goal = Goal.objects.filter(collaboration=ws.collab).first()
     collab = ws.collab
     fields: dict[str, Any] = {
+        "version": collab.version,
         "title": collab.title,
         "background": collab.background,
         "expected_outcome": collab.expected_outcome,
@@ -91,9 +94,19 @@ def goal(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             form, formset = _with_proposals(form, formset, analysis)
             messages.info(request, _("已填入建议的指标与截止日期,请核对后保存。"))
         elif form.is_valid() and formset.is_valid():
-            do_save_goal(ws.collab, form.to_input(), formset.to_inputs())
-            messages.success(request, _("已保存核心目标。"))
-            return redirect("collabs:goal", ws.collab.slug)
+            try:
+                do_save_goal(
+                    ws.collab,
+                    form.to_input(),
+                    formset.to_inputs(),
+                    actor=signed_in_person(request),
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except VersionConflict:
+                form.add_error(None, _("这份目标刚被他人修改:请刷新页面,在最新内容上重新修改。"))
+            else:
+                messages.success(request, _("已保存核心目标。"))
+                return redirect("collabs:goal", ws.collab.slug)
     else:
         fields, metrics = _initial(ws)
         form, formset = GoalForm(initial=fields), metric_formset(initial=metrics)

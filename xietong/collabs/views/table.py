@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.collabs.access import get_task_for_user
+from xietong.collabs.access import get_task_for_user, signed_in_person
 from xietong.collabs.actions.tasks import StaleWrite, do_delete_task, do_move_task, do_save_task
 from xietong.collabs.forms.tasks import TaskForm
 from xietong.collabs.models import Participant, Task
@@ -153,7 +153,7 @@ def new_row(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return _page(request, ws, new_form=form)
     data = form.to_input()
     _check_department(ws, data.department)
-    task = do_save_task(ws.collab, data)
+    task = do_save_task(ws.collab, data, actor=signed_in_person(request))
     if request.htmx:
         return _fragment(
             request, slug, "collabs/_task_created.html", task_pk=task.pk, new_form=_form(ws, departments)
@@ -195,7 +195,13 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         data = form.to_input()
         _check_department(ws, data.department)
         try:
-            task = do_save_task(ws.collab, data, task=task, version=form.cleaned_data.get("version"))
+            task = do_save_task(
+                ws.collab,
+                data,
+                task=task,
+                version=form.cleaned_data.get("version"),
+                actor=signed_in_person(request),
+            )
         except StaleWrite as stale:
             # Show the row as it is now; the person redoes their change on it.
             form, task, conflict = _form(ws, departments, task=stale.current), stale.current, True
@@ -214,7 +220,7 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def delete_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
-    do_delete_task(task)
+    do_delete_task(task, actor=signed_in_person(request))
     if request.htmx:
         return _fragment(request, slug, "collabs/_task_rows.html", all_rows=True)
     messages.success(request, _("已删除任务。"))
@@ -226,7 +232,7 @@ def delete_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def move_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
     offset = -1 if request.POST.get("direction") == "up" else 1
-    do_move_task(task, offset)
+    do_move_task(task, offset, actor=signed_in_person(request))
     if request.htmx:
         return _fragment(request, slug, "collabs/_task_rows.html", all_rows=True)
     return redirect("collabs:table", slug)
