@@ -9,12 +9,14 @@ and kept in that folder. With ``DATABASE_URL`` (production, PostgreSQL) the
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from xietong.lib.env import env_bool, env_int, env_list, env_str
@@ -28,11 +30,21 @@ DATA_DIR = Path(env_str("XIETONG_DATA", str(Path.cwd() / "var"))).resolve()
 DATABASE_URL = env_str("DATABASE_URL", "")
 EMBEDDED = not DATABASE_URL
 DEBUG = env_bool("XIETONG_DEBUG", False)
+# Production mode (secure cookies, HSTS, a strong key): on with a real database,
+# or with XIETONG_SECURE=1 in front of the embedded one. XIETONG_SECURE=0 turns
+# it off explicitly, for a trial over plain HTTP (`check --deploy` then warns).
+SECURE = env_bool("XIETONG_SECURE", not EMBEDDED)
 
 
 def _secret_key() -> str:
     given = env_str("SECRET_KEY", "")
     if given:
+        if SECURE and _weak(given):
+            # The key itself is never printed: error output ends up in logs.
+            raise ImproperlyConfigured(
+                "SECRET_KEY is too weak for production: use at least 32 random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return given
     if not EMBEDDED:
         raise ImproperlyConfigured("SECRET_KEY is required when DATABASE_URL is set")
@@ -44,6 +56,11 @@ def _secret_key() -> str:
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _weak(key: str) -> bool:
+    """Return whether a secret key is short, repetitive or Django's placeholder."""
+    return len(key) < 32 or len(set(key)) < 5 or key.startswith("django-insecure-")
 
 
 SECRET_KEY = _secret_key()
@@ -60,15 +77,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
+    "axes",
     "xietong.orgs",
     "xietong.collabs",
     "xietong.meetings",
     "xietong.dashboards",
     "xietong.audit",
+    "xietong.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes asks: it turns a refused login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "xietong.urls"

@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from xietong.api.api import api
 from xietong.orgs.views import set_language
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("xietong.audit.urls")),
