@@ -8,6 +8,7 @@ render their own step inside ``collabs/workspace.html``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -76,7 +77,7 @@ class Workspace:
     report: Report
     ctx: Context
 
-    @property
+    @cached_property
     def steps(self) -> list[StepState]:
         content = _has_content(self.snapshot)
         grouped: dict[int, list[Finding]] = {step.number: [] for step in STEPS}
