@@ -45,7 +45,7 @@ test-postgres: $(VENV)/.installed-test messages
 	@url="$${DATABASE_URL:-$(LOCAL_PG)}"; \
 	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
 	  echo "== PostgreSQL: $$url"; \
-	  DATABASE_URL="$$url" SECRET_KEY=test-only-secret XIETONG_DATA=$(CURDIR)/var/test $(BIN)/pytest -n 2 -q -p no:cacheprovider; \
+	  DATABASE_URL="$$url" SECRET_KEY=test-only-secret-key-for-the-postgresql-suite-0123456789 XIETONG_DATA=$(CURDIR)/var/test $(BIN)/pytest -n 2 -q -p no:cacheprovider; \
 	else echo "== PostgreSQL not reachable at $$url: skipped"; fi
 
 test: lint typecheck

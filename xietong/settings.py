@@ -33,13 +33,13 @@ DEBUG = env_bool("XIETONG_DEBUG", False)
 # Production mode (secure cookies, HSTS, a strong key): on with a real database,
 # or with XIETONG_SECURE=1 in front of the embedded one. XIETONG_SECURE=0 turns
 # it off explicitly, for a trial over plain HTTP (`check --deploy` then warns).
-SECURE = env_bool("XIETONG_SECURE", not EMBEDDED)
+XIETONG_SECURE = env_bool("XIETONG_SECURE", not EMBEDDED)
 
 
 def _secret_key() -> str:
     given = env_str("SECRET_KEY", "")
     if given:
-        if SECURE and _weak(given):
+        if XIETONG_SECURE and _weak(given):
             # The key itself is never printed: error output ends up in logs.
             raise ImproperlyConfigured(
                 "SECRET_KEY is too weak for production: use at least 32 random characters, e.g. "
@@ -189,13 +189,87 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Working days a blocked task may stay blocked before it must be escalated (T02).
 XIETONG_ESCALATION_WORKING_DAYS = env_int("XIETONG_ESCALATION_WORKING_DAYS", 2, minimum=1)
 
-SESSION_COOKIE_HTTPONLY = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
+# --- Security (docs/security.md)
 
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Secure cookies and HSTS in production only: the embedded default serves plain HTTP on 127.0.0.1.
+SESSION_COOKIE_SECURE = XIETONG_SECURE
+CSRF_COOKIE_SECURE = XIETONG_SECURE
+SECURE_HSTS_SECONDS = env_int("XIETONG_HSTS_SECONDS", 365 * 24 * 3600, minimum=0) if XIETONG_SECURE else 0
+# Off by default: other hosts of a company's domain are often plain-HTTP intranet services.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XIETONG_HSTS_INCLUDE_SUBDOMAINS", False)
+XIETONG_BEHIND_PROXY = env_bool("XIETONG_BEHIND_PROXY", False)
+if XIETONG_BEHIND_PROXY:
+    # The proxy says whether the request came over HTTPS (it must drop a client's own header).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off by default: redirecting to HTTPS is the reverse proxy's job.
+SECURE_SSL_REDIRECT = env_bool("XIETONG_SSL_REDIRECT", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = [
+    "security.W005",  # HSTS without subdomains: deliberate, see above
+    "security.W008",  # no HTTPS redirect here: the proxy does it (XIETONG_SSL_REDIRECT=1 otherwise)
+    "security.W021",  # HSTS preload: intranet host names cannot be on the browsers' preload list
+]
+
+# No inline script or style anywhere: the pages load only their own files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+    },
+}
+
+# Login throttling (django-axes): failures counted in the database, shared by
+# every worker and machine, per username and per address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses attempts while locked out; logs nobody in
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "xietong.lib.security.LoginThrottle"
+AXES_FAILURE_LIMIT = env_int("XIETONG_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("XIETONG_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # LoginThrottle resets the username's count only, not the address's
+AXES_CLIENT_IP_CALLABLE = "xietong.lib.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "xietong.lib.security.login_locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # no second, ever-growing table of successful logins
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+
+# Uploads: form fields up to 2.5 MB in memory; files above that spill to a
+# temporary file; a request larger than the upload limit is refused unread.
+XIETONG_MAX_UPLOAD_MB = env_int("XIETONG_MAX_UPLOAD_MB", 10, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_HANDLERS = [
+    "xietong.lib.security.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Error reports hide secrets (settings, headers, POST values with secret names).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "xietong.lib.security.ExceptionReporterFilter"
+LOG_LEVEL = env_str("XIETONG_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("XIETONG_LOG_LEVEL", "INFO")},
+    "filters": {"redact_secrets": {"()": "xietong.lib.security.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "loggers": {
+        # Django's own handlers print unfiltered: its messages go through ours instead.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

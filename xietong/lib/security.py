@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.debug import SafeExceptionReporterFilter
 from gunicorn import glogging
@@ -72,7 +71,9 @@ def redact(text: str) -> str:
     """Return ``text`` with the values of secret parameters and Authorization headers replaced."""
     text = _AUTH_HEADER.sub(lambda m: m["name"] + REDACTED, text)
     text = _QUOTED.sub(
-        lambda m: m[0] if not is_secret_name(m["name"]) else f"{m['q']}{m['name']}{m['q']}{m['sep']}'{REDACTED}'",
+        lambda m: (
+            m[0] if not is_secret_name(m["name"]) else f"{m['q']}{m['name']}{m['q']}{m['sep']}'{REDACTED}'"
+        ),
         text,
     )
     return _PAIR.sub(
@@ -126,7 +127,7 @@ class ExceptionReporterFilter(SafeExceptionReporterFilter):
         "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGN|HTTP_COOKIE|DATABASE_URL|CSRF", flags=re.I
     )
 
-    def _cleanse_secret_names(self, values: MultiValueDict[str, Any]) -> MultiValueDict[str, Any]:
+    def _cleanse_secret_names(self, values: Any) -> Any:
         if not any(is_secret_name(name) for name in values):
             return values
         cleansed = values.copy()
@@ -202,7 +203,7 @@ class LoginThrottle:
     """
 
     def __init__(self) -> None:
-        from axes.handlers.database import AxesDatabaseHandler
+        from axes.handlers.database import AxesDatabaseHandler  # type: ignore[import-untyped]
 
         self._handler = AxesDatabaseHandler()
 
@@ -210,7 +211,7 @@ class LoginThrottle:
         return getattr(self._handler, name)
 
     def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-        from axes.models import AccessAttempt
+        from axes.models import AccessAttempt  # type: ignore[import-untyped]
 
         self._handler.user_logged_in(sender, request, user, **kwargs)
         AccessAttempt.objects.filter(username=user.get_username()).delete()
@@ -370,7 +371,7 @@ class UploadSizeLimitHandler(FileUploadHandler):
         input_data: IO[bytes],
         META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: str,
         encoding: str | None = None,
     ) -> None:
         if content_length > max_upload_bytes() + 1024 * 1024:

@@ -37,6 +37,16 @@
     return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
   }
 
+  // ECharts' default tooltip writes style="" attributes, which the Content
+  // Security Policy (style-src 'self') blocks: axis tooltips are built here.
+  function axisTooltip(items) {
+    var lines = [esc(items[0].name)];
+    items.forEach(function (item) {
+      lines.push(esc(item.seriesName) + ": <b>" + esc(formatNumber(item.value)) + "</b>");
+    });
+    return lines.join("<br>");
+  }
+
   function esc(text) {
     return echarts.format.encodeHTML(String(text));
   }
@@ -112,7 +122,7 @@
     return {
       // the legend, with totals, is the page's own (it wraps on narrow screens)
       grid: { left: 8, right: 24, top: 8, bottom: 28, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: axisTooltip },
       xAxis: { type: "value", name: spec.labels.axis, nameLocation: "middle", nameGap: 24, minInterval: 1 },
       yAxis: { type: "category", data: spec.categories, inverse: true },
       series: spec.series.map(function (s) {
@@ -257,7 +267,7 @@
   function scoresOption(spec, width) {
     return {
       grid: { left: 8, right: 32, top: 16, bottom: 8, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: axisTooltip },
       xAxis: { type: "value", min: 0, max: 100 },
       yAxis: {
         type: "category",

@@ -73,6 +73,8 @@ class Command(BaseCommand):
                 str(workers),
                 "--access-logfile",
                 "-",
+                "--logger-class",
+                "xietong.lib.security.GunicornLogger",
                 "--graceful-timeout",
                 "10",
             ],
