@@ -99,3 +99,9 @@ def test_it_round_trips_a_charter_through_dump() -> None:
     # numbers stay JSON numbers, integral ones as integers
     assert dumped["goal"]["metrics"][0]["target"] == 80
     assert isinstance(dumped["goal"]["metrics"][0]["target"], int)
+
+
+def test_a_deadline_kind_that_is_not_text_is_a_format_error() -> None:
+    with pytest.raises(CharterError) as caught:
+        parse_charter({"subgoals": [{"deadline": {"kind": {"x": 1}}}]})
+    assert caught.value.path.startswith("subgoals[0].deadline")

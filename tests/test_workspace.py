@@ -367,3 +367,21 @@ def test_home_lists_what_waits_for_each_person(demo: Collaboration) -> None:
     assert head is not None
     assert "确认启动会会议纪要" in signed_in(head).get("/").content.decode()
     assert "确认启动会会议纪要" not in signed_in(tech_liaison).get("/").content.decode()
+
+
+def test_two_metrics_may_swap_names_in_one_save(demo: Collaboration) -> None:
+    assert demo.owner is not None
+    first, second = list(Metric.objects.filter(goal__collaboration=demo))[:2]
+    form: dict[str, object] = {
+        "title": demo.title,
+        "metrics-TOTAL_FORMS": "2",
+        "metrics-INITIAL_FORMS": "2",
+        "metrics-0-id": first.pk,
+        "metrics-0-name": second.name,
+        "metrics-1-id": second.pk,
+        "metrics-1-name": first.name,
+    }
+    assert signed_in(demo.owner).post(f"/c/{demo.slug}/goal/", form).status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.name, second.name) == (form["metrics-0-name"], form["metrics-1-name"])

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves Swagger UI for /api/docs from its static files (no CDN)
     "csp",
     "axes",
     "xietong.orgs",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("xietong.api.urls")),
     path("", include("xietong.audit.urls")),
     path("", include("xietong.dashboards.urls")),
     path("", include("xietong.meetings.urls")),

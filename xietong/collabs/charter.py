@@ -181,7 +181,7 @@ class DeadlineIn(_Section):
     @model_validator(mode="before")
     @classmethod
     def _keys_fit_kind(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("kind") in _DEADLINE_KEYS:
+        if isinstance(data, dict) and isinstance(data.get("kind"), str) and data["kind"] in _DEADLINE_KEYS:
             stray = sorted(set(data) - _DEADLINE_KEYS[s.DeadlineKind(data["kind"])])
             if stray:
                 raise ValueError(

@@ -8,6 +8,8 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, check_version
@@ -79,6 +81,12 @@ def do_save_goal(
                 existing.pop(row.id).delete()
                 box["deleted"] = True
     kept = [m for m in metrics if not m.delete]
+    # Two metrics may swap names in one save: park the renamed ones under
+    # names nobody types first, so the unique (goal, name) never trips half-way.
+    renamed = [r.id for r in kept if r.id in existing and existing[r.id].name != r.name]
+    Metric.objects.filter(pk__in=renamed).update(
+        name=Concat(Value("\u2063renaming-"), Cast("pk", CharField()))
+    )
     for position, row in enumerate(kept):
         found = existing.get(row.id) if row.id is not None else None
         with audit(found) as box:

@@ -1,0 +1,143 @@
+"""Step 2 over the API: a collaboration's participating departments, one liaison each."""
+
+# No `from __future__ import annotations`: ninja reads the views' annotations at run time.
+
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.responses import Status
+
+from xietong.api.auth import caller
+from xietong.api.common import collaboration
+from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
+from xietong.api.schemas import (
+    DepartmentRef,
+    ParticipantConflictOut,
+    ParticipantIn,
+    ParticipantOut,
+    ParticipantPatch,
+    PersonRef,
+)
+from xietong.collabs.actions.common import VersionConflict, check_version
+from xietong.collabs.actions.departments import (
+    do_add_participant,
+    do_remove_participant,
+    do_update_participant,
+)
+from xietong.collabs.models import Collaboration, Participant
+from xietong.orgs.roles import Action
+
+router = Router(tags=["departments"])
+
+
+def _rows(collab: Collaboration) -> list[Participant]:
+    return list(
+        Participant.objects.filter(collaboration=collab).select_related(
+            "department", "department__head", "liaison", "collaboration"
+        )
+    )
+
+
+def participant_out(p: Participant) -> ParticipantOut:
+    head = p.department.head
+    return ParticipantOut(
+        id=p.pk,
+        department=DepartmentRef(id=p.department.pk, name=p.department.name),
+        liaison=PersonRef(id=p.liaison.pk, name=p.liaison.name) if p.liaison else None,
+        head=PersonRef(id=head.pk, name=head.name) if head else None,
+        duties=p.duties,
+        role=p.role,  # type: ignore[arg-type]
+        version=p.collaboration.version,
+    )
+
+
+def _current(collab: Collaboration, pk: int) -> ParticipantOut:
+    row = next((p for p in _rows(collab) if p.pk == pk), None)
+    if row is None:
+        raise Http404
+    return participant_out(row)
+
+
+@router.get("/collaborations/{slug}/departments", response=responses({200: list[ParticipantOut]}, NOT_FOUND))
+def list_participants(request: HttpRequest, slug: str) -> list[ParticipantOut]:
+    """The participating departments, each with its liaison, head and duties."""
+    collab, _access = collaboration(request, slug)
+    return [participant_out(p) for p in _rows(collab)]
+
+
+@router.post(
+    "/collaborations/{slug}/departments",
+    response=responses({201: ParticipantOut}, NOT_FOUND, INVALID),
+)
+def add_participant(request: HttpRequest, slug: str, payload: ParticipantIn) -> Status[ParticipantOut]:
+    """Add a department (initiator and administrators); people and departments are found by name."""
+    collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
+    try:
+        added = do_add_participant(
+            collab,
+            department=payload.department,
+            liaison=payload.liaison,
+            duties=payload.duties,
+            role=payload.role,
+            actor=caller(request),
+        )
+    except ValueError:
+        raise Invalid.at("body.department", _("该部门已在参与部门中(每个部门只列一次)")) from None
+    return Status(201, _current(collab, added.pk))
+
+
+@router.patch(
+    "/collaborations/{slug}/departments/{participant_id}",
+    response=responses({200: ParticipantOut, 409: ParticipantConflictOut}, NOT_FOUND, INVALID),
+)
+def update_participant(
+    request: HttpRequest, slug: str, participant_id: int, payload: ParticipantPatch
+) -> ParticipantOut:
+    """Change a department's liaison, duties, role, or its head when it has none (initiator, administrators).
+
+    With `version` (the collaboration's), a stale write is refused with 409.
+    """
+    collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
+    participant = (
+        Participant.objects.select_related("department", "liaison", "collaboration")
+        .filter(collaboration=collab, pk=participant_id)
+        .first()
+    )
+    if participant is None:
+        raise Http404
+    try:
+        with transaction.atomic():
+            # Locks the collaboration's row; what the PATCH does not name is read under the lock.
+            check_version(collab, payload.version)
+            participant = get_object_or_404(
+                Participant.objects.select_related("department", "liaison", "collaboration"),
+                pk=participant.pk,
+            )
+            liaison = participant.liaison.name if participant.liaison else ""
+            do_update_participant(
+                participant,
+                liaison=payload.liaison if payload.liaison is not None else liaison,
+                duties=payload.duties if payload.duties is not None else participant.duties,
+                role=payload.role or participant.role,
+                head=payload.head or "",
+                actor=caller(request),
+            )
+    except VersionConflict:
+        raise Conflict(str(STALE_ROW), _current(collab, participant.pk)) from None
+    return _current(collab, participant.pk)
+
+
+@router.delete(
+    "/collaborations/{slug}/departments/{participant_id}",
+    response=responses({204: None}, NOT_FOUND),
+)
+def remove_participant(request: HttpRequest, slug: str, participant_id: int) -> Status[None]:
+    """Remove a department (initiator, administrators); its tasks stay, and R05 reports them."""
+    collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
+    participant = Participant.objects.filter(collaboration=collab, pk=participant_id).first()
+    if participant is None:
+        raise Http404
+    do_remove_participant(participant, actor=caller(request))
+    return Status(204, None)

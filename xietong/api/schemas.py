@@ -1,0 +1,405 @@
+"""What the API reads and writes: one schema per object, in and out.
+
+Numbers go out as JSON numbers; dates as ``YYYY-MM-DD``; a department or a
+person inside another object as ``{"id", "name"}``. Every editable object
+carries a ``version``: a task its own, the rest (goal, departments,
+sub-goals) the collaboration's, which every write to it or its rows bumps.
+Text that a database could not store (NUL characters, lengths beyond a
+column) is refused with 422 before any write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import AfterValidator, StringConstraints
+
+from xietong.collabs.models import TaskStatus
+
+
+def _storable(value: str) -> str:
+    """Refuse NUL characters: PostgreSQL cannot store them."""
+    if "\x00" in value:
+        raise ValueError(_("不能包含空字符 (NUL)"))
+    return value
+
+
+_Storable = AfterValidator(_storable)
+
+
+def _limit(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Name = Annotated[str, _limit(100, 1), _Storable]  # a department or a person, as people write it
+OptionalName = Annotated[str, _limit(100), _Storable]
+Title = Annotated[str, _limit(200, 1), _Storable]
+MetricName = Annotated[str, _limit(200, 1), _Storable]
+Unit = Annotated[str, _limit(40), _Storable]
+Line = Annotated[str, _limit(500), _Storable]  # a reason, a note, a blocked reason
+Trigger = Annotated[str, _limit(200), _Storable]
+Rule = Annotated[str, _limit(500), _Storable]
+Description = Annotated[str, _limit(1000, 1), _Storable]
+Text = Annotated[str, _limit(20_000), _Storable]  # background, a statement, duties, a standard
+RequiredText = Annotated[str, _limit(20_000, 1), _Storable]
+SearchText = Annotated[str, _limit(100), _Storable]  # a search or filter value in the query string
+# Decimal columns are numeric(20, 4): refuse what they cannot hold.
+Amount = Annotated[Decimal, Field(max_digits=20, decimal_places=4, allow_inf_nan=False)]
+# A department named by its id (a number) or its name; a metric likewise.
+DepartmentKey = int | Name
+MetricKey = int | MetricName
+
+
+# --- errors
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="What went wrong, in the active language")
+
+
+class ProblemOut(Schema):
+    path: str = Field(description="Where: a charter path such as tasks[1].deadline, or body.version")
+    reason: str
+
+
+class InvalidOut(Schema):
+    """422: the request was understood but is not acceptable; nothing was written."""
+
+    detail: str
+    path: str
+    problems: list[ProblemOut]
+
+
+# --- references
+
+
+class DepartmentRef(Schema):
+    id: int
+    name: str
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+
+
+class MetricRef(Schema):
+    id: int
+    name: str
+
+
+# --- the organisation
+
+
+class PersonOut(Schema):
+    id: int
+    username: str
+    name: str
+    department: DepartmentRef | None
+
+
+class MeOut(PersonOut):
+    language: str = Field(description="The saved interface language; empty: the site default")
+    is_admin: bool
+
+
+class DepartmentOut(Schema):
+    id: int
+    name: str
+    head: PersonRef | None
+
+
+# --- tokens
+
+
+class TokenIn(Schema):
+    name: Name = Field(description='A name to recognise it by, e.g. "weekly report script"')
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The xt_<prefix>_ start of the token, to tell tokens apart; not a secret")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The whole token, shown this once: the server keeps only its SHA-256")
+
+
+# --- collaborations
+
+
+class CollaborationOut(Schema):
+    slug: str
+    title: str
+    type: str = Field(
+        description="project | problem_solving | resource_coordination | process_optimization, or empty"
+    )
+    phase: str
+    visibility: str
+    initiator_department: DepartmentRef | None
+    owner: PersonRef | None
+    score: int = Field(description="Health score 0-100, as on the pages and in `xietong check`")
+    errors: int
+    warnings: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CollaborationDetailOut(CollaborationOut):
+    background: str
+    expected_outcome: str
+    roles: list[str] = Field(description="The caller's roles in this collaboration")
+
+
+class FindingOut(Schema):
+    rule: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    object: str = Field(description="Path of the object the finding points at, e.g. tasks[3]")
+
+
+class FindingsOut(Schema):
+    today: date
+    score: int
+    findings: list[FindingOut]
+
+
+class HistoryEntryOut(Schema):
+    at: datetime
+    actor: PersonRef | None
+    change: Literal["create", "update", "delete"]
+    object_type: str = Field(description="e.g. collabs.task")
+    object_id: str
+    object_repr: str
+    before: dict[str, Any] | None = Field(
+        description="Changed fields before (an update), the whole object (a deletion)"
+    )
+    after: dict[str, Any] | None
+    reason: str
+
+
+# --- goal and metrics
+
+
+class MetricOut(Schema):
+    id: int
+    name: str
+    unit: str
+    baseline: float | None
+    target: float | None
+    direction: str = Field(description="increase | decrease | reach, or empty")
+    scale_max: float | None
+
+
+class GoalOut(Schema):
+    version: int = Field(description="The collaboration's version: send it back with PUT")
+    title: str
+    background: str
+    expected_outcome: str
+    statement: str
+    deadline: date | None
+    achievable_reason: str
+    relevant_reason: str
+    metrics: list[MetricOut]
+
+
+class MetricIn(Schema):
+    id: int | None = Field(None, description="Id of an existing metric; none for a new one")
+    name: MetricName
+    unit: Unit = ""
+    baseline: Amount | None = None
+    target: Amount | None = None
+    direction: Literal["increase", "decrease", "reach", ""] = ""
+    scale_max: Amount | None = None
+
+
+class GoalIn(Schema):
+    version: int = Field(description="The collaboration's version you read; 409 when it has moved on")
+    title: Title
+    background: Text = ""
+    expected_outcome: Text = ""
+    statement: Text = ""
+    deadline: date | None = None
+    achievable_reason: Text = ""
+    relevant_reason: Text = ""
+    metrics: list[MetricIn] = Field(description="Every metric: existing metrics not listed are removed")
+    reason: Line = Field("", description="Why: recorded in the change history")
+
+
+class GoalConflictOut(Schema):
+    detail: str
+    current: GoalOut
+
+
+class ReadingOut(Schema):
+    measured_on: date
+    value: float
+    note: str
+
+
+class MetricReadingsOut(MetricOut):
+    readings: list[ReadingOut]
+
+
+class ReadingIn(Schema):
+    measured_on: date
+    value: Amount
+    note: Line = ""
+
+
+# --- participating departments
+
+
+class ParticipantOut(Schema):
+    id: int
+    department: DepartmentRef
+    liaison: PersonRef | None
+    head: PersonRef | None
+    duties: str
+    role: Literal["lead", "support"]
+    version: int = Field(description="The collaboration's version")
+
+
+class ParticipantIn(Schema):
+    department: Name = Field(description="Department name; a department not yet known is created")
+    liaison: OptionalName = Field("", description="Liaison by name; found, or created without a login")
+    duties: Text = ""
+    role: Literal["lead", "support"] = "support"
+
+
+class ParticipantPatch(Schema):
+    version: int | None = Field(
+        None, description="The collaboration's version you read; when given and stale, 409"
+    )
+    liaison: OptionalName | None = None
+    duties: Text | None = None
+    role: Literal["lead", "support"] | None = None
+    head: OptionalName | None = Field(
+        None, description="Department head by name; set only when the department has none"
+    )
+
+
+class ParticipantConflictOut(Schema):
+    detail: str
+    current: ParticipantOut
+
+
+# --- tasks (the responsibility table)
+
+
+class TaskOut(Schema):
+    id: int
+    collaboration: str = Field(description="The collaboration's slug")
+    position: int
+    description: str
+    department: DepartmentRef | None
+    standard: str
+    deadline: date | None
+    collaborators: list[DepartmentRef]
+    status: TaskStatus
+    percent: int
+    blocked_reason: str
+    blocked_since: datetime | None
+    overdue: bool = Field(description="Past its deadline and not done (derived for today, never stored)")
+    version: int = Field(description="This row's version: send it back with PATCH")
+    updated_at: datetime
+
+
+class TaskIn(Schema):
+    description: RequiredText
+    department: DepartmentKey | None = Field(
+        None, description="Responsible department: id or name of a participating department"
+    )
+    standard: Text = ""
+    deadline: date | None = None
+    collaborators: list[DepartmentKey] = Field(
+        [], description="Collaborating departments: ids or names of participating departments"
+    )
+    status: TaskStatus = TaskStatus.NOT_STARTED
+    blocked_reason: Line = ""
+    reason: Line = Field("", description="Why: recorded in the change history")
+
+
+class TaskPatch(Schema):
+    version: int = Field(description="This row's version you read; 409 when it has moved on")
+    description: RequiredText | None = None
+    department: DepartmentKey | None = None
+    standard: Text | None = None
+    deadline: date | None = None
+    collaborators: list[DepartmentKey] | None = None
+    status: TaskStatus | None = None
+    blocked_reason: Line | None = None
+    reason: Line = ""
+
+
+class TaskConflictOut(Schema):
+    detail: str
+    current: TaskOut
+
+
+# --- sub-goals
+
+
+class TimeLimitOut(Schema):
+    kind: Literal["fixed", "recurring", "sla"]
+    date: dt.date | None
+    rrule: str
+    hours: float | None
+    trigger: str
+
+
+class SubGoalOut(Schema):
+    id: int
+    position: int
+    description: str
+    department: DepartmentRef | None
+    metric: MetricRef | None
+    target: float | None
+    unit: str
+    time_limit: TimeLimitOut | None
+    version: int = Field(description="The collaboration's version")
+
+
+class TimeLimitIn(Schema):
+    kind: Literal["fixed", "recurring", "sla"]
+    date: dt.date | None = Field(None, description="fixed: the date")
+    rrule: Rule = Field("", description="recurring: an RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=FR")
+    hours: Amount | None = Field(None, description="sla: hours after the trigger, more than 0")
+    trigger: Trigger = Field("", description="sla: the trigger")
+
+
+class SubGoalIn(Schema):
+    description: Description
+    department: DepartmentKey | None = None
+    metric: MetricKey | None = Field(None, description="The goal metric it supports: id or name")
+    target: Amount | None = None
+    unit: Unit = ""
+    time_limit: TimeLimitIn | None = None
+
+
+class SubGoalPatch(Schema):
+    version: int | None = Field(
+        None, description="The collaboration's version you read; when given and stale, 409"
+    )
+    description: Description | None = None
+    department: DepartmentKey | None = None
+    metric: MetricKey | None = None
+    target: Amount | None = None
+    unit: Unit | None = None
+    time_limit: TimeLimitIn | None = None
+
+
+class SubGoalConflictOut(Schema):
+    detail: str
+    current: SubGoalOut

@@ -1,0 +1,236 @@
+"""Steps 4 and 7 over the API: rows of the responsibility table and their status.
+
+Who may do what is the table page's rule, asked of the same access layer:
+a row is changed by its department's liaison or head, the initiator or an
+administrator; a liaison may not give a row to a department they do not
+answer for; only the initiator and administrators delete rows.
+"""
+
+# No `from __future__ import annotations`: ninja reads the views' annotations at run time.
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from xietong.api.auth import caller
+from xietong.api.common import collaboration, find_department, participating
+from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
+from xietong.api.pagination import Pages
+from xietong.api.schemas import (
+    DepartmentKey,
+    DepartmentRef,
+    Line,
+    SearchText,
+    TaskConflictOut,
+    TaskIn,
+    TaskOut,
+    TaskPatch,
+)
+from xietong.collabs.access import Access, get_task_for_user
+from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_delete_task, do_save_task
+from xietong.collabs.models import Collaboration, Task, TaskStatus
+from xietong.orgs.models import Department
+from xietong.orgs.roles import Action
+from xietong.rules.clock import context_for
+
+router = Router(tags=["tasks"])
+
+
+class TaskFilters(Schema):
+    department: SearchText | None = None
+    status: TaskStatus | None = None
+    overdue: bool | None = None
+    due_before: date | None = None
+
+
+def _rows() -> QuerySet[Task]:
+    return Task.objects.select_related("department", "collaboration").prefetch_related("collaborators")
+
+
+def task_out(task: Task, today: date | None = None) -> TaskOut:
+    today = today or context_for().today
+    return TaskOut(
+        id=task.pk,
+        collaboration=task.collaboration.slug,
+        position=task.position,
+        description=task.description,
+        department=DepartmentRef(id=task.department.pk, name=task.department.name)
+        if task.department
+        else None,
+        standard=task.standard,
+        deadline=task.deadline,
+        collaborators=[DepartmentRef(id=d.pk, name=d.name) for d in task.collaborators.all()],
+        status=TaskStatus(task.status),
+        percent=task.percent,
+        blocked_reason=task.blocked_reason,
+        blocked_since=task.blocked_since,
+        overdue=task.is_overdue(today),
+        version=task.version,
+        updated_at=task.updated_at,
+    )
+
+
+def _present(tasks: list[Task]) -> list[TaskOut]:
+    today = context_for().today
+    return [task_out(t, today) for t in tasks]
+
+
+def _filtered(rows: QuerySet[Task], filters: TaskFilters) -> QuerySet[Task]:
+    if filters.department:
+        by = Q(department__name=filters.department)
+        if filters.department.isdigit() and len(filters.department) < 19:
+            by |= Q(department_id=int(filters.department))
+        rows = rows.filter(by)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.overdue is not None:
+        overdue = Q(deadline__lt=context_for().today) & ~Q(status=TaskStatus.DONE)
+        rows = rows.filter(overdue) if filters.overdue else rows.exclude(overdue)
+    if filters.due_before:
+        rows = rows.filter(deadline__lt=filters.due_before)
+    return rows
+
+
+@router.get(
+    "/collaborations/{slug}/tasks",
+    response=responses({200: list[TaskOut]}, NOT_FOUND, INVALID),
+)
+@paginate(Pages, present=_present)
+def list_tasks(request: HttpRequest, slug: str, filters: Query[TaskFilters]) -> QuerySet[Task]:
+    """The responsibility table, in its order.
+
+    Filters: `department` (a name or an id), `status`, `overdue=true|false`
+    (past the deadline and not done, as of today), `due_before=YYYY-MM-DD`
+    (a deadline earlier than that day).
+    """
+    collab, _access = collaboration(request, slug)
+    return _filtered(_rows().filter(collaboration=collab), filters)
+
+
+def _department(
+    key: DepartmentKey | None, departments: dict[int, Department], path: str
+) -> Department | None:
+    return None if key is None else find_department(key, departments, path)
+
+
+def _input(
+    collab: Collaboration,
+    access: Access,
+    values: dict[str, Any],
+    *,
+    current: Task | None = None,
+) -> TaskInput:
+    """Return the row to save from the given ``values`` over ``current``; raise 422 / 403."""
+    departments = participating(collab)
+    if current is not None:
+        # A row naming a department no longer taking part may keep it when edited.
+        for known in [current.department, *current.collaborators.all()]:
+            if known is not None:
+                departments.setdefault(known.pk, known)
+    if "department" in values:
+        department = _department(values["department"], departments, "body.department")
+    else:
+        department = current.department if current else None
+    if not access.can(Action.EDIT_DEPARTMENT_ROWS, department.pk if department else None):
+        raise PermissionDenied  # a liaison giving the row to a department they do not answer for
+    if "collaborators" in values and values["collaborators"] is not None:
+        collaborators = [
+            find_department(key, departments, f"body.collaborators[{i}]")
+            for i, key in enumerate(values["collaborators"])
+        ]
+    else:
+        collaborators = list(current.collaborators.all()) if current else []
+    collaborators = list({d.pk: d for d in collaborators}.values())
+    if department is not None and department in collaborators:
+        raise Invalid.at("body.collaborators", _("责任部门不必再列为协作方"))
+    status = values.get("status") or (current.status if current else TaskStatus.NOT_STARTED)
+    reason = values.get("blocked_reason")
+    if reason is None:
+        reason = current.blocked_reason if current else ""
+    if status == TaskStatus.BLOCKED and not reason:
+        raise Invalid.at("body.blocked_reason", _("阻塞的任务请写明原因(在等待哪个部门、什么事项)"))
+
+    def pick(name: str, default: Any) -> Any:
+        """The given value; null keeps the current one, except for the deadline, which it clears."""
+        if name == "deadline" and name in values:
+            return values[name]
+        value = values.get(name)
+        if value is not None:
+            return value
+        return getattr(current, name) if current else default
+
+    return TaskInput(
+        description=pick("description", ""),
+        department=department,
+        standard=pick("standard", ""),
+        deadline=pick("deadline", None),
+        collaborators=collaborators,
+        status=str(status),
+        blocked_reason=reason,
+    )
+
+
+@router.post(
+    "/collaborations/{slug}/tasks",
+    response=responses({201: TaskOut}, NOT_FOUND, INVALID),
+)
+def create_task(request: HttpRequest, slug: str, payload: TaskIn) -> Status[TaskOut]:
+    """Add a row at the end of the table (its department's liaison or head, the initiator, administrators)."""
+    collab, access = collaboration(request, slug)
+    data = _input(collab, access, payload.model_dump(exclude={"reason"}))
+    task = do_save_task(collab, data, actor=caller(request), reason=payload.reason)
+    return Status(201, task_out(get_object_or_404(_rows(), pk=task.pk)))
+
+
+@router.get("/tasks/{task_id}", response=responses({200: TaskOut}, NOT_FOUND))
+def get_task(request: HttpRequest, task_id: int) -> TaskOut:
+    """One row of a responsibility table, with its version."""
+    task, _access = get_task_for_user(caller(request), task_id)
+    return task_out(task)
+
+
+@router.patch(
+    "/tasks/{task_id}",
+    response=responses({200: TaskOut, 409: TaskConflictOut}, NOT_FOUND, INVALID),
+)
+def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> TaskOut:
+    """Change the fields given (its department's liaison or head, the initiator, administrators).
+
+    `version` is the row's version you read: when the row has changed since,
+    nothing is written and 409 answers with the row as it is now.
+    """
+    task, access = get_task_for_user(caller(request), task_id, Action.EDIT_DEPARTMENT_ROWS)
+    if task.version != payload.version:
+        raise Conflict(str(STALE_ROW), task_out(task))
+    values = payload.model_dump(include=payload.model_fields_set - {"version", "reason"})
+    data = _input(task.collaboration, access, values, current=task)
+    try:
+        saved = do_save_task(
+            task.collaboration,
+            data,
+            task=task,
+            version=payload.version,
+            actor=caller(request),
+            reason=payload.reason,
+        )
+    except StaleWrite as stale:
+        raise Conflict(str(STALE_ROW), task_out(get_object_or_404(_rows(), pk=stale.current.pk))) from None
+    except Task.DoesNotExist:  # deleted while this request was on its way
+        raise Http404 from None
+    return task_out(get_object_or_404(_rows(), pk=saved.pk))
+
+
+@router.delete("/tasks/{task_id}", response=responses({204: None}, NOT_FOUND, INVALID))
+def delete_task(request: HttpRequest, task_id: int, reason: Query[Line | None] = None) -> Status[None]:
+    """Delete a row (the initiator and administrators)."""
+    task, _access = get_task_for_user(caller(request), task_id, Action.EDIT_COLLABORATION)
+    do_delete_task(task, actor=caller(request), reason=reason or "")
+    return Status(204, None)
