@@ -4,7 +4,6 @@
 
 from decimal import Decimal
 
-from django.db import IntegrityError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -133,10 +132,6 @@ def put_goal(request: HttpRequest, slug: str, payload: GoalIn) -> GoalOut:
         raise Conflict(
             _("这份目标刚被他人修改:请刷新页面,在最新内容上重新修改。"), goal_out(collab)
         ) from None
-    except IntegrityError:
-        # do_save_goal renames metrics one by one: two metrics swapping names
-        # meet the one-name-per-goal constraint half-way. Nothing was written.
-        raise Invalid.at("body.metrics", _("改名后的指标与另一个指标的现有名称相同:请分两次保存")) from None
     return goal_out(collab)
 
 
