@@ -182,3 +182,40 @@ def test_the_web_records_the_person_who_changed_a_row(demo: Collaboration) -> No
     entry = AuditEntry.objects.filter(object_type="collabs.task", object_id=str(task.pk)).latest("id")
     assert entry.actor == liaison
     assert entry.after is not None and entry.after["description"] == "改写的描述"
+
+
+def test_a_stale_subgoal_or_plan_edit_is_refused_with_a_message(demo: Collaboration) -> None:
+    from tests.test_communication_page import form_data as plan_form
+    from tests.test_subgoals_page import form_data as subgoal_form
+    from xietong.collabs.models import SubGoal
+    from xietong.meetings.models import CommunicationRule
+
+    assert demo.owner is not None
+    client = signed_in(demo.owner)
+    demo.refresh_from_db()
+    loaded = demo.version
+    subgoal = SubGoal.objects.get(collaboration=demo, department__name="产品部")
+    rule = CommunicationRule.objects.filter(collaboration=demo).first()
+    assert rule is not None
+    # Someone else changes the collaboration after both forms were loaded.
+    first = client.post(
+        f"/c/{demo.slug}/subgoals/",
+        {**subgoal_form(demo, description="第一人"), "pk": str(subgoal.pk), "version": str(loaded)},
+    )
+    assert first.status_code == 302
+    stale = client.post(
+        f"/c/{demo.slug}/subgoals/",
+        {**subgoal_form(demo, description="第二人"), "pk": str(subgoal.pk), "version": str(loaded)},
+        **HTMX,
+    )
+    assert "刚被他人修改" in stale.content.decode()
+    subgoal.refresh_from_db()
+    assert subgoal.description == "第一人"
+    stale_rule = client.post(
+        f"/c/{demo.slug}/communication/",
+        {**plan_form(owner="第二人"), "pk": str(rule.pk), "version": str(loaded)},
+        **HTMX,
+    )
+    assert "刚被他人修改" in stale_rule.content.decode()
+    rule.refresh_from_db()
+    assert rule.owner != "第二人"

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import F, Max, QuerySet
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from xietong.audit.record import audited
 from xietong.collabs.models import Collaboration
@@ -53,6 +54,10 @@ def delete_row(
         row.delete()
         box["deleted"] = True
     bump_version(collab)
+
+
+# What a page says when a row's save meets a newer version of the collaboration.
+STALE_EDIT = _("这一行刚被他人修改,表单已是最新版本:请核对后再保存。")
 
 
 class VersionConflict(Exception):

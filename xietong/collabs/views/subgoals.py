@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from xietong.collabs.access import get_subgoal_for_user, signed_in_person
+from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.actions.subgoals import do_delete_subgoal, do_save_subgoal
 from xietong.collabs.forms.subgoals import SubGoalForm
 from xietong.collabs.models import Participant, SubGoal
@@ -222,22 +224,31 @@ def _save(request: HtmxHttpRequest, page: SubGoalPage) -> HttpResponse:
     if subgoal is None and not page.can_add:
         raise PermissionDenied
     form = page.form(request.POST, subgoal=subgoal)
-    if not form.is_valid():
-        if request.htmx:
-            if subgoal is None:
-                return render(request, "collabs/_subgoal_add.html", {"collab": ws.collab, "add_form": form})
-            return render(
-                request, "collabs/_subgoal_form_row.html", {"collab": ws.collab, "form": form, "pk": pk}
-            )
+    if form.is_valid():
+        fields = form.fields_to_save()
+        if not ws.can(Action.EDIT_DEPARTMENT_ROWS, fields.department.pk if fields.department else None):
+            raise PermissionDenied  # a liaison giving the row to a department they do not answer for
+        try:
+            with transaction.atomic():
+                if subgoal is not None:
+                    check_version(ws.collab, pk_param(request.POST.get("version")))
+                saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=signed_in_person(request))
+        except VersionConflict:
+            # The form shows the collaboration's current version now: saving
+            # again, after reading the message, is a decision, not an accident.
+            form.add_error(None, STALE_EDIT)
+        else:
+            message = _("已保存子目标「%(name)s」") % {"name": saved.description}
+            return _saved(request, ws.collab.slug, f"#subgoal-{saved.pk}", message)
+    if request.htmx:
         if subgoal is None:
-            return _page(request, page, add_form=form)
-        return _page(request, page, editing=pk, edit_form=form)
-    fields = form.fields_to_save()
-    if not ws.can(Action.EDIT_DEPARTMENT_ROWS, fields.department.pk if fields.department else None):
-        raise PermissionDenied  # a liaison giving the row to a department they do not answer for
-    saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=signed_in_person(request))
-    message = _("已保存子目标「%(name)s」") % {"name": saved.description}
-    return _saved(request, ws.collab.slug, f"#subgoal-{saved.pk}", message)
+            return render(request, "collabs/_subgoal_add.html", {"collab": ws.collab, "add_form": form})
+        return render(
+            request, "collabs/_subgoal_form_row.html", {"collab": ws.collab, "form": form, "pk": pk}
+        )
+    if subgoal is None:
+        return _page(request, page, add_form=form)
+    return _page(request, page, editing=pk, edit_form=form)
 
 
 @login_required
