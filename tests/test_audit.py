@@ -219,3 +219,26 @@ def test_a_stale_subgoal_or_plan_edit_is_refused_with_a_message(demo: Collaborat
     assert "刚被他人修改" in stale_rule.content.decode()
     rule.refresh_from_db()
     assert rule.owner != "第二人"
+
+
+def test_a_stale_department_edit_is_refused_with_a_message(demo: Collaboration) -> None:
+    assert demo.owner is not None
+    demo.refresh_from_db()
+    row = Participant.objects.get(collaboration=demo, department__name="技术部")
+    client = signed_in(demo.owner)
+    form = {
+        "participant": row.pk,
+        f"p{row.pk}-role": "support",
+        f"p{row.pk}-duties": "x",
+        "version": demo.version,
+    }
+    assert (
+        client.post(f"/c/{demo.slug}/departments/", {**form, f"p{row.pk}-liaison": "第一人"}).status_code
+        == 302
+    )
+    page = client.post(
+        f"/c/{demo.slug}/departments/", {**form, f"p{row.pk}-liaison": "第二人"}
+    ).content.decode()
+    assert "刚被他人修改" in page
+    row.refresh_from_db()
+    assert row.liaison is not None and row.liaison.name == "第一人"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from xietong.collabs.access import signed_in_person
+from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.actions.departments import (
     do_add_participant,
     do_remove_participant,
@@ -20,7 +22,7 @@ from xietong.collabs.actions.departments import (
 from xietong.collabs.forms.departments import NewParticipantForm, ParticipantForm
 from xietong.collabs.models import Participant
 from xietong.collabs.workspace import open_workspace, render_step
-from xietong.lib.http import HtmxHttpRequest
+from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
 
@@ -75,16 +77,22 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             edit_forms[participant.pk] = form
             if form.is_valid():
                 d = form.cleaned_data
-                do_update_participant(
-                    participant,
-                    liaison=d["liaison"].strip(),
-                    duties=d["duties"],
-                    role=d["role"],
-                    head=d["head"].strip(),
-                    actor=signed_in_person(request),
-                )
-                messages.success(request, _("已保存 %(name)s。") % {"name": participant.department.name})
-                return redirect("collabs:departments", ws.collab.slug)
+                try:
+                    with transaction.atomic():
+                        check_version(ws.collab, pk_param(request.POST.get("version")))
+                        do_update_participant(
+                            participant,
+                            liaison=d["liaison"].strip(),
+                            duties=d["duties"],
+                            role=d["role"],
+                            head=d["head"].strip(),
+                            actor=signed_in_person(request),
+                        )
+                except VersionConflict:
+                    form.add_error(None, STALE_EDIT)
+                else:
+                    messages.success(request, _("已保存 %(name)s。") % {"name": participant.department.name})
+                    return redirect("collabs:departments", ws.collab.slug)
     by_row = ws.findings_by_object(2)
     rows = [(p, edit_forms[p.pk], by_row.get(f"departments[{i}]", [])) for i, p in enumerate(participants)]
     return render_step(
