@@ -114,3 +114,9 @@ def test_the_language_choice_follows_the_person_to_another_browser(demo: Collabo
     chinese = signed_in(demo.owner)
     chinese.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert '<html lang="zh-hans">' in chinese.get("/").content.decode()
+
+
+def test_each_language_is_named_in_itself(demo: Collaboration) -> None:
+    assert demo.owner is not None
+    page = signed_in(demo.owner).get("/").content.decode()
+    assert ">简体中文</button>" in page and ">English</button>" in page
