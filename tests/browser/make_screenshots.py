@@ -28,17 +28,10 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("XIETONG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-]
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
+
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 DEMO = "/c/demo"
@@ -162,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         sys.exit(f"{CHROMIUM} not found: apt-get install chromium fonts-noto-cjk")
 
     port = free_port()
@@ -188,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"xietong run on {base_url}; writing to {out}")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                    executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, "--hide-scrollbars"]
                 )
                 common: dict[str, Any] = {"base_url": base_url, "password": password, "out": out}
                 shoot(browser, shots=CHINESE, language="zh-hans", viewport=DESKTOP, suffix="zh", **common)

@@ -78,9 +78,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from xietong.rules.engine import Finding, Severity, lazy_join
+from xietong.rules.engine import Finding, get_rule, lazy_join
 
 Direction = Literal["increase", "decrease", "reach"]
 
@@ -869,6 +870,11 @@ def _terms_in(text: str, terms: Iterable[str]) -> list[str]:
     return [t for t in found if not any(t != other and t in other for other in found)]
 
 
+def _finding(rule_id: str, message: str | Promise, params: dict[str, Any] | None = None) -> Finding:
+    """Return a finding about the goal statement, with the rule's registered severity."""
+    return get_rule(rule_id).finding("goal", message, **(params or {}))
+
+
 def is_vague(text: str) -> bool:
     """Return True when ``text`` is blank, or leans on vague wording with no number-backed metric.
 
@@ -900,68 +906,45 @@ def analyze(text: str, today: date) -> SmartAnalysis:
 
     findings: list[Finding] = []
     if not text.strip():
-        findings.append(
-            Finding(
-                rule="G01",
-                severity=Severity.ERROR,
-                object="goal",
-                message=_("目标表述为空:请写明要达成什么、达到多少、何时完成。"),
-            )
-        )
+        findings.append(_finding("G01", _("目标表述为空:请写明要达成什么、达到多少、何时完成。")))
     elif vague:
         findings.append(
-            Finding(
-                rule="G01",
-                severity=Severity.ERROR,
-                object="goal",
-                message=_(
+            _finding(
+                "G01",
+                _(
                     "目标表述模糊(%(terms)s),且没有可衡量的指标:"
                     "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”。"
                 ),
-                params={"terms": lazy_join(_terms_in(normalized, VAGUE_TERMS))},
+                {"terms": lazy_join(_terms_in(normalized, VAGUE_TERMS))},
             )
         )
     if not measurable:
         findings.append(
-            Finding(
-                rule="G02",
-                severity=Severity.ERROR,
-                object="goal",
-                message=_("没有带数值目标的指标:请写明要达到的数值,如“提升至4.5分(满分5分)”。"),
-            )
+            _finding("G02", _("没有带数值目标的指标:请写明要达到的数值,如“提升至4.5分(满分5分)”。"))
         )
     for hit in hits:
         if hit.contradicted:
             m = hit.metric
             findings.append(
-                Finding(
-                    rule="G05",
-                    severity=Severity.ERROR,
-                    object="goal",
-                    message=_("指标“%(name)s”的目标值%(target)s相对基线%(baseline)s并不是改进。"),
-                    params={"name": m.name, "target": f"{m.target}", "baseline": f"{m.baseline}"},
+                _finding(
+                    "G05",
+                    _("指标“%(name)s”的目标值%(target)s相对基线%(baseline)s并不是改进。"),
+                    {"name": m.name, "target": f"{m.target}", "baseline": f"{m.baseline}"},
                 )
             )
     if deadline is None:
         time_terms = _terms_in(normalized, _VAGUE_TIME_TERMS)
         if time_terms:
             findings.append(
-                Finding(
-                    rule="G04",
-                    severity=Severity.ERROR,
-                    object="goal",
-                    message=_("“%(term)s”不是截止日期:请写明具体日期,如“2024年9月30日前”。"),
-                    params={"term": time_terms[0]},
+                _finding(
+                    "G04",
+                    _("“%(term)s”不是截止日期:请写明具体日期,如“2024年9月30日前”。"),
+                    {"term": time_terms[0]},
                 )
             )
         else:
             findings.append(
-                Finding(
-                    rule="G04",
-                    severity=Severity.ERROR,
-                    object="goal",
-                    message=_("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。"),
-                )
+                _finding("G04", _("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。"))
             )
     return SmartAnalysis(
         specific=specific,

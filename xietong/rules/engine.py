@@ -184,6 +184,12 @@ def _load_rule_modules() -> None:
     )
 
 
+def get_rule(rule_id: str) -> Rule:
+    """Return the registered rule ``rule_id`` (its severity and title are defined once, there)."""
+    _load_rule_modules()
+    return REGISTRY[rule_id]
+
+
 def run_rules(collab: Collab, ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Judge ``collab`` by every registered rule (or the IDs in ``only``)."""
     _load_rule_modules()
