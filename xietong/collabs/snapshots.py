@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db.models import F
+
 from xietong.collabs.models import Collaboration, Goal, Metric, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
 from xietong.rules import snapshot as s
@@ -109,8 +111,13 @@ def _subgoals(ids: list[int]) -> dict[int, list[s.SubGoal]]:
 
 def _kickoffs(ids: list[int]) -> dict[int, s.Kickoff]:
     confirmations: dict[int, dict[str, datetime]] = defaultdict(dict)
+    # Only confirmations of the revision in force count; reopened minutes
+    # (a correction was asked for) have none until they are issued again.
     rows = MinutesConfirmation.objects.filter(
-        meeting__collaboration_id__in=ids, meeting__kind=MeetingKind.KICKOFF
+        meeting__collaboration_id__in=ids,
+        meeting__kind=MeetingKind.KICKOFF,
+        meeting__minutes_reopened_at__isnull=True,
+        revision=F("meeting__minutes_revision"),
     ).values_list("meeting_id", "department__name", "confirmed_at")
     for meeting_id, name, confirmed_at in rows:
         confirmations[meeting_id][name] = confirmed_at

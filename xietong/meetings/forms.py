@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.forms.subgoals import RecurrencePicker
-from xietong.meetings.actions import RuleFields
+from xietong.meetings.actions.plan import RuleFields
 from xietong.meetings.models import Channel, CommunicationRule, Frequency, Scenario
 from xietong.rules.snapshot import Kickoff
 

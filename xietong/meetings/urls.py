@@ -1,10 +1,10 @@
 from django.urls import path
 
-from xietong.meetings import views
+from xietong.meetings.views import kickoff, plan
 
 app_name = "meetings"
 urlpatterns = [
-    path("c/<str:slug>/kickoff/", views.kickoff, name="kickoff"),
-    path("c/<str:slug>/communication/", views.communication, name="communication"),
-    path("c/<str:slug>/communication/<int:pk>/delete/", views.remove_rule, name="communication_remove"),
+    path("c/<str:slug>/kickoff/", kickoff.kickoff, name="kickoff"),
+    path("c/<str:slug>/communication/", plan.communication, name="communication"),
+    path("c/<str:slug>/communication/<int:pk>/delete/", plan.remove_rule, name="communication_remove"),
 ]

@@ -19,6 +19,7 @@ from xietong.collabs.models import (
     SubGoal,
     Task,
 )
+from xietong.meetings.actions.kickoff import default_attendees
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
 from xietong.orgs.models import Person
 from xietong.rules import snapshot as s
@@ -237,7 +238,10 @@ def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: Directory)
         scheduled_at=kickoff.scheduled_at,
         agenda_sent_at=kickoff.agenda_sent_at,
         minutes_issued_at=kickoff.minutes_issued_at,
+        minutes_revision=1 if kickoff.minutes_issued_at else 0,
+        chair=stored.owner,
     )
+    meeting.attendees.set(default_attendees(stored))
     confirmations = []
     for name, moment in kickoff.confirmations.items():
         department = people.department(name)
@@ -248,3 +252,11 @@ def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: Directory)
             )
         )
     MinutesConfirmation.objects.bulk_create(confirmations)
+    participating = set(stored.participants.values_list("department_id", flat=True))
+    if (
+        kickoff.minutes_issued_at
+        and confirmations
+        and participating <= {c.department_id for c in confirmations}
+    ):
+        meeting.minutes_locked_at = max(c.confirmed_at for c in confirmations)
+        meeting.save(update_fields=["minutes_locked_at"])

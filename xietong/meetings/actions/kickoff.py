@@ -1,0 +1,163 @@
+"""Writes of a meeting's preparation: time, chair, attendees, agenda, the agenda sent.
+
+The kickoff (启动会) is chaired by the initiating department's head; its
+attendees are, by default, every participating department's liaison and
+head. Each ``do_*`` function is atomic and bumps the collaboration's
+version. Permission is the caller's business (the access layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from xietong.audit.record import audited
+from xietong.collabs.actions.common import bump_version, delete_row, next_position
+from xietong.collabs.models import Collaboration, Participant
+from xietong.collabs.presets import KICKOFF_AGENDA
+from xietong.meetings.models import AgendaItem, Meeting, MeetingKind
+from xietong.orgs.models import Person
+from xietong.rules.kickoff import AGENDA_LEAD
+
+
+def kickoff_of(collab: Collaboration) -> Meeting | None:
+    """Return the collaboration's kickoff meeting, if it has one."""
+    return Meeting.objects.filter(collaboration=collab, kind=MeetingKind.KICKOFF).first()
+
+
+def default_attendees(collab: Collaboration) -> list[Person]:
+    """Return who a meeting of ``collab`` invites: its owner, then each department's liaison and head."""
+    people: dict[int, Person] = {}
+    if collab.owner is not None:
+        people[collab.owner.pk] = collab.owner
+    participants = Participant.objects.filter(collaboration=collab).select_related(
+        "liaison", "department__head"
+    )
+    for participant in participants:
+        for person in (participant.liaison, participant.department.head):
+            if person is not None:
+                people.setdefault(person.pk, person)
+    return list(people.values())
+
+
+def add_agenda(meeting: Meeting, titles: Iterable[str | Promise]) -> None:
+    """Append ``titles`` to the meeting's agenda (in the active language)."""
+    start = next_position(AgendaItem.objects.filter(meeting=meeting))
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, position=start + i, title=str(title)) for i, title in enumerate(titles)
+    )
+
+
+@transaction.atomic
+def do_schedule_kickoff(
+    collab: Collaboration,
+    scheduled_at: datetime,
+    *,
+    location: str | None = None,
+    duration_minutes: int | None = None,
+    actor: Person | None = None,
+) -> Meeting:
+    """Set the kickoff's time (and place, length) and return the meeting.
+
+    Creates the kickoff when the collaboration has none, chaired by its
+    owner, with the default attendees and the guide's five agenda items; a
+    kickoff without agenda (an imported one) gets the five items too.
+    """
+    meeting = kickoff_of(collab)
+    with audited(meeting, actor=actor, collaboration=collab) as box:
+        if meeting is None:
+            meeting = Meeting.objects.create(
+                collaboration=collab,
+                kind=MeetingKind.KICKOFF,
+                title=str(_("跨部门启动会")),
+                scheduled_at=scheduled_at,
+                chair=collab.owner,
+                location=location or "",
+                duration_minutes=duration_minutes or 60,
+            )
+            meeting.attendees.set(default_attendees(collab))
+        else:
+            meeting.scheduled_at = scheduled_at
+            if location is not None:
+                meeting.location = location
+            if duration_minutes is not None:
+                meeting.duration_minutes = duration_minutes
+            meeting.save(update_fields=["scheduled_at", "location", "duration_minutes"])
+        box["obj"] = meeting
+    if not AgendaItem.objects.filter(meeting=meeting).exists():
+        add_agenda(meeting, KICKOFF_AGENDA)
+    bump_version(collab)
+    return meeting
+
+
+@transaction.atomic
+def do_set_attendees(meeting: Meeting, people: Sequence[Person], *, actor: Person | None = None) -> None:
+    """Replace who is invited to ``meeting``."""
+    collab = meeting.collaboration
+    with audited(meeting, actor=actor, collaboration=collab):
+        meeting.attendees.set(people)
+    bump_version(collab)
+
+
+@transaction.atomic
+def do_save_agenda_item(
+    meeting: Meeting,
+    title: str,
+    notes: str = "",
+    *,
+    item: AgendaItem | None = None,
+    actor: Person | None = None,
+) -> AgendaItem:
+    """Add an item at the end of the agenda, or change ``item``; return it."""
+    if item is not None and item.meeting_id != meeting.pk:
+        raise ValueError("the agenda item belongs to another meeting")
+    collab = meeting.collaboration
+    with audited(item, actor=actor, collaboration=collab) as box:
+        if item is None:
+            item = AgendaItem.objects.create(
+                meeting=meeting,
+                position=next_position(AgendaItem.objects.filter(meeting=meeting)),
+                title=title,
+                notes=notes,
+            )
+        else:
+            item.title, item.notes = title, notes
+            item.save(update_fields=["title", "notes"])
+        box["obj"] = item
+    bump_version(collab)
+    return item
+
+
+@transaction.atomic
+def do_delete_agenda_item(item: AgendaItem, *, actor: Person | None = None) -> None:
+    delete_row(item, item.meeting.collaboration, actor=actor)
+
+
+def agenda_would_be_late(meeting: Meeting, at: datetime) -> bool:
+    """Return True when sending the agenda at ``at`` is less than 72 h before the meeting (K02)."""
+    return meeting.scheduled_at is not None and meeting.scheduled_at - at < AGENDA_LEAD
+
+
+@transaction.atomic
+def do_send_agenda(meeting: Meeting, at: datetime, *, actor: Person | None = None) -> Meeting:
+    """Record that the agenda and materials went to the attendees at ``at``.
+
+    The first sending is the one K02 judges; sending again (an updated
+    agenda) keeps that time and adds whoever was not on the first list.
+    Raises ValueError for a meeting without a time.
+    """
+    if meeting.scheduled_at is None:
+        raise ValueError("the meeting has no time yet")
+    collab = meeting.collaboration
+    names = [person.display_name or person.username for person in meeting.attendees.all()]
+    with audited(meeting, actor=actor, collaboration=collab):
+        if meeting.agenda_sent_at is None:
+            meeting.agenda_sent_at = at
+        meeting.agenda_sent_to = list(dict.fromkeys([*meeting.agenda_sent_to, *names]))
+        meeting.save(update_fields=["agenda_sent_at", "agenda_sent_to"])
+    bump_version(collab)
+    return meeting

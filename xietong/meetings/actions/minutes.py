@@ -1,0 +1,331 @@
+"""Writes of a meeting's minutes (会议纪要): items, issue, confirmation, correction.
+
+The life of minutes: a draft the chair's side writes (summary, decisions,
+action items, open issues); issued (the first issue is what K03 judges);
+confirmed by each participating department's head, and locked once all
+have confirmed (K04 until then). A head who finds a mistake asks for a
+correction with a comment: that reopens the minutes for editing, and the
+next issue is a new revision that every head confirms again. Every issued
+revision is kept whole, with the confirmations it received.
+
+An action item becomes a row of the responsibility table when it is
+written, with its owner, standard and deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from xietong.audit.record import audited
+from xietong.collabs.actions.common import bump_version, delete_row, next_position
+from xietong.collabs.actions.tasks import TaskInput, do_save_task
+from xietong.collabs.models import Participant, Task, TaskStatus
+from xietong.meetings.models import (
+    Meeting,
+    MinutesConfirmation,
+    MinutesCorrection,
+    MinutesItem,
+    MinutesItemKind,
+    MinutesRevision,
+)
+from xietong.orgs.models import Department, Person
+
+# What a person reads when they try to change minutes that are not open.
+LOCKED_MESSAGE = _("会议纪要已确认存档,不能再修改;如需更正,请由部门负责人提出更正申请。")
+ISSUED_MESSAGE = _("会议纪要已发出,正在等待各部门负责人确认;如需修改,请由部门负责人提出更正申请。")
+
+
+class MinutesState(StrEnum):
+    DRAFT = "draft"  # never issued
+    ISSUED = "issued"  # waiting for confirmations
+    REOPENED = "reopened"  # a correction was asked for: being edited again
+    CONFIRMED = "confirmed"  # every participating head confirmed: locked and archived
+
+
+STATE_LABELS = {
+    MinutesState.DRAFT: _("草稿"),
+    MinutesState.ISSUED: _("已发出,待确认"),
+    MinutesState.REOPENED: _("更正中"),
+    MinutesState.CONFIRMED: _("已确认存档"),
+}
+
+
+def minutes_state(meeting: Meeting) -> MinutesState:
+    if meeting.minutes_revision == 0:
+        return MinutesState.DRAFT
+    if meeting.minutes_reopened_at is not None:
+        return MinutesState.REOPENED
+    if meeting.minutes_locked_at is not None:
+        return MinutesState.CONFIRMED
+    return MinutesState.ISSUED
+
+
+class MinutesClosed(Exception):
+    """The minutes are issued or confirmed: they change only through a correction request."""
+
+    def __init__(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self.state = minutes_state(meeting)
+        super().__init__(str(LOCKED_MESSAGE if self.state == MinutesState.CONFIRMED else ISSUED_MESSAGE))
+
+
+def is_editable(meeting: Meeting) -> bool:
+    return minutes_state(meeting) in {MinutesState.DRAFT, MinutesState.REOPENED}
+
+
+def _open_for_editing(meeting: Meeting) -> Meeting:
+    """Lock the meeting's row and return it fresh; raise ``MinutesClosed`` when its minutes are not open."""
+    current = Meeting.objects.select_for_update().select_related("collaboration").get(pk=meeting.pk)
+    if not is_editable(current):
+        raise MinutesClosed(current)
+    return current
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """A decision, an action item (owner, standard and deadline required) or an open issue."""
+
+    kind: str
+    text: str
+    department: Department | None = None
+    standard: str = ""
+    deadline: date | None = None
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("an item needs its text")
+        if self.kind == MinutesItemKind.ACTION and (
+            self.department is None or not self.standard.strip() or self.deadline is None
+        ):
+            raise ValueError("an action item needs an owner, a delivery standard and a deadline")
+
+
+def _task_input(data: ItemInput, task: Task | None) -> TaskInput:
+    return TaskInput(
+        description=data.text,
+        department=data.department,
+        standard=data.standard,
+        deadline=data.deadline,
+        collaborators=list(task.collaborators.all()) if task else [],
+        status=task.status if task else TaskStatus.NOT_STARTED,
+        blocked_reason=task.blocked_reason if task else "",
+    )
+
+
+@transaction.atomic
+def do_save_minutes_item(
+    meeting: Meeting, data: ItemInput, *, item: MinutesItem | None = None, actor: Person | None = None
+) -> MinutesItem:
+    """Add an item at the end of the minutes, or change ``item``; return it.
+
+    An action item writes its row of the responsibility table (creating it
+    the first time, updating owner, standard, deadline and text after);
+    the row's status and progress are left alone. Raises ``MinutesClosed``
+    unless the minutes are a draft or reopened.
+    """
+    meeting = _open_for_editing(meeting)
+    if item is not None and item.meeting_id != meeting.pk:
+        raise ValueError("the item belongs to another meeting")
+    collab = meeting.collaboration
+    task = item.task if item is not None else None
+    if data.kind == MinutesItemKind.ACTION:
+        task = do_save_task(
+            collab, _task_input(data, task), task=task, actor=actor, reason=str(_("会议纪要行动项"))
+        )
+    with audited(item, actor=actor, collaboration=collab) as box:
+        if item is None:
+            item = MinutesItem(
+                meeting=meeting, position=next_position(MinutesItem.objects.filter(meeting=meeting))
+            )
+        item.kind, item.text = data.kind, data.text
+        item.department = data.department
+        item.standard = data.standard if data.kind == MinutesItemKind.ACTION else ""
+        item.deadline = data.deadline if data.kind == MinutesItemKind.ACTION else None
+        item.task = task
+        item.save()
+        box["obj"] = item
+    bump_version(collab)
+    return item
+
+
+@transaction.atomic
+def do_delete_minutes_item(item: MinutesItem, *, actor: Person | None = None) -> None:
+    """Remove an item from open minutes; an action item's task stays in the table (it may have begun)."""
+    meeting = _open_for_editing(item.meeting)
+    delete_row(item, meeting.collaboration, actor=actor)
+
+
+@transaction.atomic
+def do_save_minutes_summary(meeting: Meeting, summary: str, *, actor: Person | None = None) -> Meeting:
+    """Write the minutes' summary (attendance, key points); only while they are open."""
+    meeting = _open_for_editing(meeting)
+    with audited(meeting, actor=actor, collaboration=meeting.collaboration):
+        meeting.minutes_summary = summary
+        meeting.save(update_fields=["minutes_summary"])
+    bump_version(meeting.collaboration)
+    return meeting
+
+
+def _content(meeting: Meeting) -> dict[str, object]:
+    """Return the minutes as they are now, ready to archive as a revision."""
+    items = MinutesItem.objects.filter(meeting=meeting).select_related("department")
+    return {
+        "summary": meeting.minutes_summary,
+        "attendees": [p.display_name or p.username for p in meeting.attendees.all()],
+        "items": [
+            {
+                "kind": item.kind,
+                "text": item.text,
+                "department": item.department.name if item.department else "",
+                "standard": item.standard,
+                "deadline": item.deadline.isoformat() if item.deadline else None,
+                "task": item.task_id,
+            }
+            for item in items
+        ],
+    }
+
+
+@transaction.atomic
+def do_issue_minutes(meeting: Meeting, at: datetime, *, actor: Person | None = None) -> MinutesRevision:
+    """Issue the minutes as a new revision and return it; heads then confirm it.
+
+    The first issue sets ``minutes_issued_at`` (K03). Raises ValueError
+    before the meeting has begun and ``MinutesClosed`` for minutes already
+    issued and not reopened.
+    """
+    meeting = _open_for_editing(meeting)
+    if meeting.scheduled_at is None or at < meeting.scheduled_at:
+        raise ValueError("minutes are issued after the meeting has begun")
+    collab = meeting.collaboration
+    with audited(meeting, actor=actor, collaboration=collab):
+        meeting.minutes_revision += 1
+        if meeting.minutes_issued_at is None:
+            meeting.minutes_issued_at = at
+        meeting.minutes_reopened_at = None
+        meeting.minutes_locked_at = None
+        meeting.save(
+            update_fields=[
+                "minutes_revision",
+                "minutes_issued_at",
+                "minutes_reopened_at",
+                "minutes_locked_at",
+            ]
+        )
+    revision = MinutesRevision.objects.create(
+        meeting=meeting,
+        number=meeting.minutes_revision,
+        issued_at=at,
+        issued_by=actor,
+        content=_content(meeting),
+    )
+    bump_version(collab)
+    return revision
+
+
+def participating_departments(meeting: Meeting) -> list[int]:
+    """Return the ids of the departments whose heads confirm ``meeting``'s minutes."""
+    return list(
+        Participant.objects.filter(collaboration_id=meeting.collaboration_id).values_list(
+            "department_id", flat=True
+        )
+    )
+
+
+def _check_can_respond(meeting: Meeting, department: Department) -> None:
+    if minutes_state(meeting) not in {MinutesState.ISSUED, MinutesState.CONFIRMED}:
+        raise ValueError("there are no issued minutes to respond to")
+    if department.pk not in participating_departments(meeting):
+        raise ValueError("the department does not take part in the collaboration")
+
+
+@transaction.atomic
+def do_confirm_minutes(
+    meeting: Meeting, department: Department, at: datetime, *, actor: Person | None = None
+) -> MinutesConfirmation:
+    """Record ``department``'s confirmation of the current revision; lock the minutes once all confirmed.
+
+    Confirming twice returns the first confirmation. Raises ValueError when
+    no revision is waiting (draft or reopened minutes) or the department
+    does not take part.
+    """
+    meeting = Meeting.objects.select_for_update().select_related("collaboration").get(pk=meeting.pk)
+    _check_can_respond(meeting, department)
+    collab = meeting.collaboration
+    confirmation = MinutesConfirmation.objects.filter(
+        meeting=meeting, revision=meeting.minutes_revision, department=department
+    ).first()
+    if confirmation is not None:
+        return confirmation
+    with audited(None, actor=actor, collaboration=collab) as box:
+        confirmation = MinutesConfirmation.objects.create(
+            meeting=meeting,
+            revision=meeting.minutes_revision,
+            department=department,
+            confirmed_at=at,
+            confirmed_by=actor,
+        )
+        box["obj"] = confirmation
+    confirmed = set(
+        MinutesConfirmation.objects.filter(meeting=meeting, revision=meeting.minutes_revision).values_list(
+            "department_id", flat=True
+        )
+    )
+    if set(participating_departments(meeting)) <= confirmed:
+        with audited(meeting, actor=actor, collaboration=collab):
+            meeting.minutes_locked_at = at
+            meeting.save(update_fields=["minutes_locked_at"])
+    bump_version(collab)
+    return confirmation
+
+
+@transaction.atomic
+def do_request_correction(
+    meeting: Meeting, department: Department, comment: str, at: datetime, *, actor: Person | None = None
+) -> MinutesCorrection:
+    """Ask for a correction of the issued (or confirmed) minutes; reopen them for editing.
+
+    The revision and its confirmations stay in the history; the next issue
+    is a new revision that every head confirms again. Raises ValueError
+    without a comment, for minutes not issued, or for a department that does
+    not take part.
+    """
+    if not comment.strip():
+        raise ValueError("a correction request says what is wrong")
+    meeting = Meeting.objects.select_for_update().select_related("collaboration").get(pk=meeting.pk)
+    _check_can_respond(meeting, department)
+    collab = meeting.collaboration
+    with audited(None, actor=actor, collaboration=collab, reason=comment) as box:
+        correction = MinutesCorrection.objects.create(
+            meeting=meeting,
+            revision=meeting.minutes_revision,
+            department=department,
+            requested_by=actor,
+            comment=comment.strip(),
+            requested_at=at,
+        )
+        box["obj"] = correction
+    with audited(meeting, actor=actor, collaboration=collab, reason=comment):
+        meeting.minutes_reopened_at = at
+        meeting.minutes_locked_at = None
+        meeting.save(update_fields=["minutes_reopened_at", "minutes_locked_at"])
+    bump_version(collab)
+    return correction
+
+
+@transaction.atomic
+def do_resolve_issue(item: MinutesItem, resolved: bool, *, actor: Person | None = None) -> MinutesItem:
+    """Mark an open issue resolved (or not): a state tracked after the minutes, allowed when locked."""
+    if item.kind != MinutesItemKind.ISSUE:
+        raise ValueError("only open issues are resolved")
+    collab = item.meeting.collaboration
+    with audited(item, actor=actor, collaboration=collab):
+        item.resolved = resolved
+        item.save(update_fields=["resolved"])
+    bump_version(collab)
+    return item
