@@ -19,8 +19,14 @@ from xietong.collabs.models import (
     SubGoal,
     Task,
 )
-from xietong.meetings.actions.kickoff import default_attendees
-from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
+from xietong.meetings.models import (
+    CommunicationRule,
+    Meeting,
+    MeetingKind,
+    MinutesConfirmation,
+    MinutesRevision,
+)
+from xietong.meetings.reads import default_attendees, revision_content
 from xietong.orgs.models import Person
 from xietong.rules import snapshot as s
 
@@ -242,6 +248,14 @@ def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: Directory)
         chair=stored.owner,
     )
     meeting.attendees.set(default_attendees(stored))
+    if kickoff.minutes_issued_at is not None:
+        MinutesRevision.objects.create(
+            meeting=meeting,
+            number=1,
+            issued_at=kickoff.minutes_issued_at,
+            issued_by=stored.owner,
+            content=revision_content(meeting),
+        )
     confirmations = []
     for name, moment in kickoff.confirmations.items():
         department = people.department(name)

@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, next_position
-from xietong.collabs.models import Collaboration, Participant
+from xietong.collabs.models import Collaboration
 from xietong.collabs.presets import KICKOFF_AGENDA
 from xietong.meetings.models import AgendaItem, Meeting, MeetingKind
+from xietong.meetings.reads import default_attendees
 from xietong.orgs.models import Person
 from xietong.rules.kickoff import AGENDA_LEAD
 
@@ -27,21 +28,6 @@ from xietong.rules.kickoff import AGENDA_LEAD
 def kickoff_of(collab: Collaboration) -> Meeting | None:
     """Return the collaboration's kickoff meeting, if it has one."""
     return Meeting.objects.filter(collaboration=collab, kind=MeetingKind.KICKOFF).first()
-
-
-def default_attendees(collab: Collaboration) -> list[Person]:
-    """Return who a meeting of ``collab`` invites: its owner, then each department's liaison and head."""
-    people: dict[int, Person] = {}
-    if collab.owner is not None:
-        people[collab.owner.pk] = collab.owner
-    participants = Participant.objects.filter(collaboration=collab).select_related(
-        "liaison", "department__head"
-    )
-    for participant in participants:
-        for person in (participant.liaison, participant.department.head):
-            if person is not None:
-                people.setdefault(person.pk, person)
-    return list(people.values())
 
 
 def add_agenda(meeting: Meeting, titles: Iterable[str | Promise]) -> None:

@@ -33,6 +33,7 @@ from xietong.meetings.models import (
     MinutesItemKind,
     MinutesRevision,
 )
+from xietong.meetings.reads import revision_content
 from xietong.orgs.models import Department, Person
 
 # What a person reads when they try to change minutes that are not open.
@@ -171,26 +172,6 @@ def do_save_minutes_summary(meeting: Meeting, summary: str, *, actor: Person | N
     return meeting
 
 
-def _content(meeting: Meeting) -> dict[str, object]:
-    """Return the minutes as they are now, ready to archive as a revision."""
-    items = MinutesItem.objects.filter(meeting=meeting).select_related("department")
-    return {
-        "summary": meeting.minutes_summary,
-        "attendees": [p.display_name or p.username for p in meeting.attendees.all()],
-        "items": [
-            {
-                "kind": item.kind,
-                "text": item.text,
-                "department": item.department.name if item.department else "",
-                "standard": item.standard,
-                "deadline": item.deadline.isoformat() if item.deadline else None,
-                "task": item.task_id,
-            }
-            for item in items
-        ],
-    }
-
-
 @transaction.atomic
 def do_issue_minutes(meeting: Meeting, at: datetime, *, actor: Person | None = None) -> MinutesRevision:
     """Issue the minutes as a new revision and return it; heads then confirm it.
@@ -222,7 +203,7 @@ def do_issue_minutes(meeting: Meeting, at: datetime, *, actor: Person | None = N
         number=meeting.minutes_revision,
         issued_at=at,
         issued_by=actor,
-        content=_content(meeting),
+        content=revision_content(meeting),
     )
     bump_version(collab)
     return revision

@@ -23,7 +23,7 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version
 from xietong.collabs.models import Collaboration, Goal, Task, TaskStatus
 from xietong.lib.recurrence import is_readable
-from xietong.meetings.actions.kickoff import add_agenda, default_attendees
+from xietong.meetings.actions.kickoff import add_agenda
 from xietong.meetings.models import (
     Channel,
     CommunicationRule,
@@ -33,6 +33,7 @@ from xietong.meetings.models import (
     MinutesItem,
     MinutesItemKind,
 )
+from xietong.meetings.reads import default_attendees
 from xietong.meetings.schedule import Occurrence, occurrences
 from xietong.orgs.models import Person
 
