@@ -11,7 +11,7 @@ from django.urls import reverse
 from xietong.collabs.models import Collaboration
 
 pytestmark = pytest.mark.django_db
-OUR_APPS = ("orgs", "collabs", "meetings")
+OUR_APPS = ("orgs", "collabs", "meetings", "tracking")
 
 
 def test_every_model_of_ours_is_in_the_admin() -> None:
@@ -26,6 +26,7 @@ def test_every_model_of_ours_is_in_the_admin() -> None:
         "MinutesItem",
         "MinutesCorrection",
         "Material",
+        "SlaPause",
     }
     missing = [m.__name__ for m in ours if m not in admin.site._registry and m.__name__ not in inline_only]
     assert missing == []

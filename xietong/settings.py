@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "xietong.orgs",
     "xietong.collabs",
     "xietong.meetings",
+    "xietong.tracking",
     "xietong.dashboards",
     "xietong.audit",
     "xietong.api",

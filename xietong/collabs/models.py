@@ -70,6 +70,19 @@ class Collaboration(models.Model):
     visibility = models.CharField(
         _("可见范围"), max_length=20, choices=Visibility.choices, default=Visibility.PARTICIPANTS
     )
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    # Problem-solving collaborations (问题解决型) have a time limit to resolve the problem.
+    resolution_deadline = models.DateField(_("解决时限"), null=True, blank=True)
+    # Process-optimisation collaborations (流程优化型): who owns the process, and what is optimised.
+    process_owner = models.ForeignKey(
+        "orgs.Department",
+        verbose_name=_("流程归属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_processes",
+    )
+    optimisation_target = models.TextField(_("优化目标"), blank=True)
     # Bumped by every write to the collaboration or its rows: the key for
     # optimistic concurrency and for caching its snapshot.
     version = models.PositiveIntegerField(_("版本"), default=1)
@@ -240,6 +253,15 @@ class Task(models.Model):
     percent = models.PositiveSmallIntegerField(_("完成百分比"), default=0)
     blocked_reason = models.TextField(_("阻塞原因"), blank=True)
     blocked_since = models.DateTimeField(_("阻塞开始时间"), null=True, blank=True)
+    # The department a blocked task waits on (escalation goes to its head too).
+    waiting_on = models.ForeignKey(
+        "orgs.Department",
+        verbose_name=_("等待哪个部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -265,6 +287,13 @@ class DeadlineKind(models.TextChoices):
     FIXED = s.DeadlineKind.FIXED, _("固定日期")
     RECURRING = s.DeadlineKind.RECURRING, _("周期性")
     SLA = s.DeadlineKind.SLA, _("响应时限(SLA)")
+
+
+class SlaClock(models.TextChoices):
+    """How an SLA sub-goal's hours are counted."""
+
+    CALENDAR = "calendar", _("自然小时")
+    WORKING = "working", _("工作小时")
 
 
 class SubGoal(models.Model):
@@ -302,6 +331,9 @@ class SubGoal(models.Model):
         _("响应时限(小时)"), null=True, blank=True, max_digits=20, decimal_places=4
     )
     sla_trigger = models.CharField(_("触发条件"), max_length=200, blank=True)
+    sla_clock = models.CharField(
+        _("计时方式"), max_length=10, choices=SlaClock.choices, default=SlaClock.CALENDAR, blank=True
+    )
 
     class Meta:
         verbose_name = _("部门子目标")
