@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 from django.utils import translation
 
-from xietong.rules.engine import REGISTRY, Finding, Severity, health_score
+from xietong.collabs.charter import parse_charter
+from xietong.rules.engine import REGISTRY, Finding, Severity, health_score, run_rules
+from xietong.rules.snapshot import Collab
 
-from .conftest import findings, report, where
+from .conftest import context, findings, report, where
 
 CATALOGUE = {
     "G01",
@@ -45,6 +49,8 @@ CATALOGUE = {
     "C04",
     "T01",
     "T02",
+    "T03",
+    "A01",
 }
 
 
@@ -81,6 +87,7 @@ def test_it_registers_every_catalogued_rule_with_its_severity() -> None:
         "S02",
         "S03",
         "S04",
+        "A01",
     }
 
 
@@ -175,9 +182,23 @@ def _every_row_broken(good: dict[str, Any]) -> dict[str, Any]:
     return charter
 
 
+def _as_stored(good: dict[str, Any]) -> list[Collab]:
+    """Snapshots only the database gives: reports known but none made (T03), closed unaccepted (A01)."""
+    collab = parse_charter(good)
+    return [
+        dataclasses.replace(collab, reports_known=True),
+        dataclasses.replace(collab, closed_at=datetime.fromisoformat("2024-07-19T18:00:00+08:00")),
+    ]
+
+
 def _all_findings(good: dict[str, Any]) -> list[Finding]:
     now = "2024-07-20T09:00:00+08:00"
-    return [*report(_everything_missing(good), now).findings, *report(_every_row_broken(good), now).findings]
+    stored = [f for collab in _as_stored(good) for f in run_rules(collab, context(now)).findings]
+    return [
+        *report(_everything_missing(good), now).findings,
+        *report(_every_row_broken(good), now).findings,
+        *stored,
+    ]
 
 
 def test_it_can_trigger_every_registered_rule(good_charter: dict[str, Any]) -> None:

@@ -158,3 +158,60 @@ def test_it_does_not_escalate_a_task_that_is_no_longer_blocked(good_charter: dic
     collab = dataclasses.replace(collab, tasks=(collab.tasks[0], task, *collab.tasks[2:]))
 
     assert run_rules(collab, context(), only=["T02"]).findings == ()
+
+
+def _reporting(charter: dict[str, Any], **last_reports: str) -> Any:
+    """The charter as stored: reports known, with each named department's last report time."""
+    collab = parse_charter(charter)
+    departments = tuple(
+        dataclasses.replace(
+            d, last_report=datetime.fromisoformat(last_reports[d.name]) if d.name in last_reports else None
+        )
+        for d in collab.departments
+    )
+    return dataclasses.replace(collab, departments=departments, reports_known=True)
+
+
+def _t03(collab: Any, now: str) -> list[Finding]:
+    return [f for f in run_rules(collab, context(now)).findings if f.rule == "T03"]
+
+
+def test_t03_flags_departments_silent_for_a_week_after_the_kickoff(good_charter: dict[str, Any]) -> None:
+    # The kickoff was 2024-07-08 10:00: the first reports are due a week later.
+    stored = _reporting(good_charter, 售后部="2024-07-12T17:00:00+08:00", 技术部="2024-07-12T17:00:00+08:00")
+    assert _t03(stored, "2024-07-15T09:00:00+08:00") == []
+    found = _t03(stored, "2024-07-15T12:00:00+08:00")
+    names = {f.params["department"] for f in found}
+    assert names == {"产品部", "法务部"} - {
+        d for d in ("产品部", "法务部") if not _has_open_rows(good_charter, d)
+    }
+    assert all(f.severity == "info" for f in found)
+    assert "尚未汇报" in found[0].text("zh-hans")
+
+
+def _has_open_rows(charter: dict[str, Any], department: str) -> bool:
+    return any(t["department"] == department and t["status"] != "done" for t in charter["tasks"])
+
+
+def test_t03_counts_a_week_from_the_last_report(good_charter: dict[str, Any]) -> None:
+    everyone = {d["name"]: "2024-07-22T18:00:00+08:00" for d in good_charter["departments"]}
+    stored = _reporting(good_charter, **everyone)
+    assert _t03(stored, "2024-07-29T17:59:00+08:00") == []
+    late = _t03(stored, "2024-07-29T18:01:00+08:00")
+    assert late and "上次汇报:2024-07-22" in late[0].text("zh-hans")
+
+
+def test_t03_is_quiet_outside_execution(good_charter: dict[str, Any]) -> None:
+    stored = _reporting(good_charter)
+    assert _t03(stored, "2024-07-05T12:00:00+08:00") == []  # before the kickoff
+    assert _t03(stored, "2024-10-08T12:00:00+08:00") == []  # after the goal's deadline
+    closed = dataclasses.replace(stored, closed_at=datetime.fromisoformat("2024-09-30T18:00:00+08:00"))
+    assert _t03(closed, "2024-09-20T12:00:00+08:00") == []
+    # A charter file holds no reports: nothing to judge.
+    assert _t03(parse_charter(good_charter), "2024-08-20T12:00:00+08:00") == []
+
+
+def test_t03_leaves_departments_with_every_row_done_alone(good_charter: dict[str, Any]) -> None:
+    for task in good_charter["tasks"]:
+        task["status"] = "done"
+    assert _t03(_reporting(good_charter), "2024-08-20T12:00:00+08:00") == []

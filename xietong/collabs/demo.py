@@ -22,6 +22,7 @@ from xietong.collabs.actions import do_import_charter, do_record_reading
 from xietong.collabs.charter import parse_charter
 from xietong.collabs.models import Collaboration, Metric, Phase, Task, TaskStatus
 from xietong.meetings.demo import add_demo_meetings
+from xietong.tracking.demo import add_demo_progress
 
 DEMO_SLUG = "demo"
 
@@ -249,6 +250,7 @@ def load_demo(
     blocked_day = datetime.combine(as_of - timedelta(days=1), time(9), tzinfo=tz)
     Task.objects.filter(collaboration=stored, status=TaskStatus.BLOCKED).update(blocked_since=blocked_day)
     add_demo_meetings(stored, as_of)
+    add_demo_progress(stored, kickoff, as_of)
 
     span = max((deadline - kickoff).days, 1)
     for metric in Metric.objects.filter(goal__collaboration=stored):

@@ -11,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 
 from xietong.collabs.models import Collaboration, Goal, Metric, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
 from xietong.rules import snapshot as s
+from xietong.tracking.models import ProgressUpdate, Retrospective
 
 
 def _goals(ids: list[int]) -> dict[int, s.Goal]:
@@ -42,8 +43,17 @@ def _goals(ids: list[int]) -> dict[int, s.Goal]:
 
 def _departments(ids: list[int]) -> dict[int, list[s.Department]]:
     grouped: dict[int, list[s.Department]] = defaultdict(list)
-    rows = Participant.objects.filter(collaboration_id__in=ids).select_related(
-        "department", "department__head", "liaison"
+    last_report = (
+        ProgressUpdate.objects.filter(
+            collaboration_id=OuterRef("collaboration_id"), department_id=OuterRef("department_id")
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        Participant.objects.filter(collaboration_id__in=ids)
+        .select_related("department", "department__head", "liaison")
+        .annotate(last_report=Subquery(last_report))
     )
     for p in rows:
         grouped[p.collaboration_id].append(
@@ -53,6 +63,7 @@ def _departments(ids: list[int]) -> dict[int, list[s.Department]]:
                 head=p.department.head.name if p.department.head else "",
                 duties=p.duties,
                 role=p.role,
+                last_report=p.last_report,
                 key=p.pk,
             )
         )
@@ -65,7 +76,9 @@ def _tasks(ids: list[int]) -> dict[int, list[s.Task]]:
     for task_id, name in links.values_list("task_id", "department__name"):
         collaborators[task_id].append(name)
     grouped: dict[int, list[s.Task]] = defaultdict(list)
-    for t in Task.objects.filter(collaboration_id__in=ids).select_related("department"):
+    rows = Task.objects.filter(collaboration_id__in=ids).select_related("department", "acceptance")
+    for t in rows:
+        acceptance = getattr(t, "acceptance", None)
         grouped[t.collaboration_id].append(
             s.Task(
                 description=t.description,
@@ -77,6 +90,7 @@ def _tasks(ids: list[int]) -> dict[int, list[s.Task]]:
                 blocked_reason=t.blocked_reason,
                 blocked_since=t.blocked_since,
                 escalated_at=t.escalated_at,
+                accepted=acceptance.accepted if acceptance is not None else None,
                 key=t.pk,
             )
         )
@@ -160,6 +174,17 @@ def load_snapshots(collabs: Sequence[Collaboration]) -> dict[int, s.Collab]:
     ids = [c.pk for c in collabs]
     goals, departments, kickoffs = _goals(ids), _departments(ids), _kickoffs(ids)
     tasks, subgoals, communication = _tasks(ids), _subgoals(ids), _communication(ids)
+    # Only closed collaborations are judged on their retrospective (A01): no query for open ones.
+    closed = [c.pk for c in collabs if c.closed_at is not None]
+    retrospectives = (
+        set(
+            Retrospective.objects.filter(collaboration_id__in=closed).values_list(
+                "collaboration_id", flat=True
+            )
+        )
+        if closed
+        else set()
+    )
     return {
         c.pk: s.Collab(
             title=c.title,
@@ -174,6 +199,9 @@ def load_snapshots(collabs: Sequence[Collaboration]) -> dict[int, s.Collab]:
             tasks=tuple(tasks[c.pk]),
             subgoals=tuple(subgoals[c.pk]),
             communication=tuple(communication[c.pk]),
+            closed_at=c.closed_at,
+            has_retrospective=c.pk in retrospectives,
+            reports_known=True,
             key=c.pk,
         )
         for c in collabs

@@ -174,6 +174,7 @@ def health_score(findings: Iterable[Finding]) -> int:
 def _load_rule_modules() -> None:
     # Importing the step modules registers their rules.
     from xietong.rules import (  # noqa: F401
+        closing,
         comms,
         goal,
         kickoff,

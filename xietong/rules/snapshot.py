@@ -93,6 +93,8 @@ class Department:
     head: str = ""
     duties: str = ""
     role: str = "support"
+    # When the department last reported progress on its rows (T03).
+    last_report: datetime | None = None
     key: int | None = None
 
 
@@ -109,6 +111,8 @@ class Task:
     blocked_reason: str = ""
     blocked_since: datetime | None = None
     escalated_at: datetime | None = None
+    # The closing verdict on the deliverable: None until it is judged (A01).
+    accepted: bool | None = None
     key: int | None = None
 
 
@@ -168,6 +172,11 @@ class Collab:
     tasks: tuple[Task, ...] = ()
     subgoals: tuple[SubGoal, ...] = ()
     communication: tuple[CommunicationRule, ...] = ()
+    closed_at: datetime | None = None
+    has_retrospective: bool = False
+    # Progress reports exist only in the database: a charter file says nothing
+    # about them, so T03 stays quiet on one.
+    reports_known: bool = False
     key: int | None = None
 
     @property

@@ -1,12 +1,14 @@
 """Step 7 (监控): tracking the responsibility table while it is carried out.
 
-Rules T01 and T02 (T03, missing weekly updates, comes with progress reports).
+Rules T01 (overdue), T02 (blocked without reason or escalation) and T03
+(a department that has not reported its progress this week).
 Statuses are 未开始 / 进行中 / 已完成 / 阻塞; 逾期 is derived from the deadline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -89,3 +91,54 @@ def blocked_task_unattended(collab: Collab, ctx: Context) -> Iterator[Finding]:
                 days=blocked_days,
                 limit=ctx.escalation_working_days,
             )
+
+
+# A department reports on its rows at least once a week (周进度清单).
+REPORTING_PERIOD = timedelta(days=7)
+
+
+def in_execution(collab: Collab, ctx: Context) -> bool:
+    """Return True between the kickoff and the goal's deadline, while the collaboration is open."""
+    kickoff = collab.kickoff
+    if kickoff is None or kickoff.scheduled_at is None or ctx.now < kickoff.scheduled_at:
+        return False
+    if collab.closed_at is not None:
+        return False
+    deadline = collab.goal.deadline if collab.goal else None
+    return deadline is None or ctx.today <= deadline
+
+
+@rule("T03", Severity.INFO, _("部门本周未汇报进展"))
+def department_not_reporting(collab: Collab, ctx: Context) -> Iterator[Finding]:
+    """Flag each participating department with open rows that has not reported for a week.
+
+    During execution only (after the kickoff, before the goal's deadline,
+    while open). A department reports by updating any of its rows; the first
+    report is due a week after the kickoff. Departments whose rows are all
+    done, or that have none, have nothing to report. Quiet on a charter
+    file, which holds no reports.
+    """
+    if not collab.reports_known or not in_execution(collab, ctx):
+        return
+    assert collab.kickoff is not None and collab.kickoff.scheduled_at is not None
+    open_rows = {name for task in collab.tasks if task.status != TaskStatus.DONE for name in task.departments}
+    for i, department in enumerate(collab.departments):
+        if department.name not in open_rows:
+            continue
+        since = max(filter(None, (department.last_report, collab.kickoff.scheduled_at)))
+        if ctx.now - since <= REPORTING_PERIOD:
+            continue
+        if department.last_report is None:
+            message = _(
+                "%(department)s自启动会以来尚未汇报任务进展:请对接负责人更新本部门在部门职责分工表中的任务状态"
+            )
+        else:
+            message = _("%(department)s本周尚未汇报任务进展(上次汇报:%(last)s):请对接负责人在周例会前更新")
+        yield department_not_reporting.finding(
+            f"departments[{i}]",
+            message,
+            department=department.name,
+            last=department.last_report.astimezone(ctx.tz).date().isoformat()
+            if department.last_report
+            else "",
+        )
