@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("xietong.audit.urls")),
     path("", include("xietong.dashboards.urls")),
     path("", include("xietong.meetings.urls")),
+    path("", include("xietong.tracking.urls")),
     path("", include("xietong.collabs.urls")),
 ]
