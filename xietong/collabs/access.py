@@ -26,7 +26,7 @@ from xietong.collabs.models import (
     Visibility,
 )
 from xietong.orgs.models import Person
-from xietong.orgs.roles import ANYWHERE, OWN_DEPARTMENT, Action, Role
+from xietong.orgs.roles import ALLOWED_WHEN_CLOSED, ANYWHERE, OWN_DEPARTMENT, Action, Role
 
 User = Person | AnonymousUser
 # A row of the collaboration owned by one department (tasks, sub-goals).
@@ -40,8 +40,12 @@ class Access:
     roles: frozenset[Role]
     # department id -> the roles held for that department only
     department_roles: dict[int, frozenset[Role]] = field(default_factory=dict)
+    # A closed collaboration is read-only for everyone until it is reopened.
+    closed: bool = False
 
     def can(self, action: Action, department_id: int | None = None) -> bool:
+        if self.closed and action not in ALLOWED_WHEN_CLOSED:
+            return False
         if self.roles & ANYWHERE[action]:
             return True
         if department_id is None:
@@ -85,7 +89,11 @@ def access_for(user: User, collab: Collaboration) -> Access:
         roles.add(Role.MEMBER if membership == MemberRole.MEMBER else Role.VIEWER)
     if not roles and collab.visibility == Visibility.COMPANY:
         roles.add(Role.VIEWER)
-    return Access(frozenset(roles), {k: frozenset(v) for k, v in department_roles.items()})
+    return Access(
+        frozenset(roles),
+        {k: frozenset(v) for k, v in department_roles.items()},
+        closed=collab.closed_at is not None,
+    )
 
 
 def visible_collaborations(user: User) -> QuerySet[Collaboration]:

@@ -39,6 +39,7 @@ class Action(StrEnum):
     APPROVE_CHANGE = "approve_change"
     CLOSE = "close"
     VIEW_AUDIT = "view_audit"  # the change history of a collaboration
+    REOPEN = "reopen"  # a closed collaboration, which is otherwise read-only
 
 
 # Roles that may do an action anywhere in the collaboration.
@@ -50,7 +51,11 @@ ANYWHERE: dict[Action, frozenset[Role]] = {
     Action.APPROVE_CHANGE: frozenset({Role.INITIATOR}),
     Action.CLOSE: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.INITIATOR}),
+    Action.REOPEN: frozenset({Role.ADMIN, Role.INITIATOR}),
 }
+
+# What may still be done in a closed collaboration: it is read-only (step 8).
+ALLOWED_WHEN_CLOSED = frozenset({Action.VIEW, Action.VIEW_AUDIT, Action.REOPEN})
 
 # Roles that may do an action only for the department they hold the role in.
 OWN_DEPARTMENT: dict[Action, frozenset[Role]] = {
