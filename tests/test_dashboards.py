@@ -486,3 +486,24 @@ def test_it_translates_chart_texts_on_the_server() -> None:
     }
     with translation.override("en"):
         assert data.state_labels()["done"] != "已完成"
+
+
+def test_it_forecasts_the_trend_at_the_deadline() -> None:
+    weekly = [
+        (date(2024, 7, 8), Decimal(45)),
+        (date(2024, 7, 15), Decimal(47)),
+        (date(2024, 7, 22), Decimal(49)),
+    ]
+    # Two points a week: 11 weeks after 07-22 the straight line reaches 71.
+    assert data.forecast(weekly, date(2024, 10, 7)) == Decimal("71.0")
+    assert data.forecast(weekly[:1], date(2024, 10, 7)) is None  # one day is no trend
+    assert data.reaches("increase", Decimal(80), Decimal("71.0")) is False
+    assert data.reaches("decrease", Decimal(24), Decimal("20")) is True
+    assert data.reaches("", Decimal(24), Decimal("20")) is None
+
+
+def test_it_says_where_the_trend_leads_by_the_deadline(dashboard: str) -> None:
+    closing = chart(dashboard, "chart-metric-0")
+    assert closing["forecast"] is not None and closing["forecast_reaches"] is False  # 85 % of a straight line
+    assert closing["y_max"] >= closing["forecast"]
+    assert "按当前趋势,2024-09-30 预计达到" in dashboard and "难以达成目标,需要调整" in dashboard

@@ -234,7 +234,8 @@ def metric_charts(
     for index, metric in enumerate(goal.metrics):
         points = sorted(readings.get(metric.key, ()) if metric.key is not None else ())
         values = [float(v) for _d, v in points]
-        marks = [x for x in (_num(metric.baseline), _num(metric.target)) if x is not None]
+        expected = forecast(points, goal.deadline) if goal.deadline else None
+        marks = [x for x in (_num(metric.baseline), _num(metric.target), _num(expected)) if x is not None]
         days = [d for d, _v in points] + [d for d in (start, goal.deadline) if d is not None]
         y_min = y_max = y_step = None
         if values or marks:
@@ -254,6 +255,8 @@ def metric_charts(
                 "points": [[_day(d), _num(v)] for d, v in points],
                 "latest": _num(latest),
                 "progress": progress(metric.baseline, metric.target, latest),
+                "forecast": _num(expected),
+                "forecast_reaches": reaches(str(metric.direction or ""), metric.target, expected),
                 "x_min": _day(min(days)) if days else None,
                 "x_max": _day(max(days)) if days else None,
                 "y_min": _num(y_min),
@@ -264,11 +267,38 @@ def metric_charts(
                     "target": _("目标"),
                     "deadline": _("目标截止"),
                     "value": _("读数"),
+                    "forecast": _("趋势预测"),
                     "date": _("测量日期"),
                 },
             }
         )
     return charts
+
+
+def forecast(points: Sequence[Reading], day: date) -> Decimal | None:
+    """Return where the readings' straight-line trend (least squares) puts the metric on ``day``.
+
+    None with fewer than two distinct measuring days (no trend to speak
+    of). Rounded to one decimal, as the readings are shown.
+    """
+    days = {d for d, _v in points}
+    if len(days) < 2:
+        return None
+    xs = [float(d.toordinal()) for d, _v in points]
+    ys = [float(v) for _d, v in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    value = mean_y + slope * (day.toordinal() - mean_x)
+    return Decimal(str(round(value, 1)))
+
+
+def reaches(direction: str, target: Decimal | None, value: Decimal | None) -> bool | None:
+    """Return whether ``value`` meets ``target`` in the metric's direction (None when unknown)."""
+    if target is None or value is None or not direction:
+        return None
+    return value >= target if direction == "increase" else value <= target
 
 
 def progress(baseline: Decimal | None, target: Decimal | None, latest: Decimal | None) -> int | None:

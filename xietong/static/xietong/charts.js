@@ -113,7 +113,18 @@
         lineStyle: { width: 2 },
         itemStyle: { color: "#1c7ed6" },
         markLine: { symbol: "none", silent: true, data: marks },
-      }],
+      }].concat(spec.forecast === null || !spec.points.length || !spec.deadline ? [] : [{
+        // the trend from the latest reading to the deadline, dashed
+        type: "line",
+        name: spec.labels.forecast,
+        data: [
+          [parseTime(spec.points[spec.points.length - 1][0]), spec.points[spec.points.length - 1][1]],
+          [parseTime(spec.deadline), spec.forecast],
+        ],
+        symbolSize: 4,
+        lineStyle: { width: 1.5, type: "dashed" },
+        itemStyle: { color: "#868e96" },
+      }]),
     };
   }
 
