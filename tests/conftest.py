@@ -63,7 +63,15 @@ WORKSPACE_PAGES = (
     "collabs:subgoals",
     "meetings:kickoff",
     "meetings:communication",
+    "meetings:meetings",
     "dashboards:dashboard",
+    "tracking:tracking",
+    "tracking:closing",
+    "tracking:changes",
+    "tracking:issues",
+    "tracking:risks",
+    "tracking:sla",
+    "tracking:resources",
 )
 # Pages only the initiator and administrators open.
 INITIATOR_PAGES = ("audit:history", "audit:history_csv")
@@ -71,4 +79,10 @@ INITIATOR_PAGES = ("audit:history", "audit:history_csv")
 
 def page_urls(collab: Collaboration) -> list[str]:
     """Return the site-wide pages and every workspace page of ``collab``."""
-    return ["/", "/new/", "/overview/", *(reverse(name, args=[collab.slug]) for name in WORKSPACE_PAGES)]
+    return [
+        "/",
+        "/new/",
+        "/overview/",
+        "/calendar/",
+        *(reverse(name, args=[collab.slug]) for name in WORKSPACE_PAGES),
+    ]

@@ -43,7 +43,7 @@ def test_a_task_change_records_before_and_after_and_who(demo: Collaboration) -> 
     do_save_task(demo, data, task=task, version=task.version, actor=demo.owner, reason="周例会确认完成")
     entry = AuditEntry.objects.get(object_type="collabs.task", object_id=str(task.pk), change=Change.UPDATE)
     assert entry.actor == demo.owner
-    assert entry.before == {"status": "in_progress", "percent": 0}
+    assert entry.before == {"status": "in_progress", "percent": task.percent}  # as last reported
     assert entry.after == {"status": "done", "percent": 100}
     assert entry.reason == "周例会确认完成"
     assert entry.collaboration == demo

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -10,13 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from tests.test_views import charter_with_tasks, signed_in
 from xietong.collabs.actions import do_import_charter
 from xietong.collabs.charter import parse_charter
-from xietong.collabs.models import Collaboration, Participant
+from xietong.collabs.models import Collaboration, Goal, Participant
+from xietong.meetings.actions.occurrences import do_open_occurrence, series_occurrences, series_window
 from xietong.meetings.forms import split_outputs
-from xietong.meetings.models import CommunicationRule
+from xietong.meetings.models import CommunicationRule, Meeting
 from xietong.orgs.models import Person
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
+TZ = ZoneInfo("Asia/Shanghai")
+SEPTEMBER_25 = datetime(2024, 9, 25, 9, tzinfo=TZ)
 
 
 def url(collab: Collaboration) -> str:
@@ -241,3 +248,146 @@ def test_it_costs_the_same_queries_whatever_the_size(
         collabs.append(do_import_charter(parse_charter(data), slug=name))
     client = signed_in(admin_user)
     assert _queries(client, url(collabs[0])) == _queries(client, url(collabs[1]))
+
+
+# --- IM groups and regular meetings: the new fields, the occurrences, the calendar
+
+
+def test_it_keeps_the_group_and_its_robot_for_an_im_group(demo: Collaboration) -> None:
+    sync = rule_of(demo, "progress_sync")
+    data = form_data(
+        scenario="progress_sync",
+        channel="im_group",
+        frequency="realtime",
+        admin="张经理",
+        group_name="投诉快速响应协作群",
+        binding="feishu",
+        location="不该保存",
+        duration_minutes="30",
+        holiday_policy="skip",
+    )
+    assert owner(demo).post(url(demo), {**data, "pk": str(sync.pk)}).status_code == 302
+    sync.refresh_from_db()
+    assert (sync.group_name, sync.binding, sync.admin) == ("投诉快速响应协作群", "feishu", "张经理")
+    # place, length and holiday policy belong to meetings
+    assert (sync.location, sync.duration_minutes, sync.holiday_policy) == ("", 60, "postpone")
+    page = owner(demo).get(url(demo)).content.decode()
+    start = page.index(f'id="rule-{sync.pk}"')
+    row = page[start : page.index("</tr>", start)]
+    assert "投诉快速响应协作群" in row and "飞书群机器人" in row and "张经理" in row
+    edit = owner(demo).get(f"{url(demo)}?edit={sync.pk}").content.decode()
+    assert 'value="投诉快速响应协作群"' in edit and '<option value="feishu" selected>' in edit
+
+
+def test_it_keeps_place_length_and_holiday_policy_for_a_meeting(demo: Collaboration) -> None:
+    decision = rule_of(demo, "decision")
+    data = form_data(
+        scenario="decision",
+        weekday="0",
+        at="10:00",
+        location="三楼会议室",
+        duration_minutes="90",
+        holiday_policy="skip",
+        group_name="不该保存",
+        binding="wecom",
+    )
+    assert owner(demo).post(url(demo), {**data, "pk": str(decision.pk)}).status_code == 302
+    decision.refresh_from_db()
+    assert (decision.location, decision.duration_minutes, decision.holiday_policy) == (
+        "三楼会议室",
+        90,
+        "skip",
+    )
+    assert (decision.group_name, decision.binding) == ("", "inbox")
+    page = owner(demo).get(url(demo)).content.decode()
+    start = page.index(f'id="rule-{decision.pk}"')
+    row = page[start : page.index("</tr>", start)]
+    assert "三楼会议室" in row and "90 分钟" in row and "当次取消" in row
+    edit = owner(demo).get(f"{url(demo)}?edit={decision.pk}").content.decode()
+    assert 'value="三楼会议室"' in edit and 'value="90"' in edit
+
+
+def test_an_email_row_notifies_by_email(demo: Collaboration) -> None:
+    owner(demo).post(url(demo), form_data(channel="email", frequency="on_demand", binding="wecom"))
+    stored = CommunicationRule.objects.filter(collaboration=demo).order_by("position").last()
+    assert stored is not None and stored.binding == "email"
+
+
+def test_a_meeting_length_out_of_range_is_refused(demo: Collaboration) -> None:
+    before = CommunicationRule.objects.count()
+    response = owner(demo).post(url(demo), form_data(duration_minutes="2"))
+    assert response.status_code == 200
+    assert "会议时长(分钟)</a>:" in response.content.decode()
+    assert CommunicationRule.objects.count() == before
+
+
+def _plan_on(day: datetime, client: Client, collab: Collaboration) -> str:
+    with time_machine.travel(day, tick=False):
+        return client.get(url(collab)).content.decode()
+
+
+def _row(page: str, pk: int) -> str:
+    start = page.index(f'id="rule-{pk}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_a_weekly_meeting_lists_its_next_occurrences_with_the_holidays(demo: Collaboration) -> None:
+    Goal.objects.filter(collaboration=demo).update(deadline=date(2024, 12, 31))
+    decision = rule_of(demo, "decision")
+    row = _row(_plan_on(SEPTEMBER_25, owner(demo), demo), decision.pk)
+    # the latest past one, then the next four; 7 October moved to the 8th
+    for when in (
+        "2024-09-23 周一 10:00",
+        "2024-09-30 周一 10:00",
+        "2024-10-08 周二 10:00",
+        "2024-10-14 周一 10:00",
+        "2024-10-21 周一 10:00",
+    ):
+        assert when in row, when
+    assert "2024-10-28" not in row
+    assert "顺延(原定 2024-10-07 周一 10:00,国庆节)" in row
+    assert row.count(f'action="/c/{demo.slug}/communication/{decision.pk}/open/"') == 5
+    assert 'name="at" value="2024-10-08T10:00:00+08:00"' in row
+    assert f'href="/c/{demo.slug}/communication/{decision.pk}.ics"' in row and "下载日历 (.ics)" in row
+
+    decision.holiday_policy = "skip"
+    decision.save()
+    row = _row(_plan_on(SEPTEMBER_25, owner(demo), demo), decision.pk)
+    assert "取消(国庆节)" in row
+    assert 'name="at" value="2024-10-07' not in row  # a cancelled occurrence cannot be opened
+
+
+def test_a_weekly_meeting_links_its_opened_occurrences_and_hides_buttons_from_others(
+    demo: Collaboration,
+) -> None:
+    decision = rule_of(demo, "decision")
+    # the demo opened every Monday up to 12 August: on 13 August the latest is shown with a link
+    opened = Meeting.objects.get(series=decision, scheduled_at=datetime(2024, 8, 12, 10, tzinfo=TZ))
+    on_13_august = datetime(2024, 8, 13, 9, tzinfo=TZ)
+    row = _row(_plan_on(on_13_august, owner(demo), demo), decision.pk)
+    assert f'href="/c/{demo.slug}/meetings/{opened.pk}/"' in row and "查看" in row
+    row = _row(_plan_on(on_13_august, liaison(demo), demo), decision.pk)
+    assert f'href="/c/{demo.slug}/meetings/{opened.pk}/"' in row
+    assert "/open/" not in row
+    assert f"/c/{demo.slug}/communication/{decision.pk}.ics" in row
+
+
+def test_the_plan_costs_the_same_queries_with_more_opened_occurrences(admin_user: Person) -> None:
+    collabs = []
+    for name, count in (("few", 1), ("many", 12)):
+        collab = do_import_charter(parse_charter(charter_with_tasks(10)), slug=name)
+        rule = rule_of(collab, "decision")
+        for o in series_occurrences(rule, series_window(collab))[:count]:
+            assert o.at is not None
+            do_open_occurrence(rule, o.at)
+        collabs.append(collab)
+    client = signed_in(admin_user)
+    with time_machine.travel(datetime(2024, 9, 25, 9, tzinfo=TZ), tick=False):
+        assert _queries(client, url(collabs[0])) == _queries(client, url(collabs[1]))
+        rows = [f"{url(c)}?row={rule_of(c, 'decision').pk}" for c in collabs]
+        counts = []
+        for path in rows:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(path, headers=HTMX).status_code == 200
+            counts.append(len(queries))
+        assert counts[0] == counts[1]

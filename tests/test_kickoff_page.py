@@ -1,10 +1,8 @@
-"""Step 3 page: the kickoff meeting's time, agenda, timings and confirmations."""
+"""Step 3 page: the kickoff meeting's page, judged by K01-K04 at pinned times."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,16 +10,17 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.test_meeting_page import at, department, head_of, kickoff_of, liaison_of, owner, post_url
 from tests.test_views import charter_with_tasks, signed_in
 from xietong.collabs.actions import do_import_charter
 from xietong.collabs.charter import parse_charter
-from xietong.collabs.models import Collaboration, Participant
+from xietong.collabs.models import Collaboration
+from xietong.meetings.actions.kickoff import do_schedule_kickoff
 from xietong.meetings.models import AgendaItem, Meeting
 from xietong.orgs.models import Person
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIVE_ITEMS = [
     "协作背景与目标宣讲",
     "部门职责初步讨论",
@@ -29,19 +28,11 @@ FIVE_ITEMS = [
     "沟通机制约定",
     "形成会议纪要并邮件同步",
 ]
+DEPARTMENTS = ("售后部", "产品部", "技术部", "法务部")
 
 
 def url(collab: Collaboration) -> str:
     return f"/c/{collab.slug}/kickoff/"
-
-
-def owner(collab: Collaboration) -> Client:
-    assert collab.owner is not None
-    return signed_in(collab.owner)
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[arg-type,misc]
 
 
 @pytest.fixture
@@ -58,8 +49,10 @@ def before_kickoff() -> Iterator[None]:
         yield
 
 
-def kickoff_of(collab: Collaboration) -> Meeting:
-    return Meeting.objects.get(collaboration=collab, kind="kickoff")
+def rules_on(client: Client, collab: Collaboration) -> set[str]:
+    """The K rules the step's page reports."""
+    page = client.get(url(collab)).content.decode()
+    return {rule for rule in ("K01", "K02", "K03", "K04") if f"<code>{rule}</code>" in page}
 
 
 def test_it_shows_the_meeting_its_timings_and_confirmations(demo: Collaboration) -> None:
@@ -70,49 +63,37 @@ def test_it_shows_the_meeting_its_timings_and_confirmations(demo: Collaboration)
     assert "2024-07-08 10:00" in page  # the meeting
     assert "2024-07-04 17:00" in page and "会前 89 小时" in page  # the agenda, in time
     assert "2024-07-08 16:30" in page and "会后 6 小时" in page  # the minutes
-    for department, head in (
-        ("售后部", "王经理"),
-        ("产品部", "孙总监"),
-        ("技术部", "赵总监"),
-        ("法务部", "周总监"),
-    ):
-        assert department in page and head in page
-    assert "后续版本" in page  # the one line on what comes later
+    for name, head in zip(DEPARTMENTS, ("王经理", "孙总监", "赵总监", "周总监"), strict=True):
+        assert name in page and head in page
     assert "启动会的安排符合指南" in page
-
-
-def test_it_lists_the_stored_agenda(demo: Collaboration) -> None:
-    meeting = kickoff_of(demo)
-    AgendaItem.objects.bulk_create(
-        AgendaItem(meeting=meeting, position=i, title=t) for i, t in enumerate(FIVE_ITEMS)
-    )
-    page = owner(demo).get(url(demo)).content.decode()
-    agenda = page[page.index('<ol class="agenda"') :]
+    agenda = page[page.index('id="meeting-agenda"') :]
     positions = [agenda.index(title) for title in FIVE_ITEMS]
     assert positions == sorted(positions)
+    assert 'href="/c/demo/meetings/"' in page
 
 
 def test_it_shows_who_has_not_confirmed_yet(demo: Collaboration) -> None:
     kickoff_of(demo).confirmations.filter(department__name="法务部").delete()
     page = owner(demo).get(url(demo)).content.decode()
-    assert "K04" in page
-    assert "待确认:法务部" in page
+    assert "<code>K04</code>" in page and "法务部" in page
     assert "尚未确认" in page
 
 
 def test_it_is_404_for_an_outsider(demo: Collaboration, outsider: Person) -> None:
     client = signed_in(outsider)
     assert client.get(url(demo)).status_code == 404
-    assert client.post(url(demo), {"do": "schedule", "scheduled_at": "2024-07-09T10:00"}).status_code == 404
+    assert (
+        client.post(url(demo), {"scheduled_at": "2024-07-09T10:00", "duration_minutes": "60"}).status_code
+        == 404
+    )
 
 
 def test_it_shows_a_liaison_the_meeting_but_forbids_changes(demo: Collaboration) -> None:
-    participant = Participant.objects.get(collaboration=demo, department__name="技术部")
-    assert participant.liaison is not None
-    client = signed_in(participant.liaison)
+    client = signed_in(liaison_of(demo, "技术部"))
     page = client.get(url(demo)).content.decode()
-    assert "2024-07-08 10:00" in page and 'name="do"' not in page
-    assert client.post(url(demo), {"do": "schedule", "scheduled_at": "2024-07-09T10:00"}).status_code == 403
+    assert "2024-07-08 10:00" in page and 'name="scheduled_at"' not in page
+    response = client.post(url(demo), {"scheduled_at": "2024-07-09T10:00", "duration_minutes": "60"})
+    assert response.status_code == 403
     assert kickoff_of(demo).scheduled_at == at(2024, 7, 8, 10, 0)
 
 
@@ -120,63 +101,41 @@ def test_it_shows_a_liaison_the_meeting_but_forbids_changes(demo: Collaboration)
 def test_it_creates_the_kickoff_with_the_guides_five_items(no_kickoff: Collaboration) -> None:
     client = owner(no_kickoff)
     page = client.get(url(no_kickoff)).content.decode()
-    assert "K01" in page and "尚未安排" in page
-    response = client.post(url(no_kickoff), {"do": "schedule", "scheduled_at": "2024-07-08T10:00"})
-    assert response.status_code == 302
+    assert "<code>K01</code>" in page and 'name="scheduled_at"' in page
+    assert not Meeting.objects.filter(collaboration=no_kickoff).exists()  # a GET creates nothing
+    data = {"scheduled_at": "2024-07-08T10:00", "duration_minutes": "120", "location": "第一会议室"}
+    response = client.post(url(no_kickoff), data)
+    assert response.status_code == 302 and response["Location"] == url(no_kickoff)
     meeting = kickoff_of(no_kickoff)
-    assert meeting.scheduled_at == at(2024, 7, 8, 10, 0)
+    assert (meeting.scheduled_at, meeting.duration_minutes, meeting.location) == (
+        at(2024, 7, 8, 10, 0),
+        120,
+        "第一会议室",
+    )
+    assert meeting.chair == no_kickoff.owner
     assert list(meeting.agenda.values_list("title", flat=True)) == FIVE_ITEMS
-    page = client.get(url(no_kickoff)).content.decode()
-    assert "K01" not in page and "K02" not in page  # more than 72 h remain to send the agenda
+    assert rules_on(client, no_kickoff) == set()  # more than 72 h remain to send the agenda
 
 
 @pytest.mark.usefixtures("before_kickoff")
 def test_it_moves_the_meeting_without_doubling_the_agenda(demo: Collaboration) -> None:
     client = owner(demo)
-    assert client.post(url(demo), {"do": "schedule", "scheduled_at": "2024-07-10T14:30"}).status_code == 302
-    assert client.post(url(demo), {"do": "schedule", "scheduled_at": "2024-07-11T14:30"}).status_code == 302
+    for day in (10, 11):
+        data = {"scheduled_at": f"2024-07-{day}T14:30", "duration_minutes": "60"}
+        assert client.post(url(demo), data).status_code == 302
     meeting = kickoff_of(demo)
     assert meeting.scheduled_at == at(2024, 7, 11, 14, 30)
-    # an imported kickoff without agenda gets the five items once
     assert list(meeting.agenda.values_list("title", flat=True)) == FIVE_ITEMS
     assert Meeting.objects.filter(collaboration=demo, kind="kickoff").count() == 1
 
 
 @pytest.mark.usefixtures("before_kickoff")
-def test_it_records_the_agenda_and_then_the_minutes(no_kickoff: Collaboration) -> None:
+def test_it_refuses_a_missing_or_unreadable_time(no_kickoff: Collaboration) -> None:
     client = owner(no_kickoff)
-    client.post(url(no_kickoff), {"do": "schedule", "scheduled_at": "2024-07-08T10:00"})
-    assert client.post(url(no_kickoff), {"do": "agenda_sent"}).status_code == 302
-    assert kickoff_of(no_kickoff).agenda_sent_at == at(2024, 7, 1, 9, 0)
-    page = client.get(url(no_kickoff)).content.decode()
-    assert "会前 169 小时" in page
-    assert 'value="agenda_sent"' not in page  # recorded once
-    # minutes cannot go out before the meeting
-    response = client.post(url(no_kickoff), {"do": "minutes_issued"})
+    response = client.post(url(no_kickoff), {"scheduled_at": "next monday", "duration_minutes": "60"})
     assert response.status_code == 200
-    assert "启动会尚未召开" in response.content.decode()
-    assert kickoff_of(no_kickoff).minutes_issued_at is None
-    with time_machine.travel(at(2024, 7, 8, 15, 0), tick=False):
-        assert 'value="minutes_issued"' in client.get(url(no_kickoff)).content.decode()
-        assert client.post(url(no_kickoff), {"do": "minutes_issued"}).status_code == 302
-        assert kickoff_of(no_kickoff).minutes_issued_at == at(2024, 7, 8, 15, 0)
-        page = client.get(url(no_kickoff)).content.decode()
-        assert "会后 5 小时" in page
-        assert "K03" not in page
-        assert "K04" in page  # now the heads must confirm
-
-
-@pytest.mark.usefixtures("before_kickoff")
-def test_it_refuses_what_makes_no_sense_yet(no_kickoff: Collaboration) -> None:
-    client = owner(no_kickoff)
-    response = client.post(url(no_kickoff), {"do": "agenda_sent"})
-    assert response.status_code == 200
-    assert "请先设定会议时间" in response.content.decode()
-    response = client.post(url(no_kickoff), {"do": "schedule", "scheduled_at": "next monday"})
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "会议时间</a>:" in page
-    response = client.post(url(no_kickoff), {"do": "schedule", "scheduled_at": ""})
+    assert "会议时间</a>:" in response.content.decode()
+    response = client.post(url(no_kickoff), {"scheduled_at": "", "duration_minutes": "60"})
     assert "请填写会议时间" in response.content.decode()
     assert not Meeting.objects.filter(collaboration=no_kickoff).exists()
 
@@ -184,17 +143,77 @@ def test_it_refuses_what_makes_no_sense_yet(no_kickoff: Collaboration) -> None:
 @pytest.mark.usefixtures("before_kickoff")
 def test_it_answers_htmx_with_the_section_and_plain_posts_with_redirects(no_kickoff: Collaboration) -> None:
     client = owner(no_kickoff)
-    response = client.post(
-        url(no_kickoff), {"do": "schedule", "scheduled_at": "2024-07-08T10:00"}, headers=HTMX
-    )
-    assert response.status_code == 200
+    data = {"scheduled_at": "2024-07-08T10:00", "duration_minutes": "60"}
+    response = client.post(url(no_kickoff), data, headers=HTMX)
+    assert response.status_code == 200 and response["HX-Retarget"] == "#meeting-section"
     body = response.content.decode()
-    assert body.lstrip().startswith('<section id="kickoff-section"') and "<html" not in body
+    assert body.lstrip().startswith('<section id="meeting-section"') and "<html" not in body
     assert "2024-07-08 10:00" in body and "已保存启动会时间" in body
-    invalid = client.post(url(no_kickoff), {"do": "minutes_issued"}, headers=HTMX)
-    assert invalid.status_code == 200 and "启动会尚未召开" in invalid.content.decode()
-    plain = client.post(url(no_kickoff), {"do": "agenda_sent"})
-    assert plain.status_code == 302 and plain["Location"] == url(no_kickoff)
+    assert 'id="ws-head" hx-swap-oob="true"' in body  # the step bar and score come along
+    invalid = client.post(url(no_kickoff), {"scheduled_at": ""}, headers=HTMX)
+    assert invalid.status_code == 200 and "请填写会议时间" in invalid.content.decode()
+
+
+# --- K01-K04 as the meeting is prepared, held, minuted and confirmed
+
+
+def test_k02_follows_the_sending_of_the_agenda(no_kickoff: Collaboration) -> None:
+    client = owner(no_kickoff)
+    with time_machine.travel(at(2024, 7, 1, 9, 0), tick=False):
+        do_schedule_kickoff(no_kickoff, at(2024, 7, 8, 10, 0))
+        assert rules_on(client, no_kickoff) == set()
+    with time_machine.travel(at(2024, 7, 5, 11, 0), tick=False):  # 71 h before: too late now
+        assert rules_on(client, no_kickoff) == {"K02"}
+        meeting = kickoff_of(no_kickoff)
+        client.post(post_url(no_kickoff, meeting, "agenda/send/"), {"confirm": "1"})
+        assert rules_on(client, no_kickoff) == {"K02"}  # sent, but late: it stays
+
+
+def test_k03_and_k04_appear_and_disappear_as_minutes_are_issued_and_confirmed(
+    no_kickoff: Collaboration,
+) -> None:
+    client = owner(no_kickoff)
+    with time_machine.travel(at(2024, 7, 1, 9, 0), tick=False):
+        do_schedule_kickoff(no_kickoff, at(2024, 7, 8, 10, 0))
+        meeting = kickoff_of(no_kickoff)
+        client.post(post_url(no_kickoff, meeting, "agenda/send/"))
+    with time_machine.travel(at(2024, 7, 8, 12, 0), tick=False):  # held, minutes not due yet
+        assert rules_on(client, no_kickoff) == set()
+    with time_machine.travel(at(2024, 7, 9, 11, 0), tick=False):  # 25 h after: K03
+        assert rules_on(client, no_kickoff) == {"K03"}
+        page = client.get(url(no_kickoff)).content.decode()
+        assert "已超过会后 24 小时" in page and "现在是会后 25 小时" in page
+        assert client.post(post_url(no_kickoff, meeting, "minutes/issue/")).status_code == 302
+        # issued late: K03 stays and says when; every head must now confirm: K04
+        assert rules_on(client, no_kickoff) == {"K03", "K04"}
+        assert "会后 25 小时" in client.get(url(no_kickoff)).content.decode()
+    for i, name in enumerate(DEPARTMENTS):
+        with time_machine.travel(at(2024, 7, 9, 14, i), tick=False):
+            head = signed_in(head_of(name))
+            data = {"department": department(name).pk}
+            assert head.post(post_url(no_kickoff, meeting, "minutes/confirm/"), data).status_code == 302
+            expected = {"K03"} if i == len(DEPARTMENTS) - 1 else {"K03", "K04"}
+            assert rules_on(client, no_kickoff) == expected, name
+    meeting.refresh_from_db()
+    assert meeting.minutes_locked_at == at(2024, 7, 9, 14, 3)
+
+
+def test_minutes_issued_within_24_hours_raise_no_k03(no_kickoff: Collaboration) -> None:
+    client = owner(no_kickoff)
+    with time_machine.travel(at(2024, 7, 1, 9, 0), tick=False):
+        do_schedule_kickoff(no_kickoff, at(2024, 7, 8, 10, 0))
+        meeting = kickoff_of(no_kickoff)
+        client.post(post_url(no_kickoff, meeting, "agenda/send/"))
+        # before the meeting the minutes cannot be issued
+        early = client.post(post_url(no_kickoff, meeting, "minutes/issue/"))
+        assert early.status_code == 200 and "会议开始后才能发出会议纪要" in early.content.decode()
+        assert kickoff_of(no_kickoff).minutes_revision == 0
+    with time_machine.travel(at(2024, 7, 8, 15, 0), tick=False):
+        assert client.post(post_url(no_kickoff, meeting, "minutes/issue/")).status_code == 302
+        page = client.get(url(no_kickoff)).content.decode()
+        assert "会后 5 小时" in page
+    with time_machine.travel(at(2024, 7, 10, 9, 0), tick=False):
+        assert rules_on(client, no_kickoff) == {"K04"}
 
 
 def _queries(client: Client, path: str) -> int:
@@ -213,3 +232,13 @@ def test_it_costs_the_same_queries_for_10_or_1000_tasks(admin_user: Person) -> N
         )
     client = signed_in(admin_user)
     assert _queries(client, url(small)) == _queries(client, url(large))
+
+
+def test_it_costs_the_same_queries_without_a_kickoff(admin_user: Person) -> None:
+    counts = []
+    for n in (10, 1000):
+        data = charter_with_tasks(n)
+        del data["kickoff"]
+        collab = do_import_charter(parse_charter(data), slug=f"none-{n}")
+        counts.append(_queries(signed_in(admin_user), url(collab)))
+    assert counts[0] == counts[1]

@@ -88,7 +88,15 @@ def test_text_from_a_charter_is_escaped(admin_user: Person) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["/", "/c/{slug}/", "/c/{slug}/goal/", "/c/{slug}/departments/", "/c/{slug}/table/"]
+    "url",
+    [
+        "/",
+        "/c/{slug}/",
+        "/c/{slug}/goal/",
+        "/c/{slug}/departments/",
+        "/c/{slug}/table/",
+        "/c/{slug}/tracking/",
+    ],
 )
 def test_pages_cost_the_same_queries_for_10_or_1000_tasks(admin_user: Person, url: str) -> None:
     small = do_import_charter(parse_charter(charter_with_tasks(10)), slug="small")

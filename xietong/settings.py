@@ -20,6 +20,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from xietong.lib.env import env_bool, env_int, env_list, env_str
+from xietong.lib.slaclock import WorkingDay
 
 # Lets admin and generic classes be subscripted (ModelAdmin[Task]) at run time.
 django_stubs_ext.monkeypatch()
@@ -190,6 +191,15 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # Working days a blocked task may stay blocked before it must be escalated (T02).
 XIETONG_ESCALATION_WORKING_DAYS = env_int("XIETONG_ESCALATION_WORKING_DAYS", 2, minimum=1)
+
+# The hours of a working day that SLA clocks on working hours count (工作小时), "HH:MM-HH:MM".
+XIETONG_WORKING_HOURS = env_str("XIETONG_WORKING_HOURS", "09:00-18:00")
+try:
+    WorkingDay.parse(XIETONG_WORKING_HOURS)
+except ValueError:
+    raise ImproperlyConfigured(
+        f"environment variable XIETONG_WORKING_HOURS={XIETONG_WORKING_HOURS!r} is not like 09:00-18:00"
+    ) from None
 
 # --- Security (docs/security.md)
 

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import Cast, token_for
 from xietong.api.models import ApiToken
 from xietong.collabs.models import Metric, Participant, SubGoal, Task
+from xietong.meetings.models import AgendaItem, CommunicationRule, Contribution, Meeting, MinutesItem
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -61,6 +62,11 @@ ROWS: dict[str, Any] = {
     "metric_id": Metric,
     "participant_id": Participant,
     "token_id": ApiToken,
+    "meeting_id": Meeting,
+    "agenda_item_id": AgendaItem,
+    "contribution_id": Contribution,
+    "minutes_item_id": MinutesItem,
+    "rule_id": CommunicationRule,
 }
 
 

@@ -8,7 +8,21 @@ calls an action and answers. Later features add their own router here.
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from xietong.api import charter, collaborations, goal, history, org, participants, subgoals, tasks, tokens
+from xietong.api import (
+    charter,
+    closing,
+    collaborations,
+    goal,
+    history,
+    meetings,
+    org,
+    participants,
+    registers,
+    subgoals,
+    tasks,
+    tokens,
+    tracking,
+)
 from xietong.api.auth import AUTH
 from xietong.api.docs import LocalSwagger
 from xietong.api.errors import install
@@ -50,6 +64,10 @@ api.add_router("", goal.router)
 api.add_router("", participants.router)
 api.add_router("", tasks.router)
 api.add_router("", subgoals.router)
+api.add_router("", meetings.router)
 api.add_router("", history.router)
 api.add_router("", org.router)
 api.add_router("", tokens.router)
+api.add_router("", tracking.router)
+api.add_router("", closing.router)
+api.add_router("", registers.router)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints
@@ -403,3 +404,198 @@ class SubGoalPatch(Schema):
 class SubGoalConflictOut(Schema):
     detail: str
     current: SubGoalOut
+
+
+# --- meetings (step 3) and the regular meetings of the communication plan (step 6)
+
+
+def _moment(value: datetime) -> datetime:
+    """Accept a time from 2000 to 2100; one without an offset is read in the site's time zone."""
+    if not 2000 <= value.year <= 2100:
+        raise ValueError(_("应在 2000 年至 2100 年之间"))
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=timezone.get_default_timezone())
+    return value
+
+
+def _local(value: datetime) -> datetime:
+    """Give a stored moment in the site's time zone: a meeting at 10:00 reads 10:00+08:00."""
+    return timezone.localtime(value) if value.tzinfo is not None else value
+
+
+# A moment such as 2024-07-08T10:00:00+08:00; without an offset, the site's local time.
+Moment = Annotated[datetime, AfterValidator(_moment)]
+# A moment answered in the site's time zone.
+LocalTime = Annotated[datetime, AfterValidator(_local)]
+Place = Annotated[str, _limit(200), _Storable]
+Minutes = Annotated[int, Field(ge=5, le=24 * 60)]
+MinutesStateCode = Literal["draft", "issued", "reopened", "confirmed"]
+
+
+class AgendaItemOut(Schema):
+    id: int
+    position: int
+    title: str
+    notes: str
+
+
+class AgendaItemIn(Schema):
+    title: Title
+    notes: Text = ""
+
+
+class MaterialOut(Schema):
+    """A file sent with the agenda: its description only (the file itself is on the meeting's page)."""
+
+    id: int
+    name: str
+    size: int = Field(description="Bytes")
+    content_type: str
+    uploaded_at: LocalTime
+    uploaded_by: PersonRef | None
+
+
+class ContributionOut(Schema):
+    id: int
+    position: int
+    kind: Literal["offer", "need"] = Field(description="offer: support it can give; need: what it needs")
+    department: DepartmentRef
+    counterpart: DepartmentRef | None = Field(description="For a need: the department asked")
+    text: str
+    task: int | None = Field(description="Id of the task the need became, if any")
+    subgoal: int | None = Field(description="Id of the sub-goal the need became, if any")
+
+
+class ContributionIn(Schema):
+    kind: Literal["offer", "need"]
+    department: DepartmentKey = Field(description="The department that offers or needs: id or name")
+    text: RequiredText
+    counterpart: DepartmentKey | None = Field(None, description="For a need: the department asked")
+
+
+class MinutesItemOut(Schema):
+    id: int
+    position: int
+    kind: Literal["decision", "action", "issue"]
+    text: str
+    department: DepartmentRef | None = Field(description="An action item's owner")
+    standard: str
+    deadline: date | None
+    task: int | None = Field(description="An action item's row of the responsibility table")
+    resolved: bool = Field(description="An open issue settled since")
+
+
+class MinutesItemIn(Schema):
+    kind: Literal["decision", "action", "issue"]
+    text: RequiredText
+    department: DepartmentKey | None = Field(
+        None, description="Responsible department (required for an action item): id or name"
+    )
+    standard: Text = Field("", description="Delivery standard (required for an action item)")
+    deadline: date | None = Field(None, description="Deadline (required for an action item)")
+
+
+class ResolveIn(Schema):
+    resolved: bool = True
+
+
+class MinutesSummaryIn(Schema):
+    summary: Text
+
+
+class ConfirmationOut(Schema):
+    department: DepartmentRef
+    confirmed_at: LocalTime
+    confirmed_by: PersonRef | None
+
+
+class RevisionOut(Schema):
+    number: int
+    issued_at: LocalTime
+    issued_by: PersonRef | None
+    content: dict[str, Any] = Field(description="The minutes as issued: summary, attendees, items")
+    confirmations: list[ConfirmationOut]
+
+
+class CorrectionOut(Schema):
+    id: int
+    revision: int
+    department: DepartmentRef
+    requested_by: PersonRef | None
+    comment: str
+    requested_at: LocalTime
+
+
+class MinutesStatusOut(Schema):
+    state: MinutesStateCode = Field(
+        description="draft (never issued), issued (waiting for confirmations), "
+        "reopened (a correction was asked for), confirmed (locked and archived)"
+    )
+    revision: int = Field(description="The current revision; 0 before the first issue")
+    issued_at: LocalTime | None = Field(description="The first issue (rule K03 judges it)")
+    reopened_at: LocalTime | None
+    locked_at: LocalTime | None
+
+
+class MinutesOut(MinutesStatusOut):
+    summary: str
+    items: list[MinutesItemOut]
+    confirmations: list[ConfirmationOut] = Field(description="Of the current revision")
+    awaiting: list[DepartmentRef] = Field(
+        description="Participating departments whose head has not confirmed the issued revision (K04)"
+    )
+    revisions: list[RevisionOut]
+    corrections: list[CorrectionOut]
+
+
+class MeetingOut(Schema):
+    id: int
+    kind: Literal["kickoff", "recurring", "adhoc"]
+    title: str
+    scheduled_at: LocalTime | None
+    duration_minutes: int
+    location: str
+    chair: PersonRef | None
+    attendees: list[PersonRef]
+    series: int | None = Field(description="A regular meeting's row of the communication plan")
+    agenda_sent_at: LocalTime | None = Field(description="The first sending (rule K02 judges it)")
+    agenda_sent_to: list[str]
+    minutes: MinutesStatusOut
+
+
+class MeetingDetailOut(MeetingOut):
+    agenda: list[AgendaItemOut]
+    materials: list[MaterialOut]
+    contributions: list[ContributionOut]
+    minutes: MinutesOut
+
+
+class KickoffIn(Schema):
+    scheduled_at: Moment
+    location: Place | None = Field(None, description="Left as it is when not given")
+    duration_minutes: Minutes | None = Field(None, description="5 to 1440; 60 for a new kickoff")
+
+
+class SendAgendaIn(Schema):
+    confirm_late: bool = Field(
+        False, description="Send even though fewer than 72 hours remain before the meeting (K02)"
+    )
+
+
+class DepartmentResponseIn(Schema):
+    department: DepartmentKey = Field(description="The participating department you answer for: id or name")
+
+
+class CorrectionIn(DepartmentResponseIn):
+    comment: RequiredText = Field(description="What is wrong in the minutes")
+
+
+class OccurrenceIn(Schema):
+    at: Moment = Field(description="When the occurrence takes place (after any move for a holiday)")
+
+
+class OccurrenceOut(Schema):
+    planned: LocalTime = Field(description="When the plan's rule puts it")
+    at: LocalTime | None = Field(description="When it takes place; null: cancelled for a day off")
+    moved: bool
+    meeting: int | None = Field(description="The stored meeting, once opened")

@@ -29,8 +29,17 @@ def _entries(collab_pk: int) -> Any:
 @require_GET
 def history(request: HttpRequest, slug: str) -> HttpResponse:
     ws = open_workspace(request, slug, Action.VIEW_AUDIT)
-    page = Paginator(_entries(ws.collab.pk), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render_step(request, ws, "audit/history.html", "history", _("变更记录"), page=page)
+    entries = _entries(ws.collab.pk)
+    # ``?object=collabs.task:12`` keeps one row's history (a change request links there);
+    # ``collabs.goal:`` every entry of that type.
+    shown = request.GET.get("object", "")
+    object_type, _sep, object_id = shown.partition(":")
+    if object_type:
+        entries = entries.filter(object_type=object_type[:50])
+        if object_id:
+            entries = entries.filter(object_id=object_id[:50])
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render_step(request, ws, "audit/history.html", "history", _("变更记录"), page=page, shown=shown)
 
 
 @login_required

@@ -34,8 +34,8 @@ STEP_PAGES = {
     4: "collabs:table",
     5: "collabs:subgoals",
     6: "meetings:communication",
-    7: "dashboards:dashboard",
-    8: "collabs:workspace",
+    7: "tracking:tracking",
+    8: "tracking:closing",
 }
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -85,6 +85,19 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     collabs = visible_collaborations(request.user).order_by("-created_at", "-pk")
+    # Search (closed collaborations included): title, background, the retrospective's reusable lessons.
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        collabs = collabs.filter(
+            Q(title__icontains=query)
+            | Q(background__icontains=query)
+            | Q(retrospective__lessons__icontains=query)
+        )
+    state = request.GET.get("state", "")
+    if state == "closed":
+        collabs = collabs.filter(closed_at__isnull=False)
+    elif state == "open":
+        collabs = collabs.filter(closed_at__isnull=True)
     page = Paginator(collabs, PAGE_SIZE).get_page(request.GET.get("page"))
     on_page = list(page.object_list)
     snapshots = load_snapshots(on_page)
@@ -103,5 +116,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "scores": data.scores_chart([(row["collab"].title, row["score"]) for row in rows]),
             "states": data.state_labels(),
+            "query": query,
+            "state": state,
         },
     )

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.forms.subgoals import RecurrencePicker
+from xietong.meetings.actions.occurrences import MEETING_CHANNELS
 from xietong.meetings.actions.plan import RuleFields
-from xietong.meetings.models import Channel, CommunicationRule, Frequency, Scenario
-from xietong.rules.snapshot import Kickoff
+from xietong.meetings.models import (
+    Binding,
+    Channel,
+    CommunicationRule,
+    Frequency,
+    HolidayPolicy,
+    Scenario,
+)
+
+# A regular meeting lasts an hour unless the plan says otherwise.
+DEFAULT_DURATION = 60
 
 # Outputs are typed as one text: separated by 、 , ; (full- or half-width) or new lines.
 _OUTPUT_SEPARATORS = re.compile(r"[、,,;;\n\r]+")
@@ -65,6 +74,42 @@ class CommunicationRuleForm(RecurrencePicker):
         max_length=200,
         help_text=_("即时通讯群须指定群管理员,及时回应问题并同步重要信息"),
     )
+    # For IM groups: the group and the robot notifications go through.
+    group_name = forms.CharField(
+        label=_("群名称"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如:客户投诉快速响应协作群")}),
+    )
+    binding = forms.ChoiceField(
+        label=_("通知渠道"),
+        required=False,
+        choices=Binding.choices,
+        help_text=_("提醒和通知发往哪里;群机器人的地址由管理员在后台配置"),
+    )
+    # For regular meetings (例会): where, how long, and what a statutory holiday does.
+    location = forms.CharField(
+        label=_("会议地点"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如:三楼会议室 / 线上会议链接")}),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("会议时长(分钟)"), required=False, min_value=5, max_value=24 * 60
+    )
+    holiday_policy = forms.ChoiceField(
+        label=_("遇法定节假日"),
+        required=False,
+        choices=HolidayPolicy.choices,
+        help_text=_("按中国法定节假日与调休安排判断;顺延至下一个工作日的同一时间"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Unbound add forms show the defaults a new row gets.
+        self.fields["duration_minutes"].initial = DEFAULT_DURATION
+        self.fields["holiday_policy"].initial = HolidayPolicy.POSTPONE
+        self.fields["binding"].initial = Binding.INBOX
 
     @classmethod
     def initial_for(cls, rule: CommunicationRule) -> dict[str, Any]:
@@ -76,6 +121,11 @@ class CommunicationRuleForm(RecurrencePicker):
             "outputs": str(_("、")).join(rule.outputs),
             "owner": rule.owner,
             "admin": rule.admin,
+            "group_name": rule.group_name,
+            "binding": rule.binding or Binding.INBOX,
+            "location": rule.location,
+            "duration_minutes": rule.duration_minutes,
+            "holiday_policy": rule.holiday_policy,
             **cls.picker_initial(rule.rrule if rule.frequency == Frequency.RRULE else ""),
         }
 
@@ -86,9 +136,20 @@ class CommunicationRuleForm(RecurrencePicker):
         return split_outputs(self.cleaned_data.get("outputs") or "")
 
     def fields_to_save(self) -> RuleFields:
-        """Return the cleaned values; the group admin is kept for IM groups only."""
+        """Return the cleaned values; each channel keeps only what applies to it.
+
+        The group admin, group name and robot belong to IM groups (an e-mail
+        row notifies by e-mail, the others in the inbox); place, length and
+        holiday policy to meetings (other rows keep the defaults).
+        """
         data = self.cleaned_data
         channel = data["channel"]
+        im = channel == Channel.IM_GROUP
+        meeting = channel in MEETING_CHANNELS
+        if im:
+            binding = data["binding"] or Binding.INBOX
+        else:
+            binding = Binding.EMAIL if channel == Channel.EMAIL else Binding.INBOX
         return RuleFields(
             scenario=data["scenario"],
             channel=channel,
@@ -96,57 +157,12 @@ class CommunicationRuleForm(RecurrencePicker):
             rrule=data["rrule"],
             outputs=tuple(data["outputs"]),
             owner=data["owner"].strip(),
-            admin=data["admin"].strip() if channel == Channel.IM_GROUP else "",
+            admin=data["admin"].strip() if im else "",
+            group_name=data["group_name"].strip() if im else "",
+            binding=binding,
+            location=data["location"].strip() if meeting else "",
+            duration_minutes=(data["duration_minutes"] or DEFAULT_DURATION) if meeting else DEFAULT_DURATION,
+            holiday_policy=(data["holiday_policy"] or HolidayPolicy.POSTPONE)
+            if meeting
+            else HolidayPolicy.POSTPONE,
         )
-
-
-class KickoffForm(forms.Form):
-    """Set the kickoff's time, or record that the agenda / the minutes went out now.
-
-    Which of the three the person asked for is the submit button they
-    pressed (``do``). Recording is refused when it makes no sense yet: an
-    agenda or minutes for a meeting without a time, minutes before the
-    meeting, or a second record of the same thing.
-    """
-
-    SCHEDULE = "schedule"
-    AGENDA_SENT = "agenda_sent"
-    MINUTES_ISSUED = "minutes_issued"
-
-    scheduled_at = forms.DateTimeField(
-        label=_("会议时间"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-    )
-    do = forms.ChoiceField(
-        choices=[(SCHEDULE, SCHEDULE), (AGENDA_SENT, AGENDA_SENT), (MINUTES_ISSUED, MINUTES_ISSUED)]
-    )
-
-    def __init__(self, *args: Any, kickoff: Kickoff | None, now: datetime, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self.kickoff = kickoff
-        self.now = now
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        assert data is not None
-        do, kickoff = data.get("do"), self.kickoff
-        scheduled = kickoff.scheduled_at if kickoff else None
-        if do == self.SCHEDULE:
-            if data.get("scheduled_at") is None and "scheduled_at" not in self.errors:
-                self.add_error("scheduled_at", _("请填写会议时间"))
-        elif do == self.AGENDA_SENT:
-            if scheduled is None:
-                self.add_error(None, _("请先设定会议时间,再记录议程发送"))
-            elif kickoff and kickoff.agenda_sent_at is not None:
-                self.add_error(None, _("议程发送时间已记录"))
-        elif do == self.MINUTES_ISSUED:
-            if scheduled is None:
-                self.add_error(None, _("请先设定会议时间,再记录纪要发出"))
-            elif self.now < scheduled:
-                self.add_error(None, _("启动会尚未召开,会后才能发出会议纪要"))
-            elif kickoff and kickoff.minutes_issued_at is not None:
-                self.add_error(None, _("纪要发出时间已记录"))
-        return data

@@ -5,7 +5,10 @@ do not meet on statutory holidays. Each row of the plan says what a meeting
 that falls on a day off does (``HolidayPolicy``): move to the next working
 day at the same time (顺延), be cancelled for that week, or keep its day. A
 day off is what ``lib.workdays`` says: a statutory holiday, or a weekend day
-that is not a make-up working day (调休上班).
+that is not a make-up working day (调休上班). So a weekly Monday meeting
+never moves onto a make-up Sunday (it is not Monday), while a daily rule
+with ``skip`` or ``postpone`` is held on that Sunday and not on ordinary
+weekends; with ``keep`` a daily rule runs every day, weekends included.
 
 Pure functions: no database, no clock.
 """
@@ -13,9 +16,12 @@ Pure functions: no database, no clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+import chinese_calendar
 from dateutil.rrule import rrulestr
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from xietong.lib.workdays import add_working_days, is_workday
 
@@ -40,6 +46,18 @@ class Occurrence:
     @property
     def cancelled(self) -> bool:
         return self.at is None
+
+
+def day_off_name(day: date) -> str:
+    """Return why ``day`` is a day off: the holiday's name (国庆节) in the active language, or 周末."""
+    try:
+        _is_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        name = None
+    if name:
+        chinese = next((h.chinese for h in chinese_calendar.Holiday if h.value == name), name)
+        return str(chinese if (get_language() or "zh").startswith("zh") else name)
+    return _("周末")
 
 
 def has_time_of_day(rrule: str) -> bool:

@@ -21,6 +21,8 @@ SILENT_LAST_WEEK = "技术部"
 
 def _status_on(task: Task, day: date, is_latest: bool) -> tuple[str, int]:
     if is_latest:
+        if task.status == TaskStatus.NOT_STARTED:
+            return task.status, 0
         return task.status, 100 if task.status == TaskStatus.DONE else min(90, task.percent or 60)
     assert task.deadline is not None
     if day >= task.deadline:
@@ -68,3 +70,8 @@ def add_demo_progress(collab: Collaboration, kickoff: date, as_of: date) -> None
                 )
             )
     ProgressUpdate.objects.bulk_create(updates)
+    # The table shows each row's percent as last reported.
+    reported = {u.task.pk: u.percent for u in sorted(updates, key=lambda u: u.created_at)}
+    for task in tasks:
+        task.percent = reported.get(task.pk, task.percent)
+    Task.objects.bulk_update([t for t in tasks if t.pk in reported], ["percent"])

@@ -240,7 +240,8 @@ def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: Directory)
     meeting = Meeting.objects.create(
         collaboration=stored,
         kind=MeetingKind.KICKOFF,
-        title=_("启动会"),
+        # No title: pages name it by its kind, in the reader's language.
+        title="",
         scheduled_at=kickoff.scheduled_at,
         agenda_sent_at=kickoff.agenda_sent_at,
         minutes_issued_at=kickoff.minutes_issued_at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -43,11 +43,14 @@ def do_save_task(
     version: int | None = None,
     actor: Person | None = None,
     reason: str = "",
+    at: datetime | None = None,
 ) -> Task:
     """Create a row (``task`` None, appended at the end) or update one; return it.
 
     An update names the ``version`` the person edited; when the row has moved
     on since, nothing is written and ``StaleWrite`` carries the current row.
+    ``at`` is when the change happened (default: now): a row that becomes
+    blocked starts its escalation clock then.
     """
     if task is not None:
         current = Task.objects.select_for_update().get(pk=task.pk)
@@ -55,13 +58,13 @@ def do_save_task(
             raise StaleWrite(current)
         task = current
     with audited(task, actor=actor, collaboration=collab, reason=reason) as box:
-        task = _write_task(collab, task, data)
+        task = _write_task(collab, task, data, at or timezone.now())
         box["obj"] = task
     bump_version(collab)
     return task
 
 
-def _write_task(collab: Collaboration, task: Task | None, data: TaskInput) -> Task:
+def _write_task(collab: Collaboration, task: Task | None, data: TaskInput, at: datetime) -> Task:
     if task is None:
         task = Task(collaboration=collab, position=next_position(Task.objects.filter(collaboration=collab)))
     else:
@@ -74,9 +77,9 @@ def _write_task(collab: Collaboration, task: Task | None, data: TaskInput) -> Ta
     task.status = data.status
     task.blocked_reason = data.blocked_reason if data.status == TaskStatus.BLOCKED else ""
     if data.status == TaskStatus.BLOCKED and not was_blocked:
-        task.blocked_since, task.escalated_at = timezone.now(), None
+        task.blocked_since, task.escalated_at = at, None
     elif data.status != TaskStatus.BLOCKED:
-        task.blocked_since, task.escalated_at = None, None
+        task.blocked_since, task.escalated_at, task.waiting_on = None, None, None
     if data.status == TaskStatus.DONE:
         task.percent = 100
     task.save()

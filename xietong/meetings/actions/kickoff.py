@@ -81,6 +81,19 @@ def do_schedule_kickoff(
 
 
 @transaction.atomic
+def do_set_meeting_place(
+    meeting: Meeting, *, location: str, duration_minutes: int, actor: Person | None = None
+) -> Meeting:
+    """Change where and how long ``meeting`` is; its time stays (an occurrence's comes from the plan)."""
+    collab = meeting.collaboration
+    with audited(meeting, actor=actor, collaboration=collab):
+        meeting.location, meeting.duration_minutes = location, duration_minutes
+        meeting.save(update_fields=["location", "duration_minutes"])
+    bump_version(collab)
+    return meeting
+
+
+@transaction.atomic
 def do_set_attendees(meeting: Meeting, people: Sequence[Person], *, actor: Person | None = None) -> None:
     """Replace who is invited to ``meeting``."""
     collab = meeting.collaboration

@@ -12,7 +12,7 @@ kickoff's.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -48,17 +48,23 @@ def is_series(rule: CommunicationRule) -> bool:
     return rule.channel in MEETING_CHANNELS and rule.frequency == Frequency.RRULE and is_readable(rule.rrule)
 
 
+def window_from(start: datetime, deadline: date | None) -> tuple[datetime, datetime]:
+    """Return the span of regular meetings from ``start`` (kickoff or creation) to the goal's ``deadline``.
+
+    Pure, so pages that already hold the kickoff and the deadline (the
+    snapshot, the calendar feed) compute it without a query.
+    """
+    tz = timezone.get_current_timezone()
+    until = datetime.combine(deadline, time.max, tzinfo=tz) if deadline is not None else start + DEFAULT_SPAN
+    return start.astimezone(tz), until
+
+
 def series_window(collab: Collaboration) -> tuple[datetime, datetime]:
     """Return the span a collaboration's regular meetings run in: kickoff (or start) to goal deadline."""
-    tz = timezone.get_current_timezone()
     kickoff = Meeting.objects.filter(collaboration=collab, kind=MeetingKind.KICKOFF).first()
     start = kickoff.scheduled_at if kickoff and kickoff.scheduled_at else collab.created_at
     goal = Goal.objects.filter(collaboration=collab).first()
-    if goal is not None and goal.deadline is not None:
-        until = datetime.combine(goal.deadline, time.max, tzinfo=tz)
-    else:
-        until = start + DEFAULT_SPAN
-    return start.astimezone(tz), until
+    return window_from(start, goal.deadline if goal is not None else None)
 
 
 def series_occurrences(rule: CommunicationRule, window: tuple[datetime, datetime]) -> list[Occurrence]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
@@ -27,10 +28,17 @@ from xietong.collabs.access import signed_in_person
 from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.lib.http import HtmxHttpRequest, pk_param
-from xietong.lib.recurrence import describe, from_rrule, next_occurrences
+from xietong.lib.recurrence import WEEKDAY_NAMES, describe, from_rrule, next_occurrences
+from xietong.meetings.actions.occurrences import (
+    MEETING_CHANNELS,
+    is_series,
+    series_occurrences,
+    window_from,
+)
 from xietong.meetings.actions.plan import do_delete_communication_rule, do_save_communication_rule
 from xietong.meetings.forms import CommunicationRuleForm
-from xietong.meetings.models import CommunicationRule
+from xietong.meetings.models import CommunicationRule, Meeting
+from xietong.meetings.schedule import Occurrence, day_off_name, has_time_of_day
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.comms import CHANNEL_NAMES, SCENARIO_NAMES
@@ -68,6 +76,23 @@ def _next_meeting(rule: s.CommunicationRule, now: datetime) -> str:
     return upcoming[0].strftime("%Y-%m-%d %H:%M" if rec.hour is not None else "%Y-%m-%d")
 
 
+# A regular meeting's row lists its latest past occurrence and this many coming ones.
+COMING_OCCURRENCES = 4
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """One occurrence of a regular meeting as the plan shows it."""
+
+    when: str  # when it takes place (or would have, if cancelled), in words
+    at: str  # ISO time it takes place, what "打开" posts; "" when cancelled
+    planned: str  # the rule's day, shown when it was moved
+    moved: bool
+    cancelled: bool
+    reason: str  # the day off that moved or cancelled it (国庆节, 周末)
+    meeting: int | None  # the meeting opened for it
+
+
 @dataclass(frozen=True)
 class PlanRow:
     pk: int
@@ -79,23 +104,100 @@ class PlanRow:
     next_time: str
     outputs: str
     findings: list[Finding]
+    # the stored row: group, robot, place, length and holiday policy (not in the snapshot)
+    stored: CommunicationRule | None = None
+    meeting_channel: bool = False  # a meeting: place, length and holiday policy apply
+    series: bool = False
+    occurrences: tuple[OccurrenceView, ...] = ()
+
+
+def _moment(value: datetime, *, all_day: bool) -> str:
+    weekday = WEEKDAY_NAMES[value.weekday()]
+    if all_day:
+        return f"{value:%Y-%m-%d} {weekday}"
+    return f"{value:%Y-%m-%d} {weekday} {value:%H:%M}"
+
+
+def occurrence_views(
+    found: list[Occurrence], now: datetime, opened: dict[datetime, int], *, all_day: bool
+) -> tuple[OccurrenceView, ...]:
+    """Return the latest held-or-due occurrence before today and the next few, as shown on the plan."""
+    today = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    coming = [o for o in found if (o.at or o.planned) >= today]
+    past = [o for o in found if (o.at or o.planned) < today and o.at is not None]
+    shown = past[-1:] + coming[:COMING_OCCURRENCES]
+    views = []
+    for o in shown:
+        at = o.at.astimezone(now.tzinfo) if o.at is not None else None
+        planned = o.planned.astimezone(now.tzinfo)
+        views.append(
+            OccurrenceView(
+                when=_moment(at or planned, all_day=all_day),
+                at=at.isoformat() if at is not None else "",
+                planned=_moment(planned, all_day=all_day),
+                moved=o.moved,
+                cancelled=o.cancelled,
+                reason=day_off_name(planned.date()) if o.moved or o.cancelled else "",
+                meeting=opened.get(o.at) if o.at is not None else None,
+            )
+        )
+    return tuple(views)
 
 
 class PlanPage:
-    """The communication plan as shown, with who may change it; no queries beyond the workspace's."""
+    """The communication plan as shown, with who may change it.
+
+    Two queries beyond the workspace's, whatever the number of rows and
+    meetings: the stored rows (group, robot, place, length, holiday policy)
+    and the meetings opened from regular meetings. Occurrences are computed
+    from the snapshot's kickoff and deadline.
+    """
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.can_edit = ws.can(Action.EDIT_COLLABORATION)
+
+    @cached_property
+    def stored(self) -> dict[int, CommunicationRule]:
+        """The plan's rows as stored (one query): what the snapshot does not carry."""
+        return {r.pk: r for r in CommunicationRule.objects.filter(collaboration=self.ws.collab)}
+
+    @cached_property
+    def opened(self) -> dict[int, dict[datetime, int]]:
+        """Meetings opened from regular meetings (one query): series -> time -> meeting."""
+        found: dict[int, dict[datetime, int]] = defaultdict(dict)
+        rows = Meeting.objects.filter(collaboration=self.ws.collab, series__isnull=False)
+        for series, at, pk in rows.values_list("series_id", "scheduled_at", "pk"):
+            if series is not None and at is not None:
+                found[series][at] = pk
+        return found
+
+    def window(self) -> tuple[datetime, datetime]:
+        """Kickoff (or creation) to the goal's deadline, from the snapshot: no query."""
+        snap = self.ws.snapshot
+        kickoff = snap.kickoff.scheduled_at if snap.kickoff is not None else None
+        deadline = snap.goal.deadline if snap.goal is not None else None
+        return window_from(kickoff or self.ws.collab.created_at, deadline)
 
     def rows(self) -> list[PlanRow]:
         by_object: dict[str, list[Finding]] = defaultdict(list)
         for finding in self.ws.report.findings:
             by_object[finding.object].append(finding)
         now = self.ws.ctx.now.astimezone(self.ws.ctx.tz)
+        window = self.window()
         rows = []
         for i, rule in enumerate(self.ws.snapshot.communication):
             assert rule.key is not None
+            stored = self.stored.get(rule.key)
+            series = stored is not None and is_series(stored)
+            occurrences: tuple[OccurrenceView, ...] = ()
+            if stored is not None and series:
+                occurrences = occurrence_views(
+                    series_occurrences(stored, window),
+                    now,
+                    self.opened.get(stored.pk, {}),
+                    all_day=not has_time_of_day(stored.rrule),
+                )
             rows.append(
                 PlanRow(
                     pk=rule.key,
@@ -104,9 +206,13 @@ class PlanPage:
                     scenario=str(SCENARIO_NAMES[rule.scenario]) if rule.scenario else "—",
                     channel=str(CHANNEL_NAMES[rule.channel]) if rule.channel else "—",
                     frequency=frequency_text(rule),
-                    next_time=_next_meeting(rule, now),
+                    next_time="" if series else _next_meeting(rule, now),
                     outputs=str(lazy_join(rule.outputs)),
                     findings=by_object[f"communication[{i}]"],
+                    stored=stored,
+                    meeting_channel=stored is not None and stored.channel in MEETING_CHANNELS,
+                    series=series,
+                    occurrences=occurrences,
                 )
             )
         return rows

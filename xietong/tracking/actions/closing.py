@@ -10,13 +10,13 @@ action of the initiator, recorded in the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version
-from xietong.collabs.models import Collaboration, Phase, Task
+from xietong.collabs.models import Collaboration, CollabType, Phase, Task
 from xietong.collabs.snapshots import load_snapshot
 from xietong.orgs.models import Department, Person
 from xietong.rules.engine import Context, Finding, run_rules
@@ -137,6 +137,25 @@ def do_reopen_collaboration(
         collab.closed_at = None
         collab.phase = Phase.CLOSING
         collab.save(update_fields=["closed_at", "phase"])
+        box["obj"] = collab
+    bump_version(collab)
+    return collab
+
+
+@transaction.atomic
+def do_set_resolution_deadline(
+    collab: Collaboration, deadline: date | None, *, actor: Person | None = None, reason: str = ""
+) -> Collaboration:
+    """Set (or clear) the time limit to resolve the problem of a problem-solving collaboration (问题解决型)."""
+    collab = Collaboration.objects.select_for_update().get(pk=collab.pk)
+    check_open(collab)
+    if collab.type != CollabType.PROBLEM_SOLVING:
+        raise ValueError("only a problem-solving collaboration has a resolution time limit")
+    with audited(
+        Collaboration.objects.get(pk=collab.pk), actor=actor, collaboration=collab, reason=reason
+    ) as box:
+        collab.resolution_deadline = deadline
+        collab.save(update_fields=["resolution_deadline"])
         box["obj"] = collab
     bump_version(collab)
     return collab

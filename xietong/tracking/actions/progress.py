@@ -12,9 +12,10 @@ from datetime import datetime
 
 from django.db import transaction
 
-from xietong.collabs.actions.tasks import TaskInput, do_save_task
+from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_save_task
 from xietong.collabs.models import Task, TaskStatus
 from xietong.orgs.models import Department, Person
+from xietong.tracking.actions.closing import check_open
 from xietong.tracking.models import ProgressUpdate
 
 
@@ -46,27 +47,37 @@ def do_report_progress(
     """Record an update of ``task`` made at ``at`` and apply it to the row; return the update.
 
     ``version`` is the row's version the person saw (``StaleWrite`` when it
-    moved on, as for any edit of the table).
+    moved on, as for any edit of the table). A row that becomes blocked
+    starts its escalation clock at ``at``, the update's time.
     """
     collab = task.collaboration
+    check_open(collab)
     blocked = data.status == TaskStatus.BLOCKED
+    # The row as it is now (locked): the update changes its status, never
+    # what someone else just wrote to its other columns.
+    current = Task.objects.select_for_update().get(pk=task.pk)
+    if version is not None and current.version != version:
+        raise StaleWrite(current)
     saved = do_save_task(
         collab,
         TaskInput(
-            description=task.description,
-            department=task.department,
-            standard=task.standard,
-            deadline=task.deadline,
-            collaborators=list(task.collaborators.all()),
+            description=current.description,
+            department=current.department,
+            standard=current.standard,
+            deadline=current.deadline,
+            collaborators=list(current.collaborators.all()),
             status=data.status,
             blocked_reason=data.blocked_reason if blocked else "",
         ),
-        task=task,
+        task=current,
         version=version,
         actor=actor,
+        at=at,
     )
     percent = 100 if data.status == TaskStatus.DONE else data.percent
-    Task.objects.filter(pk=saved.pk).update(percent=percent, waiting_on=data.waiting_on if blocked else None)
+    waiting_on = data.waiting_on if blocked else None
+    Task.objects.filter(pk=saved.pk).update(percent=percent, waiting_on=waiting_on)
+    saved.percent, saved.waiting_on = percent, waiting_on
     return ProgressUpdate.objects.create(
         collaboration=collab,
         task=saved,
@@ -78,5 +89,5 @@ def do_report_progress(
         note=data.note,
         next_step=data.next_step,
         blocked_reason=data.blocked_reason if blocked else "",
-        waiting_on=data.waiting_on if blocked else None,
+        waiting_on=waiting_on,
     )

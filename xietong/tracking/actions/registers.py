@@ -246,3 +246,33 @@ def do_complete_milestone(
     milestone = save_row(milestone, Milestone, milestone.collaboration, {"done_at": at}, actor=actor)
     bump_version(milestone.collaboration)
     return milestone
+
+
+@transaction.atomic
+def do_set_process_fields(
+    collab: Collaboration,
+    process_owner: Department | None,
+    optimisation_target: str,
+    *,
+    actor: Person | None = None,
+) -> Collaboration:
+    """Set a process optimisation's owning department (流程归属部门) and optimisation target (优化目标)."""
+    check_open(collab)
+    with audited(Collaboration.objects.get(pk=collab.pk), actor=actor, collaboration=collab) as box:
+        collab.process_owner, collab.optimisation_target = process_owner, optimisation_target.strip()
+        collab.save(update_fields=["process_owner", "optimisation_target", "updated_at"])
+        box["obj"] = collab
+    bump_version(collab)
+    return collab
+
+
+@transaction.atomic
+def do_delete_allocation(allocation: Allocation, *, actor: Person | None = None) -> None:
+    check_open(allocation.collaboration)
+    delete_row(allocation, allocation.collaboration, actor=actor)
+
+
+@transaction.atomic
+def do_delete_milestone(milestone: Milestone, *, actor: Person | None = None) -> None:
+    check_open(milestone.collaboration)
+    delete_row(milestone, milestone.collaboration, actor=actor)

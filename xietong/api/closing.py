@@ -1,0 +1,458 @@
+"""Step 8 and the change requests over the API: the same rules as the pages (closing.md).
+
+Change requests are read by everyone who sees the collaboration and filed
+by whoever may edit the row (the goal and its metrics: the initiator and
+administrators); the initiator approves every request, the head of the
+department whose duties change approves too. Deliverables are judged by
+the initiating department (its initiator, administrators, or its head);
+the retrospective, closing and reopening are the initiator's. A refused
+close is 409 with A01's findings; a closed collaboration answers 403 to
+every write but reopening.
+"""
+
+# No `from __future__ import annotations`: ninja reads the views' annotations at run time.
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from xietong.api.auth import caller
+from xietong.api.common import collaboration, participating
+from xietong.api.errors import INVALID, NOT_FOUND, Conflict, Invalid, responses
+from xietong.api.pagination import Pages
+from xietong.api.schemas import DepartmentRef, FindingOut, Line, PersonRef, Text
+from xietong.collabs.access import get_task_for_user
+from xietong.collabs.models import Metric, SubGoal, Task
+from xietong.collabs.snapshots import load_snapshot
+from xietong.orgs.roles import Action, Role
+from xietong.rules.clock import context_for
+from xietong.tracking.actions.changes import (
+    Approver,
+    Target,
+    approvals_needed,
+    do_decide_change,
+    do_request_change,
+)
+from xietong.tracking.actions.closing import (
+    CloseRefused,
+    RetrospectiveInput,
+    do_accept_deliverable,
+    do_close_collaboration,
+    do_reopen_collaboration,
+    do_write_retrospective,
+)
+from xietong.tracking.closing_sources import department_scorecards, load_tasks
+from xietong.tracking.forms_closing import change_problem
+from xietong.tracking.models import Acceptance, ChangeField, ChangeRequest, ChangeStatus, Retrospective
+
+router = Router(tags=["closing"])
+
+
+# --- schemas
+
+
+class ChangeObjectOut(Schema):
+    kind: Literal["task", "subgoal", "metric", "goal"]
+    id: int | None = Field(description="The row's id; null for the goal's deadline")
+    label: str
+
+
+class ChangeRequestOut(Schema):
+    id: int
+    field: ChangeField
+    object: ChangeObjectOut
+    old_value: str
+    new_value: str
+    reason: str
+    requested_by: PersonRef | None
+    requested_at: datetime
+    status: ChangeStatus
+    approvals_needed: list[Approver] = Field(description="Who still has to approve: initiator, head")
+    initiator_decided_by: PersonRef | None
+    initiator_decided_at: datetime | None
+    head_department: DepartmentRef | None = Field(description="The department whose head approves too")
+    head_decided_by: PersonRef | None
+    head_decided_at: datetime | None
+    decision_comment: str
+
+
+class ChangeRequestIn(Schema):
+    field: ChangeField
+    task: int | None = Field(None, description="The row of the table to change")
+    subgoal: int | None = Field(None, description="The sub-goal to change")
+    metric: int | None = Field(None, description="The goal metric whose target changes")
+    new_value: Line = Field(
+        description="A date (YYYY-MM-DD), a participating department's name, a standard or a number"
+    )
+    reason: Text = Field(min_length=1, description="Why (变更原因), required")
+
+
+class DecisionIn(Schema):
+    as_: Approver = Field(alias="as", description="initiator, or head (of the department concerned)")
+    approve: bool
+    comment: Line = Field("", description="Required when rejecting")
+
+
+class AcceptanceIn(Schema):
+    accepted: bool
+    comment: Text = Field("", description="Required when rejected: what falls short of the delivery standard")
+
+
+class AcceptanceOut(Schema):
+    task: int
+    accepted: bool
+    comment: str
+    department: DepartmentRef | None = Field(description="The department that judged it (the initiating one)")
+    decided_by: PersonRef | None
+    decided_at: datetime
+
+
+class RetrospectiveIn(Schema):
+    went_well: Text = Field(min_length=1, description="做得好的")
+    problems: Text = Field(min_length=1, description="存在的问题")
+    improvements: Text = Field(min_length=1, description="改进措施")
+    lessons: Text = Field("", description="可复用的经验")
+
+
+class RetrospectiveOut(RetrospectiveIn):
+    written_by: PersonRef | None
+    written_at: datetime
+
+
+class ClosingOut(Schema):
+    slug: str
+    closed_at: datetime | None
+    phase: str
+
+
+class CloseRefusedOut(Schema):
+    detail: str
+    findings: list[FindingOut] = Field(
+        description="A01: the deliverables not accepted, the missing retrospective"
+    )
+
+
+class ReopenIn(Schema):
+    reason: Text = Field(min_length=1, description="Why it is reopened, required")
+
+
+class RatioOut(Schema):
+    hits: int
+    total: int
+    percent: int | None
+
+
+class ScorecardOut(Schema):
+    department: str
+    on_time: RatioOut = Field(description="Rows done by their deadline / rows with a deadline")
+    sla: RatioOut = Field(description="SLA requests answered in time / decided requests")
+    reporting: RatioOut = Field(description="Weeks of execution with a progress update / weeks")
+    confirmation_hours: float | None = Field(description="Median hours from minutes issued to confirmed")
+    confirmations: int
+
+
+# --- helpers
+
+
+def _person(person: Any) -> PersonRef | None:
+    return PersonRef(id=person.pk, name=person.name) if person is not None else None
+
+
+def _department(department: Any) -> DepartmentRef | None:
+    return DepartmentRef(id=department.pk, name=department.name) if department is not None else None
+
+
+def _object(r: ChangeRequest) -> ChangeObjectOut:
+    if r.task_id is not None:
+        return ChangeObjectOut(kind="task", id=r.task_id, label=r.task.description if r.task else "")
+    if r.subgoal_id is not None:
+        return ChangeObjectOut(
+            kind="subgoal", id=r.subgoal_id, label=r.subgoal.description if r.subgoal else ""
+        )
+    if r.metric_id is not None:
+        return ChangeObjectOut(kind="metric", id=r.metric_id, label=r.metric.name if r.metric else "")
+    return ChangeObjectOut(kind="goal", id=None, label=_("核心目标的截止日期"))
+
+
+def change_out(r: ChangeRequest) -> ChangeRequestOut:
+    needed = approvals_needed(r) if r.status == ChangeStatus.PENDING else set()
+    return ChangeRequestOut(
+        id=r.pk,
+        field=ChangeField(r.field),
+        object=_object(r),
+        old_value=r.old_value,
+        new_value=r.new_value,
+        reason=r.reason,
+        requested_by=_person(r.requested_by),
+        requested_at=r.requested_at,
+        status=ChangeStatus(r.status),
+        approvals_needed=sorted(needed),
+        initiator_decided_by=_person(r.initiator_decided_by),
+        initiator_decided_at=r.initiator_decided_at,
+        head_department=_department(r.head_department),
+        head_decided_by=_person(r.head_decided_by),
+        head_decided_at=r.head_decided_at,
+        decision_comment=r.decision_comment,
+    )
+
+
+def _requests() -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.select_related(
+        "task",
+        "subgoal",
+        "metric",
+        "requested_by",
+        "initiator_decided_by",
+        "head_decided_by",
+        "head_department",
+    )
+
+
+def _present(rows: list[ChangeRequest]) -> list[ChangeRequestOut]:
+    return [change_out(r) for r in rows]
+
+
+# --- change requests
+
+
+@router.get(
+    "/collaborations/{slug}/change-requests",
+    response=responses({200: list[ChangeRequestOut]}, NOT_FOUND, INVALID),
+)
+@paginate(Pages, present=_present)
+def list_change_requests(request: HttpRequest, slug: str) -> QuerySet[ChangeRequest]:
+    """The change requests, pending first, then newest first."""
+    collab, _access = collaboration(request, slug)
+    pending_first = Case(
+        When(status=ChangeStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        _requests()
+        .filter(collaboration=collab)
+        .annotate(pending_first=pending_first)
+        .order_by("pending_first", "-requested_at", "-id")
+    )
+
+
+@router.post(
+    "/collaborations/{slug}/change-requests",
+    response=responses({201: ChangeRequestOut}, NOT_FOUND, INVALID),
+)
+def file_change_request(
+    request: HttpRequest, slug: str, payload: ChangeRequestIn
+) -> Status[ChangeRequestOut]:
+    """File a request: nothing changes until it is approved (whoever may edit the row; the goal: the initiator)."""
+    collab, access = collaboration(request, slug)
+    given = [name for name in ("task", "subgoal", "metric") if getattr(payload, name) is not None]
+    if len(given) > 1:
+        raise Invalid.at("body", _("只能指定一个变更对象"))
+    kind = given[0] if given else "goal"
+    target, fixed, department_id = Target(), True, None
+    if kind == "task":
+        task = (
+            Task.objects.select_related("department")
+            .filter(collaboration=collab, pk=payload.task or 0)
+            .first()
+        )
+        if task is None:
+            raise Invalid.at("body.task", _("不是本协作的任务"))
+        target, department_id = Target(task=task), task.department_id
+    elif kind == "subgoal":
+        sub = (
+            SubGoal.objects.select_related("department")
+            .filter(collaboration=collab, pk=payload.subgoal or 0)
+            .first()
+        )
+        if sub is None:
+            raise Invalid.at("body.subgoal", _("不是本协作的子目标"))
+        target, department_id, fixed = Target(subgoal=sub), sub.department_id, sub.deadline_kind == "fixed"
+    elif kind == "metric":
+        metric = Metric.objects.filter(goal__collaboration=collab, pk=payload.metric or 0).first()
+        if metric is None:
+            raise Invalid.at("body.metric", _("不是本协作的指标"))
+        target = Target(metric=metric)
+    if kind in ("task", "subgoal"):
+        allowed = access.can(Action.EDIT_COLLABORATION) or access.can(
+            Action.EDIT_DEPARTMENT_ROWS, department_id
+        )
+    else:
+        allowed = access.can(Action.EDIT_COLLABORATION)
+    if not allowed:
+        raise PermissionDenied
+    departments = [d.name for d in participating(collab).values()]
+    value = payload.new_value.strip()
+    if not value:
+        raise Invalid.at("body.new_value", _("请填写新值"))
+    problem = change_problem(kind, payload.field, value, departments, fixed=fixed)
+    if problem is not None:
+        raise Invalid.at(f"body.{problem[0]}", problem[1])
+    if not payload.reason.strip():
+        raise Invalid.at("body.reason", _("请写明变更原因"))
+    filed = do_request_change(
+        collab, payload.field, target, value, payload.reason, timezone.now(), actor=caller(request)
+    )
+    return Status(201, change_out(_requests().get(pk=filed.pk)))
+
+
+@router.post(
+    "/change-requests/{request_id}/decide",
+    response=responses({200: ChangeRequestOut, 409: ChangeRequestOut}, NOT_FOUND, INVALID),
+)
+def decide_change_request(request: HttpRequest, request_id: int, payload: DecisionIn) -> ChangeRequestOut:
+    """Approve or reject as the initiator, or as the head of the department concerned (`as`).
+
+    Applied when every approval is in; one rejection rejects it. A request
+    already decided, or without that approval pending, is 409 with the request as it is.
+    """
+    change = _requests().filter(pk=request_id).first()
+    if change is None:
+        raise Http404
+    _collab, access = collaboration(request, change.collaboration.slug)
+    if payload.as_ == Approver.INITIATOR:
+        allowed = access.can(Action.APPROVE_CHANGE)
+    else:
+        department = change.head_department_id
+        allowed = (
+            department is not None
+            and access.can(Action.APPROVE_CHANGE, department)
+            and Role.HEAD in access.department_roles.get(department, frozenset())
+        )
+    if not allowed:
+        raise PermissionDenied
+    if change.status != ChangeStatus.PENDING or payload.as_ not in approvals_needed(change):
+        raise Conflict(_("这项申请已经处理过了"), change_out(change))
+    if not payload.approve and not payload.comment.strip():
+        raise Invalid.at("body.comment", _("驳回时请写明原因"))
+    try:
+        do_decide_change(
+            change,
+            payload.as_,
+            payload.approve,
+            timezone.now(),
+            comment=payload.comment,
+            actor=caller(request),
+        )
+    except ValueError:  # decided meanwhile
+        raise Conflict(_("这项申请已经处理过了"), change_out(_requests().get(pk=change.pk))) from None
+    return change_out(_requests().get(pk=change.pk))
+
+
+# --- closing
+
+
+def _acceptance_out(verdict: Acceptance) -> AcceptanceOut:
+    return AcceptanceOut(
+        task=verdict.task_id,
+        accepted=verdict.accepted,
+        comment=verdict.comment,
+        department=_department(verdict.department),
+        decided_by=_person(verdict.decided_by),
+        decided_at=verdict.decided_at,
+    )
+
+
+@router.post("/tasks/{task_id}/acceptance", response=responses({200: AcceptanceOut}, NOT_FOUND, INVALID))
+def accept_deliverable(request: HttpRequest, task_id: int, payload: AcceptanceIn) -> AcceptanceOut:
+    """Accept or reject a row's deliverable against its delivery standard (the initiating department)."""
+    task, access = get_task_for_user(caller(request), task_id)
+    collab = task.collaboration
+    if not (access.can(Action.CLOSE) or access.can(Action.APPROVE_CHANGE, collab.initiator_department_id)):
+        raise PermissionDenied
+    if not payload.accepted and not payload.comment.strip():
+        raise Invalid.at("body.comment", _("不通过验收时,请写明哪一项未达到交付标准"))
+    verdict = do_accept_deliverable(
+        task,
+        payload.accepted,
+        timezone.now(),
+        department=collab.initiator_department,
+        comment=payload.comment,
+        actor=caller(request),
+    )
+    return _acceptance_out(verdict)
+
+
+def _retro_out(retro: Retrospective) -> RetrospectiveOut:
+    return RetrospectiveOut(
+        went_well=retro.went_well,
+        problems=retro.problems,
+        improvements=retro.improvements,
+        lessons=retro.lessons,
+        written_by=_person(retro.written_by),
+        written_at=retro.written_at,
+    )
+
+
+@router.put(
+    "/collaborations/{slug}/retrospective", response=responses({200: RetrospectiveOut}, NOT_FOUND, INVALID)
+)
+def put_retrospective(request: HttpRequest, slug: str, payload: RetrospectiveIn) -> RetrospectiveOut:
+    """Write or rewrite the retrospective (复盘): the initiator, administrators."""
+    collab, _access = collaboration(request, slug, Action.CLOSE)
+    for name in ("went_well", "problems", "improvements"):
+        if not getattr(payload, name).strip():
+            raise Invalid.at(f"body.{name}", _("请填写"))
+    retro = do_write_retrospective(
+        collab, RetrospectiveInput(**payload.model_dump()), timezone.now(), actor=caller(request)
+    )
+    return _retro_out(retro)
+
+
+def _closing_out(collab: Any) -> ClosingOut:
+    return ClosingOut(slug=collab.slug, closed_at=collab.closed_at, phase=collab.phase)
+
+
+@router.post(
+    "/collaborations/{slug}/close", response=responses({200: ClosingOut, 409: CloseRefusedOut}, NOT_FOUND)
+)
+def close_collaboration(request: HttpRequest, slug: str) -> Any:
+    """Close it (the initiator, administrators): 409 with A01's findings while something is missing."""
+    collab, _access = collaboration(request, slug, Action.CLOSE)
+    try:
+        closed = do_close_collaboration(collab, context_for(), actor=caller(request))
+    except CloseRefused as refused:
+        return Status(
+            409,
+            CloseRefusedOut(
+                detail=_("尚有成果未通过验收或尚未复盘,暂不能关闭协作"),
+                findings=[FindingOut(**f.as_dict()) for f in refused.findings],  # type: ignore[arg-type]
+            ),
+        )
+    return _closing_out(closed)
+
+
+@router.post("/collaborations/{slug}/reopen", response=responses({200: ClosingOut}, NOT_FOUND, INVALID))
+def reopen_collaboration(request: HttpRequest, slug: str, payload: ReopenIn) -> ClosingOut:
+    """Reopen a closed collaboration with a reason (the initiator, administrators)."""
+    collab, _access = collaboration(request, slug, Action.REOPEN)
+    if not payload.reason.strip():
+        raise Invalid.at("body.reason", _("请写明重新打开的原因"))
+    if collab.closed_at is None:
+        return _closing_out(collab)
+    return _closing_out(do_reopen_collaboration(collab, payload.reason, actor=caller(request)))
+
+
+@router.get("/collaborations/{slug}/scorecards", response=responses({200: list[ScorecardOut]}, NOT_FOUND))
+def get_scorecards(request: HttpRequest, slug: str) -> list[ScorecardOut]:
+    """Each participating department's scorecard (definitions in closing.md)."""
+    collab, _access = collaboration(request, slug)
+    ctx = context_for()
+    cards = department_scorecards(collab, load_snapshot(collab), load_tasks(collab), ctx.now, ctx.tz)
+    return [
+        ScorecardOut(
+            department=c.department,
+            on_time=RatioOut(hits=c.on_time.hits, total=c.on_time.total, percent=c.on_time.percent),
+            sla=RatioOut(hits=c.sla.hits, total=c.sla.total, percent=c.sla.percent),
+            reporting=RatioOut(hits=c.reporting.hits, total=c.reporting.total, percent=c.reporting.percent),
+            confirmation_hours=c.confirmation_hours,
+            confirmations=c.confirmations,
+        )
+        for c in cards
+    ]

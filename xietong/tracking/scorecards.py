@@ -1,0 +1,186 @@
+"""Department scorecards (部门评分卡) of step 8: how each department kept its word.
+
+Pure functions over plain facts (``scorecard_sources`` reads them from the
+database in a constant number of queries), so the definitions are tested
+without a database:
+
+- **on-time rate** (按时完成率): of the department's rows with a deadline,
+  the share done on or before it. A row is done at its last progress update
+  with status done (the row's ``updated_at`` when it was marked done without
+  one), compared by local day; a row not done counts as not on time.
+- **SLA compliance** (响应时限达标率): of the department's SLA requests that are
+  decided (answered, or open past their budget), the share answered within
+  the budget (``sla.compliance``).
+- **reporting punctuality** (周报及时率): of the ISO weeks during execution
+  (``weekly.Execution.expects_reports``) up to now or the closing, the share
+  in which the department posted at least one progress update. The current,
+  unfinished week counts only once the department has reported in it, so the
+  rate never drops in the middle of a week.
+- **minutes confirmation speed** (纪要确认速度): the median hours from a
+  revision's issue to the department's confirmation of that revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from xietong.tracking.sla import clock_of, compliance
+from xietong.tracking.weekly import Execution, IsoWeek
+
+
+@dataclass(frozen=True)
+class RowFact:
+    """A row of the table: its responsible department, deadline, and when it was done (None: not done)."""
+
+    department: str
+    deadline: date | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SlaFact:
+    """An SLA request answered by ``department`` (the sub-goal's responsible department)."""
+
+    department: str
+    started_at: datetime
+    answered_at: datetime | None
+    pauses: tuple[tuple[datetime, datetime | None], ...]
+    hours: float
+    clock: str
+
+
+@dataclass(frozen=True)
+class ConfirmationFact:
+    """A department's confirmation of a revision of minutes, and when that revision was issued."""
+
+    department: str
+    issued_at: datetime
+    confirmed_at: datetime
+
+
+@dataclass(frozen=True)
+class Ratio:
+    hits: int
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        return self.hits / self.total if self.total else None
+
+    @property
+    def percent(self) -> int | None:
+        share = self.share
+        return None if share is None else round(share * 100)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    department: str
+    on_time: Ratio
+    sla: Ratio
+    reporting: Ratio
+    confirmation_hours: float | None  # the median, to 0.1 h; None without confirmations
+    confirmations: int
+
+
+def on_time(rows: Iterable[RowFact], tz: ZoneInfo) -> Ratio:
+    """Return how many rows with a deadline were done by it (local day), over the rows with a deadline."""
+    hits = total = 0
+    for row in rows:
+        if row.deadline is None:
+            continue
+        total += 1
+        if row.done_at is not None and row.done_at.astimezone(tz).date() <= row.deadline:
+            hits += 1
+    return Ratio(hits, total)
+
+
+def sla_rate(requests: Iterable[SlaFact], now: datetime, tz: ZoneInfo) -> Ratio:
+    """Return how many decided SLA requests were answered within their budget, over the decided ones."""
+    outcomes = []
+    for r in requests:
+        clock = clock_of(r.started_at, r.answered_at, r.pauses, r.hours, r.clock, now, tz)
+        outcomes.append((r.department, r.started_at, clock.compliant))
+    rates = compliance(outcomes, tz)
+    met = sum(rate.met for (_d, week), rate in rates.items() if week == "")
+    decided = sum(rate.decided for (_d, week), rate in rates.items() if week == "")
+    return Ratio(met, decided)
+
+
+def execution_weeks(execution: Execution, as_of: datetime, tz: ZoneInfo) -> list[IsoWeek]:
+    """Return the ISO weeks in which departments had to report, from the kickoff up to ``as_of``."""
+    if execution.kickoff is None or as_of <= execution.kickoff:
+        return []
+    week, last = IsoWeek.of(execution.kickoff.astimezone(tz).date()), IsoWeek.of(as_of.astimezone(tz).date())
+    weeks = []
+    while week <= last:
+        if week.start(tz) < as_of and execution.expects_reports(week, tz):
+            weeks.append(week)
+        week = week.next()
+    return weeks
+
+
+def punctuality(
+    reported_at: Iterable[datetime], weeks: Sequence[IsoWeek], as_of: datetime, tz: ZoneInfo
+) -> Ratio:
+    """Return in how many of ``weeks`` there was a report; an unfinished week counts only once reported."""
+    reported = {IsoWeek.of(at.astimezone(tz).date()) for at in reported_at if at <= as_of}
+    counted = [w for w in weeks if w.end(tz) <= as_of or w in reported]
+    return Ratio(sum(1 for w in counted if w in reported), len(counted))
+
+
+def confirmation_hours(confirmations: Iterable[ConfirmationFact]) -> tuple[float | None, int]:
+    """Return the median hours from issue to confirmation (to 0.1 h) and how many confirmations there were."""
+    hours = [max(c.confirmed_at - c.issued_at, timedelta(0)).total_seconds() / 3600 for c in confirmations]
+    if not hours:
+        return None, 0
+    return round(median(hours), 1), len(hours)
+
+
+def scorecards(
+    departments: Sequence[str],
+    rows: Iterable[RowFact],
+    sla: Iterable[SlaFact],
+    reports: Iterable[tuple[str, datetime]],
+    confirmations: Iterable[ConfirmationFact],
+    execution: Execution,
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[Scorecard]:
+    """Return one scorecard per participating department, in their order.
+
+    ``reports`` are ``(department, created_at)`` of the progress updates.
+    The reporting weeks end at the closing for a closed collaboration.
+    """
+    as_of = min(now, execution.closed_at) if execution.closed_at is not None else now
+    weeks = execution_weeks(execution, as_of, tz)
+    by_row: dict[str, list[RowFact]] = {}
+    for row in rows:
+        by_row.setdefault(row.department, []).append(row)
+    by_sla: dict[str, list[SlaFact]] = {}
+    for request in sla:
+        by_sla.setdefault(request.department, []).append(request)
+    by_report: dict[str, list[datetime]] = {}
+    for department, at in reports:
+        by_report.setdefault(department, []).append(at)
+    by_confirmation: dict[str, list[ConfirmationFact]] = {}
+    for confirmation in confirmations:
+        by_confirmation.setdefault(confirmation.department, []).append(confirmation)
+    cards = []
+    for name in dict.fromkeys(departments):
+        median_hours, count = confirmation_hours(by_confirmation.get(name, []))
+        cards.append(
+            Scorecard(
+                department=name,
+                on_time=on_time(by_row.get(name, []), tz),
+                sla=sla_rate(by_sla.get(name, []), now, tz),
+                reporting=punctuality(by_report.get(name, []), weeks, as_of, tz),
+                confirmation_hours=median_hours,
+                confirmations=count,
+            )
+        )
+    return cards

@@ -1,0 +1,181 @@
+"""Read what the weekly progress list is compiled from, in a constant number of queries.
+
+Four queries whatever the size of the table or its history: the
+collaboration's schedule (kickoff, goal deadline), the participating
+departments, the rows (each with its last update before the week and the
+start of the blocked run that update belongs to) and the updates (the
+week's, plus those last ones). ``compile_for`` then runs the pure
+``compile_weekly`` on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import DateTimeField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from xietong.collabs.models import Collaboration, Goal, Participant, Task, TaskStatus
+from xietong.meetings.models import Meeting, MeetingKind
+from xietong.tracking.models import ProgressUpdate
+from xietong.tracking.weekly import (
+    Execution,
+    IsoWeek,
+    TaskFacts,
+    UpdateFacts,
+    WeeklyList,
+    compile_weekly,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class WeekSources:
+    """The facts of one week, and the rows as stored (pages need their ids and versions)."""
+
+    week: IsoWeek
+    tasks: list[Task]
+    task_facts: list[TaskFacts]
+    updates: list[UpdateFacts]
+    departments: list[str]
+    execution: Execution
+
+
+def company_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def current_week(now: datetime | None = None, tz: tzinfo | None = None) -> IsoWeek:
+    """Return the ISO week ``now`` (default: the present moment) falls in, in the company's time zone."""
+    moment = now or timezone.now()
+    return IsoWeek.of(moment.astimezone(tz or company_tz()).date())
+
+
+def _execution(collab: Collaboration) -> Execution:
+    kickoff = Meeting.objects.filter(collaboration=OuterRef("pk"), kind=MeetingKind.KICKOFF).values(
+        "scheduled_at"
+    )[:1]
+    deadline = Goal.objects.filter(collaboration=OuterRef("pk")).values("deadline")[:1]
+    row = (
+        Collaboration.objects.filter(pk=collab.pk)
+        .annotate(kickoff_at=Subquery(kickoff), goal_deadline=Subquery(deadline))
+        .values_list("kickoff_at", "goal_deadline")
+        .first()
+    )
+    kickoff_at, goal_deadline = row if row is not None else (None, None)
+    return Execution(kickoff=kickoff_at, deadline=goal_deadline, closed_at=collab.closed_at)
+
+
+def _tasks(collab: Collaboration, start: datetime) -> list[Task]:
+    """The rows, each annotated with its last update before ``start`` and that update's blocked run."""
+    earlier = ProgressUpdate.objects.filter(task=OuterRef("pk"), created_at__lt=start)
+    last_unblocked = (
+        earlier.exclude(status=TaskStatus.BLOCKED).order_by("-created_at", "-id").values("created_at")[:1]
+    )
+    run_start = (
+        ProgressUpdate.objects.filter(
+            task=OuterRef("pk"),
+            created_at__lt=start,
+            status=TaskStatus.BLOCKED,
+            created_at__gt=Coalesce(OuterRef("last_unblocked"), Value(_EPOCH, output_field=DateTimeField())),
+        )
+        .order_by("created_at", "id")
+        .values("created_at")[:1]
+    )
+    return list(
+        Task.objects.filter(collaboration=collab)
+        .select_related("department", "waiting_on")
+        .annotate(
+            prior_update=Subquery(earlier.order_by("-created_at", "-id").values("pk")[:1]),
+            last_unblocked=Subquery(last_unblocked),
+        )
+        .annotate(run_start=Subquery(run_start))
+    )
+
+
+def load_week(collab: Collaboration, week: IsoWeek, tz: tzinfo | None = None) -> WeekSources:
+    """Read the facts ``compile_weekly`` needs for ``week`` (four queries, whatever the size)."""
+    tz = tz or company_tz()
+    start, end = week.start(tz), week.end(tz)
+    execution = _execution(collab)
+    departments = [
+        name
+        for name in Participant.objects.filter(collaboration=collab).values_list(
+            "department__name", flat=True
+        )
+    ]
+    tasks = _tasks(collab, start)
+    run_starts = {t.prior_update: t.run_start for t in tasks if t.prior_update is not None}  # type: ignore[attr-defined]
+    rows = (
+        ProgressUpdate.objects.filter(collaboration=collab)
+        .filter(Q(created_at__gte=start, created_at__lt=end) | Q(pk__in=list(run_starts)))
+        .select_related("department", "waiting_on", "author")
+        .order_by("created_at", "id")
+    )
+    updates = [
+        UpdateFacts(
+            task=u.task_id,
+            department=u.department.name if u.department else "",
+            at=u.created_at,
+            status=u.status,
+            percent=u.percent,
+            note=u.note,
+            next_step=u.next_step,
+            blocked_reason=u.blocked_reason,
+            waiting_on=u.waiting_on.name if u.waiting_on else "",
+            author=u.author.name if u.author else "",
+            blocked_since=run_starts.get(u.pk),
+        )
+        for u in rows
+    ]
+    facts = [
+        TaskFacts(
+            key=t.pk,
+            description=t.description,
+            department=t.department.name if t.department else "",
+            deadline=t.deadline,
+            status=t.status,
+            percent=t.percent,
+            blocked_reason=t.blocked_reason,
+            blocked_since=t.blocked_since,
+            waiting_on=t.waiting_on.name if t.waiting_on else "",
+            created_at=t.created_at,
+        )
+        for t in tasks
+    ]
+    return WeekSources(week, tasks, facts, updates, departments, execution)
+
+
+def compile_sources(sources: WeekSources, now: datetime, tz: tzinfo | None = None) -> WeeklyList:
+    return compile_weekly(
+        sources.task_facts,
+        sources.updates,
+        sources.week,
+        now,
+        tz=tz or company_tz(),
+        departments=sources.departments,
+        escalation_working_days=settings.XIETONG_ESCALATION_WORKING_DAYS,
+        execution=sources.execution,
+    )
+
+
+def compile_for(collab: Collaboration, week: IsoWeek, now: datetime | None = None) -> WeeklyList:
+    """Return the weekly progress list of ``collab`` for ``week`` as of ``now`` (default: now)."""
+    tz = company_tz()
+    return compile_sources(load_week(collab, week, tz), now or timezone.now(), tz)
+
+
+def weeks_of(execution: Execution, upto: IsoWeek, tz: tzinfo) -> list[IsoWeek]:
+    """Return the weeks from the kickoff's (or ``upto`` alone) to ``upto``, newest first."""
+    first = IsoWeek.of(execution.kickoff.astimezone(tz).date()) if execution.kickoff else upto
+    weeks: list[IsoWeek] = []
+    week = upto
+    while week >= first and len(weeks) < 260:
+        weeks.append(week)
+        week = week.previous()
+    return weeks
