@@ -23,6 +23,7 @@ from xietong.collabs.charter import parse_charter
 from xietong.collabs.models import Collaboration, Metric, Phase, Task, TaskStatus
 from xietong.meetings.demo import add_demo_meetings
 from xietong.tracking.demo import add_demo_progress
+from xietong.tracking.demo_registers import add_demo_registers
 
 DEMO_SLUG = "demo"
 
@@ -251,6 +252,7 @@ def load_demo(
     Task.objects.filter(collaboration=stored, status=TaskStatus.BLOCKED).update(blocked_since=blocked_day)
     add_demo_meetings(stored, as_of)
     add_demo_progress(stored, kickoff, as_of)
+    add_demo_registers(stored, kickoff, as_of)
 
     span = max((deadline - kickoff).days, 1)
     for metric in Metric.objects.filter(goal__collaboration=stored):
