@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,6 +70,18 @@ def at(*args: int) -> datetime:
 def _pinned() -> Iterator[None]:
     with time_machine.travel(MONDAY, tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _blank_registers(demo: Collaboration, request: pytest.FixtureRequest) -> None:
+    """Start from empty registers: the demo's own (weeks of requests, checks, issues, risks) would blur the counts."""
+    if request.node.name.startswith("test_the_demo"):
+        return
+    SlaRequest.objects.filter(collaboration=demo).delete()
+    SubGoalCheck.objects.filter(subgoal__collaboration=demo).delete()
+    IssueEntry.objects.filter(collaboration=demo).delete()
+    Risk.objects.filter(collaboration=demo).delete()
+    Meeting.objects.filter(collaboration=demo, kind=MeetingKind.ADHOC).delete()
 
 
 def dept(name: str) -> Department:
@@ -586,3 +600,31 @@ def test_the_pages_are_linked_from_one_another(demo: Collaboration) -> None:
     html = owner(demo).get(page(demo, "sla")).content.decode()
     for name in ("tracking", "issues", "risks", "sla", "resources"):
         assert f'href="/c/{demo.slug}/{name}/"' in html
+
+
+# --- the working hours setting
+
+
+def test_malformed_working_hours_refuse_to_start(tmp_path: Path) -> None:
+    from tests.test_settings import _settings_in_fresh_process
+
+    done = _settings_in_fresh_process(tmp_path, XIETONG_WORKING_HOURS="18:00-09:00")
+    assert done.returncode != 0 and "XIETONG_WORKING_HOURS" in done.stderr
+
+
+def test_working_hours_come_from_the_setting(demo: Collaboration, settings: Any) -> None:
+    settings.XIETONG_WORKING_HOURS = "08:00-20:00"
+    request = do_open_sla_request(tech_sla(demo), dept("售后部"), "工单 #88", at(2024, 8, 9, 17))  # Friday
+    row = request_row(owner(demo).get(page(demo, "sla")).content.decode(), request.pk)
+    assert "7 / 24 小时" in row  # Friday 17:00-20:00 and Monday 08:00-12:00
+
+
+def test_the_demo_shows_weeks_of_registers(demo: Collaboration) -> None:
+    client = owner(demo)
+    sla = client.get(page(demo, "sla")).content.decode()
+    assert "按时答复" in sla and "超时答复" in sla
+    assert '75% <small class="muted">(3/4)</small>' in sla  # 技术部's SLA over the six weeks
+    risks = client.get(page(demo, "risks")).content.decode()
+    meeting = Meeting.objects.filter(collaboration=demo, kind=MeetingKind.ADHOC).first()
+    assert meeting is not None and f"/c/{demo.slug}/meetings/{meeting.pk}/" in risks
+    assert client.get(page(demo, "issues")).status_code == 200

@@ -16,12 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import Cast, as_person
-from xietong.collabs.models import CollabType, DeadlineKind, Participant, SubGoal
+from xietong.collabs.models import Collaboration, CollabType, DeadlineKind, Participant, SubGoal
 from xietong.meetings.models import Meeting, MeetingKind
 from xietong.orgs.models import Person
 from xietong.tracking.actions.registers import IssueInput, RiskInput, do_save_issue, do_save_risk
 from xietong.tracking.actions.sla import do_answer_sla, do_open_sla_request, do_pause_sla
-from xietong.tracking.models import Level, RiskStatus, SlaRequest, SubGoalCheck
+from xietong.tracking.models import IssueEntry, Level, Risk, RiskStatus, SlaRequest, SubGoalCheck
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -36,6 +36,16 @@ def at(*args: int) -> datetime:
 def _pinned() -> Iterator[None]:
     with time_machine.travel(MONDAY, tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _blank_registers(demo: Collaboration) -> None:
+    """Start from empty registers: the demo's own (weeks of requests, checks, issues, risks) would blur the counts."""
+    SlaRequest.objects.filter(collaboration=demo).delete()
+    SubGoalCheck.objects.filter(subgoal__collaboration=demo).delete()
+    IssueEntry.objects.filter(collaboration=demo).delete()
+    Risk.objects.filter(collaboration=demo).delete()
+    Meeting.objects.filter(collaboration=demo, kind=MeetingKind.ADHOC).delete()
 
 
 def liaison_of(cast: Cast, department: str) -> Person:

@@ -42,6 +42,8 @@ CHINESE = [
     ("collaboration", f"{DEMO}/"),
     ("goal", f"{DEMO}/goal/"),
     ("table", f"{DEMO}/table/"),
+    ("kickoff", f"{DEMO}/kickoff/"),
+    ("tracking", f"{DEMO}/tracking/"),
     ("dashboard", f"{DEMO}/dashboard/"),
     ("overview", "/overview/"),
 ]

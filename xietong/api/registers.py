@@ -706,7 +706,7 @@ def answer_sla(request: HttpRequest, request_id: int, payload: AnswerIn) -> SlaR
 # --- recurring sub-goals and compliance
 
 
-class OccurrenceOut(Schema):
+class SubGoalOccurrenceOut(Schema):
     subgoal: int
     department: str
     due_at: LocalTime
@@ -743,14 +743,16 @@ def _rate(rate: Rate | None) -> RateOut | None:
     return None if rate is None else RateOut(met=rate.met, decided=rate.decided, share=rate.share)
 
 
-@router.get("/collaborations/{slug}/occurrences", response=responses({200: list[OccurrenceOut]}, NOT_FOUND))
-def list_occurrences(request: HttpRequest, slug: str) -> list[OccurrenceOut]:
+@router.get(
+    "/collaborations/{slug}/occurrences", response=responses({200: list[SubGoalOccurrenceOut]}, NOT_FOUND)
+)
+def list_occurrences(request: HttpRequest, slug: str) -> list[SubGoalOccurrenceOut]:
     """Occurrences of the recurring sub-goals in the last two weeks and the next one, judged."""
     collab, _access = collaboration(request, slug)
     ctx = context_for()
     board = board_for(collab, ctx.now, ctx.tz)
     return [
-        OccurrenceOut(
+        SubGoalOccurrenceOut(
             subgoal=g.subgoal.pk,
             department=g.subgoal.department.name if g.subgoal.department else "",
             due_at=o.due_at,
@@ -764,9 +766,9 @@ def list_occurrences(request: HttpRequest, slug: str) -> list[OccurrenceOut]:
 
 @router.post(
     "/collaborations/{slug}/subgoals/{subgoal_id}/checks",
-    response=responses({200: OccurrenceOut}, NOT_FOUND, INVALID),
+    response=responses({200: SubGoalOccurrenceOut}, NOT_FOUND, INVALID),
 )
-def record_check(request: HttpRequest, slug: str, subgoal_id: int, payload: CheckIn) -> OccurrenceOut:
+def record_check(request: HttpRequest, slug: str, subgoal_id: int, payload: CheckIn) -> SubGoalOccurrenceOut:
     """Record an occurrence of a recurring sub-goal done (its department's liaison or head, the initiator)."""
     collab, access = collaboration(request, slug)
     subgoal = (
@@ -788,7 +790,7 @@ def record_check(request: HttpRequest, slug: str, subgoal_id: int, payload: Chec
         state = CheckState.MET if done_at <= check.due_at else CheckState.MISSED
     else:
         state = CheckState.MISSED if ctx.now > check.due_at else CheckState.PENDING
-    return OccurrenceOut(
+    return SubGoalOccurrenceOut(
         subgoal=subgoal.pk,
         department=subgoal.department.name if subgoal.department else "",
         due_at=check.due_at,

@@ -42,4 +42,3 @@ urlpatterns = [
     path("c/<str:slug>/sla/requests/<int:pk>/answer/", sla_views.sla_answer, name="sla_answer"),
     path("c/<str:slug>/sla/subgoals/<int:pk>/checks/", sla_views.check_record, name="check_record"),
 ]
-
