@@ -259,14 +259,14 @@ def test_a_liaison_files_a_request_for_their_row_and_not_for_others(cast: Cast) 
         {"target": f"task:{own.pk}", "field": "deadline", "new_value": "2024-12-01", "reason": "供应商延期"},
     )
     assert response.status_code == 302
-    change = ChangeRequest.objects.get()
+    change = ChangeRequest.objects.get(task=own)
     assert change.status == ChangeStatus.PENDING and change.new_value == "2024-12-01"
     # another department's row is not a choice: the form refuses it, nothing filed
     response = client.post(
         changes_url(collab),
         {"target": f"task:{other.pk}", "field": "deadline", "new_value": "2024-12-01", "reason": "x"},
     )
-    assert response.status_code == 200 and ChangeRequest.objects.count() == 1
+    assert response.status_code == 200 and not ChangeRequest.objects.filter(task=other).exists()
     # a viewer may file nothing
     assert signed_in(cast.viewer).post(changes_url(collab), {"target": f"task:{own.pk}"}).status_code == 403
 
@@ -279,7 +279,7 @@ def test_a_bad_value_is_shown_in_chinese(cast: Cast) -> None:  # noqa: F811
         headers=HTMX,
     )
     assert response.status_code == 200 and "财务部 不是参与部门" in response.content.decode()
-    assert not ChangeRequest.objects.exists()
+    assert not ChangeRequest.objects.filter(task=own).exists()
 
 
 def test_owner_change_needs_initiator_and_new_heads_approval_then_links_the_history(cast: Cast) -> None:  # noqa: F811

@@ -201,12 +201,16 @@ def _new_department(client: Client, cast: Cast) -> Any:
 
 def _meeting(cast: Cast, day: str) -> str:
     """The URL of the demo's meeting of ``day`` (the kickoff is 2024-07-08)."""
-    meeting = Meeting.objects.get(collaboration=cast.collab, scheduled_at__date=date.fromisoformat(day))
+    meeting = Meeting.objects.exclude(kind=MeetingKind.ADHOC).get(
+        collaboration=cast.collab, scheduled_at__date=date.fromisoformat(day)
+    )
     return f"/api/collaborations/{cast.collab.slug}/meetings/{meeting.pk}"
 
 
 def _day(cast: Cast, day: str) -> Meeting:
-    return Meeting.objects.get(collaboration=cast.collab, scheduled_at__date=date.fromisoformat(day))
+    return Meeting.objects.exclude(kind=MeetingKind.ADHOC).get(
+        collaboration=cast.collab, scheduled_at__date=date.fromisoformat(day)
+    )
 
 
 def _need(cast: Cast, asked: str) -> tuple[Meeting, int]:

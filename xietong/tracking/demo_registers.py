@@ -138,7 +138,7 @@ def _issues_and_risks(
             trigger="TOP3 缺陷修复阻塞超过 3 个工作日",
         ),
     )
-    do_trigger_risk(blocked, _at(as_of - timedelta(days=1), 9), actor=collab.owner)
+    do_trigger_risk(blocked, _at(as_of - timedelta(days=4), 9), actor=collab.owner)
 
 
 def _deadline_change(collab: Collaboration, as_of: date) -> None:
