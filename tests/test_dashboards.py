@@ -507,3 +507,42 @@ def test_it_says_where_the_trend_leads_by_the_deadline(dashboard: str) -> None:
     assert closing["forecast"] is not None and closing["forecast_reaches"] is False  # 85 % of a straight line
     assert closing["y_max"] >= closing["forecast"]
     assert "按当前趋势,2024-09-30 预计达到" in dashboard and "难以达成目标,需要调整" in dashboard
+
+
+@time_machine.travel(datetime(2024, 8, 14, 12, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+def test_the_initiator_records_a_reading_and_the_chart_has_it(demo: Collaboration, owner: Person) -> None:
+    metric = Metric.objects.get(goal__collaboration=demo, name="24小时内闭环率")
+    url = f"/c/{demo.slug}/dashboard/readings/"
+    client = signed_in(owner)
+    page = client.get(f"/c/{demo.slug}/dashboard/").content.decode()
+    assert "记录指标读数" in page
+    response = client.post(
+        url, {"metric": metric.pk, "measured_on": "2024-08-14", "value": "60.5", "note": "周中抽样"}
+    )
+    assert response.status_code == 302 and response["Location"].endswith("#dash-metrics")
+    reading = MetricReading.objects.get(metric=metric, measured_on=date(2024, 8, 14))
+    assert (reading.value, reading.note, reading.recorded_by) == (Decimal("60.5"), "周中抽样", owner)
+    closing = chart(get_page(client, f"/c/{demo.slug}/dashboard/"), "chart-metric-0")
+    assert closing["points"][-1] == ["2024-08-14", 60.5]
+    # a day in the future and a metric of another collaboration are refused; nothing stored
+    future = client.post(url, {"metric": metric.pk, "measured_on": "2024-08-20", "value": "70"})
+    assert future.status_code == 200 and "测量日期不能晚于今天" in future.content.decode()
+    assert not MetricReading.objects.filter(measured_on=date(2024, 8, 20)).exists()
+    stranger = do_import_charter(parse_charter(charter_with_tasks(1, title="别的协作")))
+    other = Metric.objects.filter(goal__collaboration=stranger).first()
+    assert other is not None
+    refused = client.post(url, {"metric": other.pk, "measured_on": "2024-08-14", "value": "1"})
+    assert refused.status_code == 200 and not MetricReading.objects.filter(metric=other).exists()
+
+
+def test_only_the_initiator_and_administrators_record_readings(demo: Collaboration) -> None:
+    liaison = Person.objects.get(display_name="李工")
+    metric = Metric.objects.filter(goal__collaboration=demo).first()
+    assert metric is not None
+    client = signed_in(liaison)
+    assert "记录指标读数" not in client.get(f"/c/{demo.slug}/dashboard/").content.decode()
+    response = client.post(
+        f"/c/{demo.slug}/dashboard/readings/",
+        {"metric": metric.pk, "measured_on": "2024-08-01", "value": "1"},
+    )
+    assert response.status_code == 403

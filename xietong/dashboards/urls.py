@@ -6,4 +6,5 @@ app_name = "dashboards"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("c/<str:slug>/dashboard/", views.dashboard, name="dashboard"),
+    path("c/<str:slug>/dashboard/readings/", views.record_reading, name="record_reading"),
 ]

@@ -14,18 +14,24 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from xietong.collabs.access import visible_collaborations
-from xietong.collabs.models import Collaboration, MetricReading
+from xietong.collabs.access import signed_in_person, visible_collaborations
+from xietong.collabs.actions import do_record_reading
+from xietong.collabs.models import Collaboration, Metric, MetricReading
 from xietong.collabs.snapshots import load_snapshots
-from xietong.collabs.workspace import open_workspace, render_step
+from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.dashboards import data
+from xietong.dashboards.forms import ReadingForm
+from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
 from xietong.rules.engine import run_rules
 
@@ -62,7 +68,10 @@ def _latest_readings(collab_ids: Iterable[int]) -> Iterable[tuple[int, date, Dec
 
 @login_required
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    ws = open_workspace(request, slug)
+    return _dashboard(request, open_workspace(request, slug))
+
+
+def _dashboard(request: HttpRequest, ws: Workspace, reading_form: ReadingForm | None = None) -> HttpResponse:
     snapshot, today = ws.snapshot, ws.ctx.today
     kickoff_at = snapshot.kickoff.scheduled_at if snapshot.kickoff else None
     start = kickoff_at.astimezone(ws.ctx.tz).date() if kickoff_at else None
@@ -79,7 +88,29 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         status=data.status_by_department(snapshot, today),
         timeline=data.timeline(snapshot, ws.ctx, ws.collab.created_at.astimezone(ws.ctx.tz).date()),
         states=data.state_labels(),
+        reading_form=reading_form
+        or (ReadingForm(goal=snapshot.goal, today=today) if ws.can(Action.EDIT_COLLABORATION) else None),
     )
+
+
+@login_required
+@require_POST
+def record_reading(request: HttpRequest, slug: str) -> HttpResponse:
+    """Record a goal metric's value by hand (the initiator or an administrator)."""
+    ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
+    form = ReadingForm(request.POST, goal=ws.snapshot.goal, today=ws.ctx.today)
+    if not form.is_valid():
+        return _dashboard(request, ws, reading_form=form)
+    metric = Metric.objects.get(pk=form.cleaned_data["metric"], goal__collaboration=ws.collab)
+    do_record_reading(
+        metric,
+        form.cleaned_data["measured_on"],
+        form.cleaned_data["value"],
+        note=form.cleaned_data["note"],
+        actor=signed_in_person(request),
+    )
+    messages.success(request, _("已记录 %(metric)s 的读数") % {"metric": metric.name})
+    return redirect(reverse("dashboards:dashboard", args=[slug]) + "#dash-metrics")
 
 
 @login_required
