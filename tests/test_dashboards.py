@@ -174,7 +174,7 @@ def test_it_has_charts_loaded_with_defer_and_no_inline_script(dashboard: str) ->
     assert re.search(r'<script src="[^"]*xietong/charts\.js" defer>', dashboard)
     assert not re.search(r"<[^>]+\son[a-z]+=", dashboard)  # no inline event handlers
     assert dashboard.count("data-chart=") == 6  # gauge, three metrics, status, timeline
-    assert dashboard.count("<details class=\"table-scroll\"") == 5  # a data table for each chart but the gauge
+    assert dashboard.count('<details class="table-scroll"') == 5  # a data table for each chart but the gauge
 
 
 def test_it_says_so_when_there_is_nothing_to_draw(admin_user: Person) -> None:
