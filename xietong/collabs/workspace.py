@@ -7,10 +7,13 @@ render their own step inside ``collabs/workspace.html``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,8 +21,10 @@ from django.utils.functional import Promise
 from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import Access, get_collaboration_for_user
+from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.models import Collaboration
 from xietong.collabs.snapshots import load_snapshot
+from xietong.lib.http import pk_param
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
@@ -109,6 +114,30 @@ class Workspace:
 
     def can(self, action: Action, department_id: int | None = None) -> bool:
         return self.access.can(action, department_id)
+
+
+_Saved = TypeVar("_Saved")
+
+
+def save_unless_stale(
+    request: HttpRequest, ws: Workspace, form: forms.Form, save: Callable[[], _Saved], *, editing: bool = True
+) -> _Saved | None:
+    """Run ``save`` in a transaction unless the collaboration moved past the form's ``version``.
+
+    The row forms carry the collaboration's version they were drawn at; an
+    edit (``editing``) saved over a newer one writes nothing, puts the
+    stale-edit message on ``form`` and returns None. The form then shows the
+    current version: saving again after reading the message is a decision.
+    A new row has nothing to overwrite and is not checked.
+    """
+    try:
+        with transaction.atomic():
+            if editing:
+                check_version(ws.collab, pk_param(request.POST.get("version")))
+            return save()
+    except VersionConflict:
+        form.add_error(None, STALE_EDIT)
+        return None
 
 
 def open_workspace(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Workspace:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -13,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from xietong.collabs.access import signed_in_person
-from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.actions.departments import (
     do_add_participant,
     do_remove_participant,
@@ -21,8 +19,8 @@ from xietong.collabs.actions.departments import (
 )
 from xietong.collabs.forms.departments import NewParticipantForm, ParticipantForm
 from xietong.collabs.models import Participant
-from xietong.collabs.workspace import open_workspace, render_step
-from xietong.lib.http import HtmxHttpRequest, pk_param
+from xietong.collabs.workspace import open_workspace, render_step, save_unless_stale
+from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
 
@@ -77,20 +75,20 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             edit_forms[participant.pk] = form
             if form.is_valid():
                 d = form.cleaned_data
-                try:
-                    with transaction.atomic():
-                        check_version(ws.collab, pk_param(request.POST.get("version")))
-                        do_update_participant(
-                            participant,
-                            liaison=d["liaison"].strip(),
-                            duties=d["duties"],
-                            role=d["role"],
-                            head=d["head"].strip(),
-                            actor=signed_in_person(request),
-                        )
-                except VersionConflict:
-                    form.add_error(None, STALE_EDIT)
-                else:
+                saved = save_unless_stale(
+                    request,
+                    ws,
+                    form,
+                    lambda: do_update_participant(
+                        participant,
+                        liaison=d["liaison"].strip(),
+                        duties=d["duties"],
+                        role=d["role"],
+                        head=d["head"].strip(),
+                        actor=signed_in_person(request),
+                    ),
+                )
+                if saved is not None:
                     messages.success(request, _("已保存 %(name)s。") % {"name": participant.department.name})
                     return redirect("collabs:departments", ws.collab.slug)
     by_row = ws.findings_by_object(2)

@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,12 +24,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from xietong.collabs.access import get_subgoal_for_user, signed_in_person
-from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.actions.subgoals import do_delete_subgoal, do_save_subgoal
 from xietong.collabs.forms.subgoals import SubGoalForm
 from xietong.collabs.models import Participant, SubGoal
 from xietong.collabs.templatetags.xietong import num
-from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
+from xietong.collabs.workspace import (
+    Workspace,
+    open_workspace,
+    render_section,
+    render_step,
+    save_unless_stale,
+)
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import describe, from_rrule, next_occurrences
 from xietong.orgs.models import Department
@@ -228,16 +232,14 @@ def _save(request: HtmxHttpRequest, page: SubGoalPage) -> HttpResponse:
         fields = form.fields_to_save()
         if not ws.can(Action.EDIT_DEPARTMENT_ROWS, fields.department.pk if fields.department else None):
             raise PermissionDenied  # a liaison giving the row to a department they do not answer for
-        try:
-            with transaction.atomic():
-                if subgoal is not None:
-                    check_version(ws.collab, pk_param(request.POST.get("version")))
-                saved = do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=signed_in_person(request))
-        except VersionConflict:
-            # The form shows the collaboration's current version now: saving
-            # again, after reading the message, is a decision, not an accident.
-            form.add_error(None, STALE_EDIT)
-        else:
+        saved = save_unless_stale(
+            request,
+            ws,
+            form,
+            lambda: do_save_subgoal(ws.collab, fields, subgoal=subgoal, actor=signed_in_person(request)),
+            editing=subgoal is not None,
+        )
+        if saved is not None:
             message = _("已保存子目标「%(name)s」") % {"name": saved.description}
             return _saved(request, ws.collab.slug, f"#subgoal-{saved.pk}", message)
     if request.htmx:

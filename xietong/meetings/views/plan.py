@@ -17,7 +17,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,8 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from xietong.collabs.access import signed_in_person
-from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
-from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
+from xietong.collabs.workspace import (
+    Workspace,
+    open_workspace,
+    render_section,
+    render_step,
+    save_unless_stale,
+)
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import WEEKDAY_NAMES, describe, from_rrule, next_occurrences
 from xietong.meetings.actions.occurrences import (
@@ -305,16 +309,16 @@ def _save_rule(request: HtmxHttpRequest, page: PlanPage) -> HttpResponse:
     rule = _rule_of(ws, pk) if pk is not None else None
     form = page.form(request.POST, rule=rule)
     if form.is_valid():
-        try:
-            with transaction.atomic():
-                if rule is not None:
-                    check_version(ws.collab, pk_param(request.POST.get("version")))
-                saved = do_save_communication_rule(
-                    ws.collab, form.fields_to_save(), rule=rule, actor=signed_in_person(request)
-                )
-        except VersionConflict:
-            form.add_error(None, STALE_EDIT)
-        else:
+        saved = save_unless_stale(
+            request,
+            ws,
+            form,
+            lambda: do_save_communication_rule(
+                ws.collab, form.fields_to_save(), rule=rule, actor=signed_in_person(request)
+            ),
+            editing=rule is not None,
+        )
+        if saved is not None:
             message = _("已保存沟通规则(%(scenario)s)") % {"scenario": saved.get_scenario_display()}
             return _plan_saved(request, ws.collab.slug, f"#rule-{saved.pk}", message)
     if request.htmx:

@@ -22,7 +22,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,9 +30,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xietong.collabs.access import signed_in_person
-from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.models import CollabType, Participant
-from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
+from xietong.collabs.workspace import (
+    Workspace,
+    open_workspace,
+    render_section,
+    render_step,
+    save_unless_stale,
+)
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.meetings.models import Meeting
 from xietong.orgs.models import Department
@@ -244,14 +248,14 @@ def _save_issue(request: HtmxHttpRequest, page: IssuesPage) -> HttpResponse:
         data = form.to_input()
         if not may_write_for(ws, getattr(data.raised_by, "pk", None), getattr(data.owner, "pk", None)):
             raise PermissionDenied  # the row would name none of the person's departments
-        try:
-            with transaction.atomic():
-                if issue is not None:
-                    check_version(ws.collab, pk_param(request.POST.get("version")))
-                saved = do_save_issue(ws.collab, data, issue=issue, actor=signed_in_person(request))
-        except VersionConflict:
-            form.add_error(None, STALE_EDIT)
-        else:
+        saved = save_unless_stale(
+            request,
+            ws,
+            form,
+            lambda: do_save_issue(ws.collab, data, issue=issue, actor=signed_in_person(request)),
+            editing=issue is not None,
+        )
+        if saved is not None:
             message = _("已保存问题:%(title)s") % {"title": saved.title[:40]}
             url = reverse("tracking:issues", args=[ws.collab.slug]) + f"#issue-{saved.pk}"
             done = _saved(request, url, message)
@@ -390,14 +394,14 @@ def _save_risk(request: HtmxHttpRequest, page: RisksPage) -> HttpResponse:
         data = form.to_input()
         if not may_write_for(ws, getattr(data.owner, "pk", None)):
             raise PermissionDenied
-        try:
-            with transaction.atomic():
-                if risk is not None:
-                    check_version(ws.collab, pk_param(request.POST.get("version")))
-                saved = do_save_risk(ws.collab, data, risk=risk, actor=signed_in_person(request))
-        except VersionConflict:
-            form.add_error(None, STALE_EDIT)
-        else:
+        saved = save_unless_stale(
+            request,
+            ws,
+            form,
+            lambda: do_save_risk(ws.collab, data, risk=risk, actor=signed_in_person(request)),
+            editing=risk is not None,
+        )
+        if saved is not None:
             message = _("已保存风险:%(risk)s") % {"risk": saved.description[:40]}
             url = reverse("tracking:risks", args=[ws.collab.slug]) + f"#risk-{saved.pk}"
             done = _saved(request, url, message)
@@ -621,10 +625,6 @@ def resources(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _resources_answer(request, page, wrote=False, **extra)
 
 
-def _checked_version(request: HtmxHttpRequest, ws: Workspace) -> None:
-    check_version(ws.collab, pk_param(request.POST.get("version")))
-
-
 @login_required
 @require_POST
 def allocation_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -636,16 +636,16 @@ def allocation_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     allocation = _allocation_of(ws, pk) if pk is not None else None
     form = page.allocation_form(request.POST, allocation=allocation)
     if form.is_valid():
-        try:
-            with transaction.atomic():
-                if allocation is not None:
-                    _checked_version(request, ws)
-                saved = do_save_allocation(
-                    ws.collab, form.to_input(), allocation=allocation, actor=signed_in_person(request)
-                )
-        except VersionConflict:
-            form.add_error(None, STALE_EDIT)
-        else:
+        saved = save_unless_stale(
+            request,
+            ws,
+            form,
+            lambda: do_save_allocation(
+                ws.collab, form.to_input(), allocation=allocation, actor=signed_in_person(request)
+            ),
+            editing=allocation is not None,
+        )
+        if saved is not None:
             message = _("已保存资源分配:%(resource)s") % {"resource": saved.resource}
             return _resources_saved(request, slug, f"#allocation-{saved.pk}", message)
     if allocation is None:
@@ -680,20 +680,20 @@ def milestone_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     milestone = _milestone_of(ws, pk) if pk is not None else None
     form = page.milestone_form(request.POST, milestone=milestone)
     if form.is_valid():
-        try:
-            with transaction.atomic():
-                if milestone is not None:
-                    _checked_version(request, ws)
-                saved = do_save_milestone(
-                    ws.collab,
-                    form.cleaned_data["name"],
-                    form.cleaned_data["due_date"],
-                    milestone=milestone,
-                    actor=signed_in_person(request),
-                )
-        except VersionConflict:
-            form.add_error(None, STALE_EDIT)
-        else:
+        saved = save_unless_stale(
+            request,
+            ws,
+            form,
+            lambda: do_save_milestone(
+                ws.collab,
+                form.cleaned_data["name"],
+                form.cleaned_data["due_date"],
+                milestone=milestone,
+                actor=signed_in_person(request),
+            ),
+            editing=milestone is not None,
+        )
+        if saved is not None:
             message = _("已保存里程碑:%(name)s") % {"name": saved.name}
             return _resources_saved(request, slug, f"#milestone-{saved.pk}", message)
     if milestone is None:
