@@ -23,18 +23,25 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
-from pydantic import AfterValidator
 
 from xietong.api.auth import caller
 from xietong.api.common import collaboration, find_department, participating
 from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
-from xietong.api.schemas import DepartmentKey, DepartmentRef, Description, Line, Text, Title
+from xietong.api.schemas import (
+    DepartmentKey,
+    DepartmentRef,
+    Description,
+    Line,
+    LocalTime,
+    Moment,
+    Text,
+    Title,
+)
 from xietong.collabs.access import Access, access_for
 from xietong.collabs.actions.common import VersionConflict, check_version
 from xietong.collabs.models import Collaboration, CollabType, DeadlineKind, SubGoal
@@ -83,21 +90,6 @@ from xietong.tracking.sla import CheckState, ClockState, Rate
 router = Router(tags=["registers"])
 
 
-def _moment(value: datetime) -> datetime:
-    """Accept a time from 2000 to 2100; one without an offset is read in the site's time zone."""
-    if not 2000 <= value.year <= 2100:
-        raise ValueError(_("应在 2000 年至 2100 年之间"))
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=timezone.get_default_timezone())
-    return value
-
-
-def _local(value: datetime) -> datetime:
-    return timezone.localtime(value) if value.tzinfo is not None else value
-
-
-Moment = Annotated[datetime, AfterValidator(_moment)]
-LocalTime = Annotated[datetime, AfterValidator(_local)]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
 
 

@@ -9,7 +9,7 @@ week's list with their remarks.
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from django.db.models import QuerySet
@@ -20,13 +20,22 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
-from pydantic import AfterValidator
 
 from xietong.api.auth import caller
 from xietong.api.common import collaboration, find_department, participating
 from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
-from xietong.api.schemas import DepartmentKey, DepartmentRef, Line, PersonRef, TaskConflictOut, TaskOut, Text
+from xietong.api.schemas import (
+    DepartmentKey,
+    DepartmentRef,
+    Line,
+    LocalTime,
+    Moment,
+    PersonRef,
+    TaskConflictOut,
+    TaskOut,
+    Text,
+)
 from xietong.api.tasks import task_out
 from xietong.collabs.access import get_task_for_user
 from xietong.collabs.actions.tasks import StaleWrite
@@ -41,21 +50,7 @@ from xietong.tracking.weekly import Group, IsoWeek, WeeklyList
 router = Router(tags=["tracking"])
 
 
-def _moment(value: datetime) -> datetime:
-    """Accept a time from 2000 to 2100; one without an offset is read in the site's time zone."""
-    if not 2000 <= value.year <= 2100:
-        raise ValueError(_("应在 2000 年至 2100 年之间"))
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=timezone.get_default_timezone())
-    return value
-
-
-def _local(value: datetime) -> datetime:
-    return timezone.localtime(value) if value.tzinfo is not None else value
-
-
-Since = Annotated[datetime, AfterValidator(_moment)]
-LocalTime = Annotated[datetime, AfterValidator(_local)]
+Since = Moment
 WEEK_FORMAT = "ISO week, YYYY-Www (2024-W32)"
 
 
