@@ -251,7 +251,9 @@ def load_demo(
     blocked_day = datetime.combine(as_of - timedelta(days=1), time(9), tzinfo=tz)
     Task.objects.filter(collaboration=stored, status=TaskStatus.BLOCKED).update(blocked_since=blocked_day)
     # The rows were agreed at the kickoff, not today: the weekly list must not call them new this week.
-    Task.objects.filter(collaboration=stored).update(created_at=datetime.combine(kickoff, time(16), tzinfo=tz))
+    Task.objects.filter(collaboration=stored).update(
+        created_at=datetime.combine(kickoff, time(16), tzinfo=tz)
+    )
     add_demo_meetings(stored, as_of)
     add_demo_progress(stored, kickoff, as_of)
     add_demo_registers(stored, kickoff, as_of)
