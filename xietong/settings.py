@@ -81,12 +81,15 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI for /api/docs from its static files (no CDN)
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "xietong.orgs",
     "xietong.collabs",
     "xietong.meetings",
     "xietong.tracking",
     "xietong.dashboards",
     "xietong.audit",
+    "xietong.notify",
     "xietong.api",
 ]
 
@@ -200,6 +203,39 @@ except ValueError:
     raise ImproperlyConfigured(
         f"environment variable XIETONG_WORKING_HOURS={XIETONG_WORKING_HOURS!r} is not like 09:00-18:00"
     ) from None
+
+# --- Background work and notifications (docs/notifications.md)
+
+# Django's Tasks API (the django-tasks backport) on the database: workers on
+# any number of machines claim rows with SKIP LOCKED on PostgreSQL.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seconds between two sweeps inside each worker process (the sweep is idempotent).
+XIETONG_SWEEP_SECONDS = env_int("XIETONG_SWEEP_SECONDS", 60, minimum=1)
+# Days before a task's deadline that its department is reminded.
+XIETONG_DUE_SOON_DAYS = env_int("XIETONG_DUE_SOON_DAYS", 2, minimum=0)
+# Delivery attempts on network errors and 5xx before a delivery is marked failed.
+XIETONG_DELIVERY_ATTEMPTS = env_int("XIETONG_DELIVERY_ATTEMPTS", 6, minimum=1)
+# First retry delay in seconds; each further retry waits twice as long.
+XIETONG_RETRY_SECONDS = env_int("XIETONG_RETRY_SECONDS", 60, minimum=1)
+# Messages a minute one group robot accepts (WeCom and DingTalk: about 20).
+XIETONG_ROBOT_PER_MINUTE = env_int("XIETONG_ROBOT_PER_MINUTE", 20, minimum=1)
+# Mail: SMTP when XIETONG_EMAIL_HOST is set, otherwise printed on the console
+# (the embedded default and the demo: reminders still reach the in-app inbox).
+EMAIL_HOST = env_str("XIETONG_EMAIL_HOST", "")
+EMAIL_PORT = env_int("XIETONG_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("XIETONG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("XIETONG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("XIETONG_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("XIETONG_EMAIL_SSL", False)
+EMAIL_TIMEOUT = env_int("XIETONG_EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("XIETONG_EMAIL_FROM", "xietong@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("XIETONG_EMAIL_STARTTLS and XIETONG_EMAIL_SSL exclude each other")
 
 # --- Security (docs/security.md)
 

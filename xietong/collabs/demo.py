@@ -22,6 +22,7 @@ from xietong.collabs.actions import do_import_charter, do_record_reading
 from xietong.collabs.charter import parse_charter
 from xietong.collabs.models import Collaboration, Metric, Phase, Task, TaskStatus
 from xietong.meetings.demo import add_demo_meetings
+from xietong.notify.demo import add_demo_mailboxes
 from xietong.tracking.demo import add_demo_progress
 from xietong.tracking.demo_registers import add_demo_registers
 
@@ -254,6 +255,7 @@ def load_demo(
     Task.objects.filter(collaboration=stored).update(
         created_at=datetime.combine(kickoff, time(16), tzinfo=tz)
     )
+    add_demo_mailboxes()
     add_demo_meetings(stored, as_of)
     add_demo_progress(stored, kickoff, as_of)
     add_demo_registers(stored, kickoff, as_of)

@@ -1,8 +1,9 @@
 """``xietong run``: one command that serves a working system on the embedded default.
 
 It migrates, on the first start loads the demo and creates the administrator
-``admin``, then runs the web server (gunicorn) and stays in the foreground
-until interrupted, stopping its child processes with it.
+``admin``, then runs the web server (gunicorn) and a worker (background tasks
+and the reminder sweep every minute) and stays in the foreground until
+interrupted, stopping its child processes with it.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ ADMIN_USERNAME = "admin"
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the demo on first start, and serve web on http://HOST:PORT."
+    help = "Migrate, load the demo on first start, and serve web + worker + sweep on http://HOST:PORT."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
+        parser.add_argument("--no-worker", dest="worker", action="store_false", help="serve web only")
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -48,7 +50,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(_("密码见首次启动时的输出;可用 `xietong changepassword admin` 重设。"))
         self.stdout.flush()
-        self._serve(options["host"], options["port"], options["workers"])
+        self._serve(options["host"], options["port"], options["workers"], options["worker"])
 
     def _first_start(self) -> str | None:
         """Create the administrator and the demo once; return a password to show, if any."""
@@ -60,7 +62,10 @@ class Command(BaseCommand):
         Person.objects.create_superuser(ADMIN_USERNAME, email="", password=password, display_name=_("管理员"))
         return None if given else password
 
-    def _serve(self, host: str, port: int, workers: int) -> None:
+    def _serve(self, host: str, port: int, workers: int, worker: bool) -> None:
+        env = {**os.environ, "XIETONG_DATA": str(settings.DATA_DIR)}
+        # Links in reminders point at this server unless the site's public address is set.
+        env.setdefault("XIETONG_SITE_URL", f"http://{host}:{port}")
         web = subprocess.Popen(
             [
                 sys.executable,
@@ -78,9 +83,13 @@ class Command(BaseCommand):
                 "--graceful-timeout",
                 "10",
             ],
-            env={**os.environ, "XIETONG_DATA": str(settings.DATA_DIR)},
+            env=env,
         )
         children = [web]
+        if worker:
+            # Background tasks and the reminder sweep; reminders go to the inbox and, with no
+            # mail server configured, to this console.
+            children.append(subprocess.Popen([sys.executable, "-m", "xietong.cli", "worker"], env=env))
 
         def stop(signum: int, frame: FrameType | None) -> None:
             for child in children:

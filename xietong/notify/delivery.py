@@ -1,0 +1,118 @@
+"""Sending one delivery: claim it, send it, record the outcome with back-off on passing failures.
+
+A delivery is claimed (state ``sending``) in its own short transaction with
+the row locked (SKIP LOCKED on PostgreSQL), so two workers, or a queued
+task and the worker's own catch-up, never send it twice. The network call
+happens outside any transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from xietong.lib.webhooks import DeliveryError
+from xietong.notify.messages import render
+from xietong.notify.models import Delivery, DeliveryState
+
+ERROR_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: DeliveryState | None  # None: nothing was done (not due, taken by another worker)
+    retry_at: datetime | None = None
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: the base delay doubled per failed attempt (60 s, 2 min, 4 min …)."""
+    return timedelta(seconds=settings.XIETONG_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+def _rate_limited(delivery: Delivery, now: datetime) -> datetime | None:
+    """When a robot over its per-minute budget may send again (delays, never drops)."""
+    if delivery.robot_id is None:
+        return None
+    window = now - timedelta(minutes=1)
+    recent = list(
+        Delivery.objects.filter(robot_id=delivery.robot_id, sent_at__gt=window)
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)[: settings.XIETONG_ROBOT_PER_MINUTE]
+    )
+    if len(recent) < settings.XIETONG_ROBOT_PER_MINUTE:
+        return None
+    oldest = recent[0]
+    assert oldest is not None
+    return oldest + timedelta(minutes=1)
+
+
+def _claim(pk: int, now: datetime) -> Delivery | Outcome:
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=pk, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .select_related("notification__recipient", "robot")
+            .first()
+        )
+        if delivery is None:
+            return Outcome(None)
+        later = _rate_limited(delivery, now)
+        if later is not None:
+            delivery.next_attempt_at = later
+            delivery.save(update_fields=["next_attempt_at"])
+            return Outcome(DeliveryState.PENDING, later)
+        delivery.state = DeliveryState.SENDING
+        delivery.attempts += 1
+        delivery.next_attempt_at = now  # when the claim was made: a stuck send is re-armed later
+        delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+        return delivery
+
+
+def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime) -> Outcome:
+    if error is None:
+        delivery.state, delivery.sent_at, delivery.last_error = DeliveryState.SENT, now, ""
+        retry_at = None
+    elif error.retry and delivery.attempts < settings.XIETONG_DELIVERY_ATTEMPTS:
+        retry_at = now + backoff(delivery.attempts)
+        delivery.state, delivery.next_attempt_at = DeliveryState.PENDING, retry_at
+        delivery.last_error = error.reason[:ERROR_LENGTH]
+    else:
+        delivery.state, delivery.last_error = DeliveryState.FAILED, error.reason[:ERROR_LENGTH]
+        retry_at = None
+    delivery.save(update_fields=["state", "sent_at", "last_error", "next_attempt_at"])
+    return Outcome(DeliveryState(delivery.state), retry_at)
+
+
+def deliver(pk: int, now: datetime | None = None) -> Outcome:
+    """Try delivery ``pk`` once if it is due; return what became of it."""
+    from xietong.notify.transports import TRANSPORTS
+
+    now = now or timezone.now()
+    claimed = _claim(pk, now)
+    if isinstance(claimed, Outcome):
+        return claimed
+    try:
+        TRANSPORTS[claimed.transport](claimed, render(claimed.notification))
+    except DeliveryError as error:
+        return _finish(claimed, error, timezone.now())
+    return _finish(claimed, None, timezone.now())
+
+
+def due_deliveries(now: datetime, limit: int = 500) -> list[int]:
+    """Pending deliveries whose time has come, oldest first."""
+    return list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def resend(delivery: Delivery, now: datetime | None = None) -> None:
+    """Put a failed delivery back in the queue for a fresh round of attempts."""
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+    )

@@ -1,0 +1,68 @@
+"""``xietong worker``: run queued background tasks, and sweep for reminders every minute.
+
+The task loop is django-tasks-db's worker (rows claimed with SKIP LOCKED on
+PostgreSQL, so any number of workers on any number of machines share the
+queue). A clock thread in the same process sweeps every
+``XIETONG_SWEEP_SECONDS`` and sends deliveries whose queued task was lost;
+the sweep is idempotent, so every worker may run it (``--no-sweep`` to
+leave it to others).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+from django.utils import timezone
+
+from xietong.notify.delivery import deliver, due_deliveries
+from xietong.notify.outbox import sweep
+
+logger = logging.getLogger("xietong.notify")
+
+
+def clock(stop: threading.Event, seconds: float) -> None:
+    """Sweep, then catch up on due deliveries, every ``seconds`` until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            now = timezone.now()
+            result = sweep(now)
+            for pk in due_deliveries(now):
+                deliver(pk)
+            if result.written:
+                logger.info("sweep wrote %s reminders, %s deliveries", result.written, result.deliveries)
+        except Exception:
+            # A failed sweep must not stop the worker: the next one catches up from the data.
+            logger.exception("sweep failed")
+        finally:
+            close_old_connections()
+        stop.wait(seconds)
+
+
+class Command(BaseCommand):
+    help = "Run background tasks and the reminder sweep (every XIETONG_SWEEP_SECONDS seconds)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-sweep", dest="sweep", action="store_false", help="run tasks only")
+        parser.add_argument("--batch", action="store_true", help="run the queued tasks, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        if options["sweep"] and not options["batch"]:
+            threading.Thread(target=clock, args=(stop, settings.XIETONG_SWEEP_SECONDS), daemon=True).start()
+        try:
+            call_command(
+                "db_worker",
+                queue_name="*",
+                batch=options["batch"],
+                reload=False,
+                verbosity=options["verbosity"],
+                startup_delay=not options["batch"],
+            )
+        finally:
+            stop.set()

@@ -1,0 +1,109 @@
+"""The words of each reminder, in the reader's language, and the layouts that carry them.
+
+Notifications keep language-neutral values (names, ISO times); the text is
+rendered when it is shown or sent, in the recipient's language (a group
+robot gets the site's), from the translatable strings below and the
+templates ``notify/message.txt`` / ``.html`` / ``.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from xietong.notify.models import Kind, Notification
+
+SUBJECTS: dict[str, Promise] = {
+    Kind.AGENDA_DUE: _("【%(collab)s】启动会议程待发送"),
+    Kind.MINUTES_DUE: _("【%(collab)s】会议纪要待输出"),
+    Kind.MINUTES_OVERDUE: _("【%(collab)s】会议纪要已超过 24 小时未输出"),
+    Kind.CONFIRMATION_PENDING: _("【%(collab)s】请确认会议纪要"),
+    Kind.WEEKLY_UPDATE_DUE: _("【%(collab)s】请在周例会前更新进度"),
+    Kind.TASK_DUE_SOON: _("【%(collab)s】任务即将到期"),
+    Kind.TASK_OVERDUE: _("【%(collab)s】任务已逾期"),
+    Kind.ESCALATION: _("【%(collab)s】阻塞任务升级(第 %(level)s 级)"),
+    Kind.SLA_AT_RISK: _("【%(collab)s】时限请求即将超时"),
+    Kind.SLA_BREACHED: _("【%(collab)s】时限请求已超时"),
+    Kind.OCCURRENCE_MISSED: _("【%(collab)s】周期子目标未按时完成"),
+}
+
+BODIES: dict[str, Promise] = {
+    Kind.AGENDA_DUE: _(
+        "%(meeting)s定于 %(when)s 召开,议程及背景资料须在会前 3 天(%(deadline)s 前)发送给全体参会人员。"
+    ),
+    Kind.MINUTES_DUE: _("%(meeting)s(%(when)s)已结束,请在 %(deadline)s 前输出会议纪要并发送各部门确认。"),
+    Kind.MINUTES_OVERDUE: _("%(meeting)s(%(when)s)的会议纪要应在 %(deadline)s 前输出,至今仍未输出。"),
+    Kind.CONFIRMATION_PENDING: _(
+        "%(meeting)s的会议纪要(第 %(revision)s 版)已发出,请代表%(department)s确认。"
+    ),
+    Kind.WEEKLY_UPDATE_DUE: _("周例会将于 %(when)s 召开,%(department)s本周尚未更新任务进度,请在会前更新。"),
+    Kind.TASK_DUE_SOON: _("%(department)s的任务“%(task)s”将于 %(deadline)s 到期。"),
+    Kind.TASK_OVERDUE: _("%(department)s的任务“%(task)s”已于 %(deadline)s 到期,仍未完成。"),
+    Kind.ESCALATION: _(
+        "%(department)s的任务“%(task)s”已阻塞 %(days)s 个工作日(原因:%(reason)s;等待:%(waiting_on)s),"
+        "按规则升级至第 %(level)s 级,请协调解决。"
+    ),
+    Kind.SLA_AT_RISK: _("%(department)s应答复的请求“%(subject)s”即将超时(时限 %(deadline)s)。"),
+    Kind.SLA_BREACHED: _("%(department)s应答复的请求“%(subject)s”已超过时限(%(deadline)s),仍未答复。"),
+    Kind.OCCURRENCE_MISSED: _("%(department)s的周期子目标“%(subgoal)s”在 %(when)s 未按时完成。"),
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    url: str  # absolute: the message leaves the site
+    language: str
+
+    def _layout(self, template: str) -> str:
+        with translation.override(self.language):
+            return render_to_string(template, {"message": self})
+
+    def text(self) -> str:
+        return self._layout("notify/message.txt")
+
+    def html(self) -> str:
+        return self._layout("notify/message.html")
+
+    def markdown(self, limit: int | None = None) -> str:
+        """The message as Markdown for a group robot, cut to ``limit`` bytes with the link kept."""
+        full = self._layout("notify/message.md").strip()
+        if limit is None or len(full.encode()) <= limit:
+            return full
+        with translation.override(self.language):
+            link = f"\n\n[{translation.gettext('查看详情')}]({self.url})"
+        room = limit - len(link.encode()) - len("…".encode())
+        head = full.encode()[: max(room, 0)].decode(errors="ignore")
+        return head + "…" + link
+
+
+def _format(text: Promise, params: dict[str, Any]) -> str:
+    try:
+        return str(text) % params
+    except (KeyError, TypeError, ValueError):
+        # A notification written by an older release may miss a newer placeholder.
+        return str(text)
+
+
+def language_of(notification: Notification) -> str:
+    person = notification.recipient
+    return (person.language if person is not None and person.language else "") or settings.LANGUAGE_CODE
+
+
+def render(notification: Notification, language: str | None = None) -> Message:
+    """The notification's message in ``language`` (default: its recipient's)."""
+    language = language or language_of(notification)
+    with translation.override(language):
+        return Message(
+            subject=_format(SUBJECTS[notification.kind], notification.params),
+            body=_format(BODIES[notification.kind], notification.params),
+            url=settings.SITE_URL + notification.link,
+            language=language,
+        )

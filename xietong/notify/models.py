@@ -1,0 +1,211 @@
+"""The outbox: reminders the sweep found due, their deliveries, group robots and preferences.
+
+A ``Notification`` is one reminder to one person (or, with no recipient, to
+the collaboration's group robots) about one occasion; its ``key`` is unique,
+so the sweep can run in any number of processes, or again after a long
+stop, and never writes the same reminder twice. The in-app inbox is the
+person's notifications; each push to a mailbox or robot is a ``Delivery``
+with its own attempts, back-off and last error.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    """The reminders the sweep sends (see ``reminders`` for when each is due)."""
+
+    AGENDA_DUE = "agenda_due", _("启动会议程待发送")
+    MINUTES_DUE = "minutes_due", _("会议纪要待输出")
+    MINUTES_OVERDUE = "minutes_overdue", _("会议纪要已超时")
+    CONFIRMATION_PENDING = "confirmation_pending", _("会议纪要待确认")
+    WEEKLY_UPDATE_DUE = "weekly_update_due", _("周进度待更新")
+    TASK_DUE_SOON = "task_due_soon", _("任务即将到期")
+    TASK_OVERDUE = "task_overdue", _("任务已逾期")
+    ESCALATION = "escalation", _("阻塞升级")
+    SLA_AT_RISK = "sla_at_risk", _("时限请求即将超时")
+    SLA_BREACHED = "sla_breached", _("时限请求已超时")
+    OCCURRENCE_MISSED = "occurrence_missed", _("周期子目标未按时完成")
+
+
+class Notification(models.Model):
+    key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    kind = models.CharField(_("提醒类型"), max_length=32, choices=Kind.choices)
+    collaboration = models.ForeignKey(
+        "collabs.Collaboration",
+        verbose_name=_("协作"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    # Empty: a message for the collaboration's group robots, not for one person.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    # Values for the message text, rendered in the reader's language when shown or sent.
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    # The communication plan's binding for this reminder ("wecom" …), if a row of the plan governs it.
+    binding = models.CharField(_("通知方式"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    # Set once its deliveries are written (in the same transaction as by the sweep that did it).
+    planned = models.BooleanField(_("已安排投递"), default=False)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
+            models.Index(
+                fields=["planned"], name="notification_unplanned", condition=models.Q(planned=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Transport(models.TextChoices):
+    EMAIL = "email", _("邮件")
+    WECOM = "wecom", _("企业微信群机器人")
+    DINGTALK = "dingtalk", _("钉钉群机器人")
+    FEISHU = "feishu", _("飞书群机器人")
+
+
+ROBOT_TRANSPORTS = (Transport.WECOM, Transport.DINGTALK, Transport.FEISHU)
+
+
+class Robot(models.Model):
+    """A group robot (群机器人) of a collaboration's IM group.
+
+    The webhook address carries the robot's key and the signing secret signs
+    each request: both are kept server-side and never shown again after
+    entry (pages show ``masked_url``; the API never returns them).
+    """
+
+    collaboration = models.ForeignKey(
+        "collabs.Collaboration", verbose_name=_("协作"), on_delete=models.CASCADE, related_name="robots"
+    )
+    kind = models.CharField(
+        _("机器人类型"),
+        max_length=20,
+        choices=[(t.value, t.label) for t in ROBOT_TRANSPORTS],
+    )
+    name = models.CharField(_("群名称"), max_length=200)
+    webhook_url = models.CharField(_("Webhook 地址"), max_length=500)
+    secret = models.CharField(_("加签密钥"), max_length=200, blank=True)
+    # Reminder kinds posted to the group; empty: all of them.
+    kinds = models.JSONField(_("推送的提醒"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("群机器人")
+        verbose_name_plural = _("群机器人")
+        ordering = ["collaboration", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_url(self) -> str:
+        """The webhook's host only: the rest of the address is the robot's key."""
+        parts = urlsplit(self.webhook_url)
+        return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "…"
+
+    def posts(self, kind: str) -> bool:
+        return self.active and (not self.kinds or kind in self.kinds)
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class Delivery(models.Model):
+    """One push of a notification to a mailbox or a group robot."""
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("通知"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    transport = models.CharField(_("渠道"), max_length=20, choices=Transport.choices)
+    # "email:<address>" or "robot:<id>": unique per notification, so a delivery is planned once.
+    target = models.CharField(_("发送对象"), max_length=300)
+    robot = models.ForeignKey(
+        Robot, verbose_name=_("群机器人"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(
+        _("状态"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("投递")
+        verbose_name_plural = _("投递")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "target"], name="delivery_once_per_target")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.notification.key} → {self.target}"
+
+    @property
+    def address(self) -> str:
+        """The mailbox of an email delivery."""
+        return self.target.removeprefix("email:")
+
+
+class Preference(models.Model):
+    """What reminders one person wants, where, and when not."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email = models.BooleanField(_("同时发送邮件"), default=True)
+    muted_kinds = models.JSONField(_("不接收的提醒"), default=list, blank=True)
+    # Mail waits until the end of the quiet hours (the inbox shows the reminder at once).
+    quiet_from = models.TimeField(_("免打扰开始"), null=True, blank=True)
+    quiet_until = models.TimeField(_("免打扰结束"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+    def wants(self, kind: str) -> bool:
+        return kind not in self.muted_kinds

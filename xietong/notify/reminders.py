@@ -1,0 +1,497 @@
+"""What is due at ``now``: the reminders of the guide's deadlines, computed from the data.
+
+Each finder reads what it needs with a few set-based queries and yields
+``Due`` reminders; nothing here writes. A reminder's ``occasion`` names the
+thing and the moment it is about (a meeting at its scheduled time, a task
+with its deadline, a blocker at a level), so a rescheduled meeting or a
+moved deadline is reminded again while the same occasion never is. When a
+reminder has run past its moment (the sweep was stopped), its successor is
+due instead: minutes overdue rather than minutes due.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import F, Max, Q
+from django.urls import reverse
+
+from xietong.collabs.models import Collaboration, DeadlineKind, Participant, SubGoal, Task, TaskStatus
+from xietong.lib.workdays import working_days_between
+from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
+from xietong.meetings.models import MinutesConfirmation as Confirmation
+from xietong.meetings.schedule import occurrences as meeting_occurrences
+from xietong.notify.models import Kind
+from xietong.orgs.models import Department
+from xietong.tracking.boards import working_day
+from xietong.tracking.models import ProgressUpdate, SlaRequest, SubGoalCheck
+from xietong.tracking.sla import ClockState, clock_of, due_times
+from xietong.tracking.weekly import escalation_level
+
+AGENDA_LEAD = timedelta(hours=72)  # K02: the agenda goes out three days before the kickoff
+AGENDA_WARNING = timedelta(hours=24)  # … and is reminded one day before that
+MINUTES_WITHIN = timedelta(hours=24)  # K03
+WEEKLY_UPDATE_WARNING = timedelta(hours=24)  # before a weekly meeting
+# How far back missed occurrences of recurring sub-goals are still reminded.
+MISSED_LOOKBACK = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One reminder that is due: to ``recipient_id``, or to the group robots when None."""
+
+    kind: Kind
+    occasion: str
+    collaboration_id: int
+    recipient_id: int | None
+    link: str
+    params: dict[str, Any] = field(default_factory=dict)
+    binding: str = ""
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: one reminder per occasion and recipient, ever."""
+        return f"{self.occasion}|{self.recipient_id if self.recipient_id is not None else 'group'}"
+
+
+@dataclass
+class People:
+    """Who to remind in the collaborations at hand: liaisons, heads, the initiator (two queries)."""
+
+    liaisons: dict[tuple[int, int], int]
+    heads: dict[int, int]
+    owners: dict[int, int]
+
+    @classmethod
+    def load(cls, collab_ids: Iterable[int]) -> People:
+        ids = set(collab_ids)
+        liaisons = {
+            (p.collaboration_id, p.department_id): p.liaison_id
+            for p in Participant.objects.filter(collaboration_id__in=ids, liaison__isnull=False).only(
+                "collaboration_id", "department_id", "liaison_id"
+            )
+            if p.liaison_id is not None
+        }
+        heads = dict(Department.objects.filter(head__isnull=False).values_list("id", "head_id"))
+        owners = dict(
+            Collaboration.objects.filter(id__in=ids, owner__isnull=False).values_list("id", "owner_id")
+        )
+        return cls(liaisons, heads, owners)
+
+    def liaison(self, collab_id: int, department_id: int | None) -> int | None:
+        """The department's liaison in the collaboration, else its head."""
+        if department_id is None:
+            return None
+        return self.liaisons.get((collab_id, department_id)) or self.heads.get(department_id)
+
+    def owner(self, collab_id: int) -> int | None:
+        return self.owners.get(collab_id)
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _local(moment: datetime) -> str:
+    """A moment as the product shows it in both languages (ISO, local time)."""
+    return moment.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def _open_collaborations() -> Q:
+    return Q(collaboration__closed_at__isnull=True)
+
+
+def _kickoffs(collab_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each collaboration's kickoff is (or was): execution, and the duties it brings, start there."""
+    return {
+        collab_id: at
+        for collab_id, at in Meeting.objects.filter(
+            collaboration_id__in=set(collab_ids), kind=MeetingKind.KICKOFF, scheduled_at__isnull=False
+        ).values_list("collaboration_id", "scheduled_at")
+        if at is not None
+    }
+
+
+def _fan_out(recipients: Iterable[int | None], **due: Any) -> Iterator[Due]:
+    """One ``Due`` per distinct recipient, plus one for the group robots."""
+    seen: set[int] = set()
+    for person in recipients:
+        if person is not None and person not in seen:
+            seen.add(person)
+            yield Due(recipient_id=person, **due)
+    yield Due(recipient_id=None, **due)
+
+
+# --- meetings
+
+
+def _meeting_link(meeting: Meeting) -> str:
+    return reverse("meetings:meeting", args=[meeting.collaboration.slug, meeting.pk])
+
+
+def _meeting_title(meeting: Meeting) -> str:
+    return meeting.title or str(meeting.get_kind_display())
+
+
+def agenda_due(now: datetime) -> Iterator[Due]:
+    """The kickoff's agenda is not sent and fewer than 4 days remain (it must go out 3 days before)."""
+    kickoffs = Meeting.objects.filter(
+        _open_collaborations(),
+        kind=MeetingKind.KICKOFF,
+        agenda_sent_at__isnull=True,
+        scheduled_at__gt=now,
+        scheduled_at__lte=now + AGENDA_LEAD + AGENDA_WARNING,
+    ).select_related("collaboration")
+    for meeting in kickoffs:
+        assert meeting.scheduled_at is not None
+        collab = meeting.collaboration
+        yield from _fan_out(
+            [meeting.chair_id or collab.owner_id],
+            kind=Kind.AGENDA_DUE,
+            occasion=f"agenda_due:m{meeting.pk}:{meeting.scheduled_at:%Y%m%dT%H%M}",
+            collaboration_id=collab.pk,
+            link=_meeting_link(meeting),
+            params={
+                "collab": collab.title,
+                "meeting": _meeting_title(meeting),
+                "when": _local(meeting.scheduled_at),
+                "deadline": _local(meeting.scheduled_at - AGENDA_LEAD),
+            },
+        )
+
+
+def minutes_due(now: datetime) -> Iterator[Due]:
+    """A meeting has ended without issued minutes: due within 24 h of its start, overdue after."""
+    meetings = Meeting.objects.filter(
+        _open_collaborations(), minutes_issued_at__isnull=True, scheduled_at__lte=now
+    ).select_related("collaboration")
+    for meeting in meetings:
+        assert meeting.scheduled_at is not None
+        if meeting.scheduled_at + timedelta(minutes=meeting.duration_minutes) > now:
+            continue  # still in session
+        collab = meeting.collaboration
+        due = meeting.scheduled_at + MINUTES_WITHIN
+        kind = Kind.MINUTES_DUE if now < due else Kind.MINUTES_OVERDUE
+        yield from _fan_out(
+            [meeting.chair_id or collab.owner_id],
+            kind=kind,
+            occasion=f"{kind}:m{meeting.pk}:{meeting.scheduled_at:%Y%m%dT%H%M}",
+            collaboration_id=collab.pk,
+            link=_meeting_link(meeting),
+            params={
+                "collab": collab.title,
+                "meeting": _meeting_title(meeting),
+                "when": _local(meeting.scheduled_at),
+                "deadline": _local(due),
+            },
+        )
+
+
+def confirmation_pending(now: datetime) -> Iterator[Due]:
+    """Issued, unlocked minutes that a participating department's head has not confirmed."""
+    meetings = list(
+        Meeting.objects.filter(
+            _open_collaborations(),
+            minutes_issued_at__isnull=False,
+            minutes_issued_at__lte=now,
+            minutes_locked_at__isnull=True,
+            minutes_reopened_at__isnull=True,
+        ).select_related("collaboration")
+    )
+    if not meetings:
+        return
+    confirmed = set(
+        Confirmation.objects.filter(
+            meeting__in=meetings, revision=F("meeting__minutes_revision")
+        ).values_list("meeting_id", "department_id")
+    )
+    departments: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+    for collab_id, dept_id, name, head_id in Participant.objects.filter(
+        collaboration_id__in={m.collaboration_id for m in meetings}
+    ).values_list("collaboration_id", "department_id", "department__name", "department__head_id"):
+        departments[collab_id].append((dept_id, name, head_id))
+    for meeting in meetings:
+        collab = meeting.collaboration
+        for dept_id, name, head in departments[collab.pk]:
+            if (meeting.pk, dept_id) in confirmed or head is None:
+                continue
+            yield Due(
+                kind=Kind.CONFIRMATION_PENDING,
+                occasion=f"confirm:m{meeting.pk}:r{meeting.minutes_revision}:d{dept_id}",
+                collaboration_id=collab.pk,
+                recipient_id=head,
+                link=_meeting_link(meeting),
+                params={
+                    "collab": collab.title,
+                    "meeting": _meeting_title(meeting),
+                    "department": name,
+                    "revision": meeting.minutes_revision,
+                },
+            )
+
+
+def weekly_update_due(now: datetime) -> Iterator[Due]:
+    """A weekly meeting is less than a day away and a department has not updated its rows this week.
+
+    "This week" is since the previous meeting (seven days before). Only
+    departments with open rows are reminded, through the plan's binding.
+    """
+    tz = _tz()
+    rules = list(
+        CommunicationRule.objects.filter(
+            _open_collaborations(),
+            channel=Channel.WEEKLY_MEETING,
+            frequency=Frequency.RRULE,
+            collaboration__tasks__isnull=False,
+        )
+        .exclude(rrule="")
+        .select_related("collaboration")
+        .distinct()
+    )
+    upcoming: list[tuple[CommunicationRule, datetime]] = []
+    for rule in rules:
+        try:
+            found = meeting_occurrences(
+                rule.rrule, now.astimezone(tz), now + WEEKLY_UPDATE_WARNING, rule.holiday_policy
+            )
+        except ValueError:
+            continue  # an unreadable rule is C-rule finding, not a reminder
+        upcoming += [
+            (rule, o.at) for o in found if o.at is not None and now < o.at <= now + WEEKLY_UPDATE_WARNING
+        ]
+    kickoffs = _kickoffs(rule.collaboration_id for rule, _at in upcoming)
+    upcoming = [
+        (r, at) for r, at in upcoming if r.collaboration_id in kickoffs and kickoffs[r.collaboration_id] < at
+    ]
+    if not upcoming:
+        return
+    collab_ids = {rule.collaboration_id for rule, _at in upcoming}
+    open_rows: dict[int, set[int]] = defaultdict(set)
+    for collab_id, dept_id in (
+        Task.objects.filter(collaboration_id__in=collab_ids, department__isnull=False)
+        .exclude(status=TaskStatus.DONE)
+        .values_list("collaboration_id", "department_id")
+        .distinct()
+    ):
+        open_rows[collab_id].add(dept_id)
+    last_update = {
+        (c, d): at
+        for c, d, at in ProgressUpdate.objects.filter(collaboration_id__in=collab_ids)
+        .values("collaboration_id", "department_id")
+        .annotate(last=Max("created_at"))
+        .values_list("collaboration_id", "department_id", "last")
+    }
+    names = dict(Department.objects.filter(id__in=set().union(*open_rows.values())).values_list("id", "name"))
+    people = People.load(collab_ids)
+    for rule, at in upcoming:
+        collab = rule.collaboration
+        since = at - timedelta(days=7)
+        for dept_id in sorted(open_rows[collab.pk]):
+            last = last_update.get((collab.pk, dept_id))
+            if last is not None and last > since:
+                continue
+            yield Due(
+                kind=Kind.WEEKLY_UPDATE_DUE,
+                occasion=f"weekly:r{rule.pk}:{at:%Y%m%dT%H%M}:d{dept_id}",
+                collaboration_id=collab.pk,
+                recipient_id=people.liaison(collab.pk, dept_id),
+                link=reverse("tracking:tracking", args=[collab.slug]),
+                params={"collab": collab.title, "department": names.get(dept_id, ""), "when": _local(at)},
+                binding=rule.binding,
+            )
+
+
+# --- the responsibility table
+
+
+def _task_params(task: Task) -> dict[str, Any]:
+    return {
+        "collab": task.collaboration.title,
+        "task": task.description[:200],
+        "department": task.department.name if task.department else "",
+        "deadline": task.deadline.isoformat() if task.deadline else "",
+    }
+
+
+def _task_link(task: Task) -> str:
+    return reverse("collabs:task", args=[task.collaboration.slug, task.pk])
+
+
+def task_deadlines(now: datetime) -> Iterator[Due]:
+    """Open rows whose deadline is within ``XIETONG_DUE_SOON_DAYS`` days, or has passed."""
+    today = now.astimezone(_tz()).date()
+    soon = today + timedelta(days=settings.XIETONG_DUE_SOON_DAYS)
+    tasks = list(
+        Task.objects.filter(_open_collaborations(), deadline__lte=soon, department__isnull=False)
+        .exclude(status=TaskStatus.DONE)
+        .select_related("collaboration", "department")
+    )
+    people = People.load({t.collaboration_id for t in tasks})
+    for task in tasks:
+        assert task.deadline is not None
+        kind = Kind.TASK_OVERDUE if task.deadline < today else Kind.TASK_DUE_SOON
+        yield from _fan_out(
+            [people.liaison(task.collaboration_id, task.department_id)],
+            kind=kind,
+            occasion=f"{kind}:t{task.pk}:{task.deadline:%Y%m%d}",
+            collaboration_id=task.collaboration_id,
+            link=_task_link(task),
+            params=_task_params(task),
+        )
+
+
+def escalations(now: datetime) -> Iterator[Due]:
+    """Blocked rows past the escalation limit: level 1 to the initiator, level 2 to the heads too."""
+    today = now.astimezone(_tz()).date()
+    limit = settings.XIETONG_ESCALATION_WORKING_DAYS
+    tasks = list(
+        Task.objects.filter(
+            _open_collaborations(), status=TaskStatus.BLOCKED, blocked_since__isnull=False
+        ).select_related("collaboration", "department", "waiting_on")
+    )
+    people = People.load({t.collaboration_id for t in tasks})
+    for task in tasks:
+        assert task.blocked_since is not None
+        since: date = task.blocked_since.astimezone(_tz()).date()
+        days = working_days_between(since, today)
+        level = escalation_level(days, limit)
+        if not level:
+            continue
+        recipients = [people.owner(task.collaboration_id)]
+        if level == 2:
+            recipients += [
+                people.heads.get(task.department_id) if task.department_id else None,
+                people.heads.get(task.waiting_on_id) if task.waiting_on_id else None,
+            ]
+        yield from _fan_out(
+            recipients,
+            kind=Kind.ESCALATION,
+            occasion=f"escalation:t{task.pk}:{task.blocked_since:%Y%m%dT%H%M%S}:L{level}",
+            collaboration_id=task.collaboration_id,
+            link=_task_link(task),
+            params={
+                **_task_params(task),
+                "level": level,
+                "days": days,
+                "reason": task.blocked_reason[:200],
+                "waiting_on": task.waiting_on.name if task.waiting_on else "",
+            },
+        )
+
+
+# --- sub-goals with SLA and recurring deadlines
+
+
+def sla_clocks(now: datetime) -> Iterator[Due]:
+    """Open SLA requests at 80 % of their budget (the answering liaison) or past it (and the head)."""
+    tz = _tz()
+    requests = list(
+        SlaRequest.objects.filter(_open_collaborations(), answered_at__isnull=True)
+        .select_related("collaboration", "subgoal__department")
+        .prefetch_related("pauses")
+    )
+    people = People.load({r.collaboration_id for r in requests})
+    day = working_day()
+    for request in requests:
+        subgoal = request.subgoal
+        if subgoal.sla_hours is None:
+            continue
+        clock = clock_of(
+            request.started_at,
+            None,
+            [(p.started_at, p.ended_at) for p in request.pauses.all()],
+            float(subgoal.sla_hours),
+            subgoal.sla_clock,
+            now,
+            tz,
+            day,
+        )
+        if clock.state not in (ClockState.AT_RISK, ClockState.BREACHED):
+            continue
+        kind = Kind.SLA_BREACHED if clock.state == ClockState.BREACHED else Kind.SLA_AT_RISK
+        dept_id = subgoal.department_id
+        recipients = [people.liaison(request.collaboration_id, dept_id)]
+        if kind == Kind.SLA_BREACHED and dept_id is not None:
+            recipients.append(people.heads.get(dept_id))
+        yield from _fan_out(
+            recipients,
+            kind=kind,
+            occasion=f"{kind}:q{request.pk}",
+            collaboration_id=request.collaboration_id,
+            link=reverse("tracking:sla", args=[request.collaboration.slug]),
+            params={
+                "collab": request.collaboration.title,
+                "subject": request.subject[:200],
+                "department": subgoal.department.name if subgoal.department else "",
+                "deadline": _local(clock.deadline),
+            },
+        )
+
+
+def missed_occurrences(now: datetime) -> Iterator[Due]:
+    """Occurrences of recurring sub-goals in the last two weeks that passed without being done in time."""
+    tz = _tz()
+    start = (now - MISSED_LOOKBACK).astimezone(tz)
+    subgoals = list(
+        SubGoal.objects.filter(_open_collaborations(), deadline_kind=DeadlineKind.RECURRING)
+        .exclude(rrule="")
+        .select_related("collaboration", "department")
+    )
+    if not subgoals:
+        return
+    done = {
+        (c.subgoal_id, c.due_at): c.done_at
+        for c in SubGoalCheck.objects.filter(subgoal__in=subgoals, due_at__gte=start, done_at__isnull=False)
+    }
+    people = People.load({s.collaboration_id for s in subgoals})
+    kickoffs = _kickoffs({s.collaboration_id for s in subgoals})
+    for subgoal in subgoals:
+        kickoff = kickoffs.get(subgoal.collaboration_id)
+        if kickoff is None:
+            continue  # duties start with the kickoff
+        try:
+            times = due_times(subgoal.rrule, start, now.astimezone(tz))
+        except ValueError:
+            continue
+        for due_at in times:
+            if due_at >= now or due_at < kickoff:
+                continue
+            done_at = done.get((subgoal.pk, due_at))
+            if done_at is not None and done_at <= due_at:
+                continue
+            yield from _fan_out(
+                [people.liaison(subgoal.collaboration_id, subgoal.department_id)],
+                kind=Kind.OCCURRENCE_MISSED,
+                occasion=f"missed:s{subgoal.pk}:{due_at:%Y%m%dT%H%M}",
+                collaboration_id=subgoal.collaboration_id,
+                link=reverse("tracking:sla", args=[subgoal.collaboration.slug]),
+                params={
+                    "collab": subgoal.collaboration.title,
+                    "subgoal": subgoal.description[:200],
+                    "department": subgoal.department.name if subgoal.department else "",
+                    "when": _local(due_at),
+                },
+            )
+
+
+FINDERS: tuple[Callable[[datetime], Iterable[Due]], ...] = (
+    agenda_due,
+    minutes_due,
+    confirmation_pending,
+    weekly_update_due,
+    task_deadlines,
+    escalations,
+    sla_clocks,
+    missed_occurrences,
+)
+
+
+def due_at(now: datetime) -> list[Due]:
+    """Every reminder due at ``now``."""
+    return [due for finder in FINDERS for due in finder(now)]

@@ -1,0 +1,20 @@
+"""WeCom (企业微信) group robot: markdown message, the key in the webhook address, no signature."""
+
+from __future__ import annotations
+
+from xietong.notify.messages import Message
+from xietong.notify.models import Delivery
+from xietong.notify.transports.robots import post
+
+LIMIT_BYTES = 4096
+# 45009: over the robot's rate limit; -1: system busy.
+RETRY_CODES = {45009, -1}
+
+
+def payload(message: Message) -> dict[str, object]:
+    return {"msgtype": "markdown", "markdown": {"content": message.markdown(LIMIT_BYTES)}}
+
+
+def send(delivery: Delivery, message: Message) -> None:
+    assert delivery.robot is not None
+    post(delivery.robot.webhook_url, payload(message), code_field="errcode", retry_codes=RETRY_CODES)
