@@ -40,6 +40,8 @@ class Action(StrEnum):
     CLOSE = "close"
     VIEW_AUDIT = "view_audit"  # the change history of a collaboration
     REOPEN = "reopen"  # a closed collaboration, which is otherwise read-only
+    VIEW_DELIVERIES = "view_deliveries"  # the group robots (never their secrets) and failed deliveries
+    MANAGE_ROBOTS = "manage_robots"  # add, change, remove group robots; resend failed deliveries
 
 
 # Roles that may do an action anywhere in the collaboration.
@@ -52,10 +54,12 @@ ANYWHERE: dict[Action, frozenset[Role]] = {
     Action.CLOSE: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.REOPEN: frozenset({Role.ADMIN, Role.INITIATOR}),
+    Action.VIEW_DELIVERIES: frozenset({Role.ADMIN, Role.INITIATOR}),
+    Action.MANAGE_ROBOTS: frozenset({Role.ADMIN, Role.INITIATOR}),
 }
 
 # What may still be done in a closed collaboration: it is read-only (step 8).
-ALLOWED_WHEN_CLOSED = frozenset({Action.VIEW, Action.VIEW_AUDIT, Action.REOPEN})
+ALLOWED_WHEN_CLOSED = frozenset({Action.VIEW, Action.VIEW_AUDIT, Action.VIEW_DELIVERIES, Action.REOPEN})
 
 # Roles that may do an action only for the department they hold the role in.
 OWN_DEPARTMENT: dict[Action, frozenset[Role]] = {
