@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("xietong.dashboards.urls")),
     path("", include("xietong.meetings.urls")),
     path("", include("xietong.tracking.urls")),
+    path("", include("xietong.notify.urls")),
     path("", include("xietong.collabs.urls")),
 ]

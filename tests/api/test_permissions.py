@@ -77,6 +77,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "report progress on a 产品部 task": allowed("admin", "initiator"),
     "view the weekly list": allowed("everyone"),
     "publish the weekly list": allowed("admin", "initiator"),
+    # notifications: the collaboration's group robots and their deliveries
+    "view robots and deliveries": allowed("admin", "initiator"),
+    "add a group robot": allowed("admin", "initiator"),
 }
 
 
@@ -410,6 +413,26 @@ ACTIONS.update(
             lambda client, cast: client.post(
                 reverse("tracking:publish", args=[cast.collab.slug, "2024-W31"]), {"remarks": "页面"}
             ),
+        ),
+    }
+)
+
+
+_ROBOT = {
+    "kind": "wecom",
+    "name": "项目群",
+    "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+}
+
+ACTIONS.update(
+    {
+        "view robots and deliveries": (
+            lambda api, cast: api.get(f"/api/collaborations/{cast.collab.slug}/robots"),
+            lambda client, cast: client.get(reverse("notify:robots", args=[cast.collab.slug])),
+        ),
+        "add a group robot": (
+            lambda api, cast: api.post(f"/api/collaborations/{cast.collab.slug}/robots", _ROBOT),
+            lambda client, cast: client.post(reverse("notify:robots", args=[cast.collab.slug]), _ROBOT),
         ),
     }
 )

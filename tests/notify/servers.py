@@ -42,7 +42,7 @@ class Mail:
     def part(self, content_type: str) -> str:
         for part in self.message.walk():
             if part.get_content_type() == content_type:
-                return str(part.get_content())  # type: ignore[attr-defined]
+                return str(part.get_content())
         raise AssertionError(f"no {content_type} part in {self.message}")
 
 
@@ -53,7 +53,7 @@ class MailHandler:
     mails: list[Mail] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         if address in self.refuse:
@@ -61,9 +61,7 @@ class MailHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -95,7 +93,9 @@ class SmtpServer:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     handler = MailHandler()
-    controller = _FreePortController(handler, hostname="127.0.0.1", port=0, ready_timeout=10)
+    controller = _FreePortController(
+        handler, hostname="127.0.0.1", port=0, ready_timeout=10, server_hostname="localhost"
+    )
     controller.start()
     try:
         yield SmtpServer("127.0.0.1", controller.port, handler)
@@ -125,6 +125,7 @@ class Received:
 
 
 Answer = tuple[int, Any]  # HTTP status, JSON body (a str is sent as it is)
+Check = Callable[[Received], Answer | None]
 
 
 class RobotServer:
@@ -138,12 +139,12 @@ class RobotServer:
         self.requests: list[Received] = []
         self.script: deque[Answer] = deque()
         self.default: Answer = (200, {"errcode": 0, "errmsg": "ok"})
-        self.check: Callable[[Received], Answer | None] | None = None
+        self.check: Check | None = None
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
                 received = Received(

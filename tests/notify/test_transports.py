@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import time
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -27,7 +28,7 @@ from tests.notify.conftest import (
     make_robot,
     robot_delivery,
 )
-from tests.notify.servers import Answer, Received, RobotServer, SmtpServer, closed_port
+from tests.notify.servers import Answer, Check, Received, RobotServer, SmtpServer, closed_port
 from xietong.collabs.models import Collaboration
 from xietong.notify.delivery import deliver
 from xietong.notify.messages import render
@@ -137,7 +138,7 @@ def test_no_mail_server_listening_means_try_again_after_the_back_off(settings: S
 # ---------------------------------------------------------------- DingTalk
 
 
-def dingtalk_check(secret: str) -> object:
+def dingtalk_check(secret: str) -> Check:
     """A robot that checks requests like DingTalk: a fresh millisecond timestamp and its signature."""
 
     def check(request: Received) -> Answer | None:
@@ -154,7 +155,7 @@ def dingtalk_check(secret: str) -> object:
 
 
 def test_dingtalk_gets_a_signed_markdown_message(robot_server: RobotServer, collab: Collaboration) -> None:
-    robot_server.check = dingtalk_check(SECRET)  # type: ignore[assignment]
+    robot_server.check = dingtalk_check(SECRET)
     robot = make_robot(collab, Transport.DINGTALK, robot_server.url(query="access_token=tok123"), SECRET)
     delivery = robot_delivery(make_notification(collab=collab), robot)
 
@@ -182,7 +183,7 @@ def test_dingtalk_signature_is_url_encoded_in_the_address(
         Delivery.objects.all().delete()
         robot.secret = f"{SECRET}-{n}"
         robot.save()
-        robot_server.check = dingtalk_check(robot.secret)  # type: ignore[assignment]
+        robot_server.check = dingtalk_check(robot.secret)
         delivery = robot_delivery(make_notification(collab=collab), robot)
         assert deliver(delivery.pk).state == DeliveryState.SENT, _reload(delivery).last_error
         raw_queries.append(robot_server.requests[-1].query["sign"])
@@ -190,7 +191,9 @@ def test_dingtalk_signature_is_url_encoded_in_the_address(
     assert "+" in signs or "/" in signs  # the cases that need encoding were met, and verified
 
 
-def test_dingtalk_without_a_secret_sends_no_signature(robot_server: RobotServer, collab: Collaboration) -> None:
+def test_dingtalk_without_a_secret_sends_no_signature(
+    robot_server: RobotServer, collab: Collaboration
+) -> None:
     robot = make_robot(collab, Transport.DINGTALK, robot_server.url(query="access_token=tok123"))
     assert deliver(robot_delivery(make_notification(collab=collab), robot).pk).state == DeliveryState.SENT
     [request] = robot_server.requests
@@ -200,7 +203,7 @@ def test_dingtalk_without_a_secret_sends_no_signature(robot_server: RobotServer,
 def test_dingtalk_refusing_the_signature_fails_without_retry(
     robot_server: RobotServer, collab: Collaboration
 ) -> None:
-    robot_server.check = dingtalk_check("the-secret-dingtalk-knows")  # type: ignore[assignment]
+    robot_server.check = dingtalk_check("the-secret-dingtalk-knows")
     robot = make_robot(collab, Transport.DINGTALK, robot_server.url(query="access_token=t"), "a-wrong-secret")
     delivery = robot_delivery(make_notification(collab=collab), robot)
 
@@ -220,7 +223,7 @@ def test_dingtalk_sending_too_fast_is_retried(robot_server: RobotServer, collab:
 # ---------------------------------------------------------------- Feishu
 
 
-def feishu_check(secret: str) -> object:
+def feishu_check(secret: str) -> Check:
     """A bot that checks the body's timestamp (seconds) and signature like Feishu."""
 
     def check(request: Received) -> Answer | None:
@@ -239,7 +242,7 @@ def feishu_check(secret: str) -> object:
 
 def test_feishu_gets_a_signed_post(robot_server: RobotServer, collab: Collaboration) -> None:
     robot_server.default = (200, {"code": 0, "msg": "success", "data": {}})
-    robot_server.check = feishu_check(SECRET)  # type: ignore[assignment]
+    robot_server.check = feishu_check(SECRET)
     robot = make_robot(collab, Transport.FEISHU, robot_server.url("/open-apis/bot/v2/hook/abc"), SECRET)
     delivery = robot_delivery(make_notification(collab=collab), robot)
 
@@ -281,7 +284,9 @@ def test_feishu_without_a_secret_sends_no_signature(robot_server: RobotServer, c
 
 
 def test_feishu_frequency_limit_is_retried(robot_server: RobotServer, collab: Collaboration) -> None:
-    robot_server.answer((200, {"code": 11232, "msg": "frequency limited psm[lark.oapi.app_platform_runtime]"}))
+    robot_server.answer(
+        (200, {"code": 11232, "msg": "frequency limited psm[lark.oapi.app_platform_runtime]"})
+    )
     robot = make_robot(collab, Transport.FEISHU, robot_server.url())
     assert deliver(robot_delivery(make_notification(collab=collab), robot).pk).state == DeliveryState.PENDING
 
@@ -344,6 +349,61 @@ def test_a_robot_message_uses_the_site_language(
     deliver(robot_delivery(notification, robot).pk)
     content = robot_server.requests[0].json()["markdown"]["content"]
     assert render(notification, settings.LANGUAGE_CODE).subject in content
+
+
+def test_feishu_request_stays_within_20_kb_for_a_huge_task(
+    robot_server: RobotServer, collab: Collaboration
+) -> None:
+    robot_server.default = (200, {"code": 0, "msg": "success"})
+    robot_server.check = feishu_check(SECRET)
+    robot = make_robot(collab, Transport.FEISHU, robot_server.url(), SECRET)
+    huge = '很长的"任务"\n说明' * 2000  # quotes and line breaks take more room once in JSON
+    notification = make_notification(collab=collab, params={**OVERDUE, "task": huge})
+    assert deliver(robot_delivery(notification, robot).pk).state == DeliveryState.SENT
+
+    [request] = robot_server.requests
+    assert len(request.body) <= 20 * 1024
+    flat = [e for line in request.json()["content"]["post"]["zh_cn"]["content"] for e in line]
+    assert "很长的" in flat[0]["text"] and flat[0]["text"].endswith("…")
+    assert flat[-1]["href"] == settings.SITE_URL + "/c/launch/table/"
+
+
+def test_a_subject_with_a_line_break_still_makes_a_mail(smtp: SmtpServer) -> None:
+    notification = make_notification(params={**OVERDUE, "collab": "新品\n上市协同"})
+    delivery = email_delivery(notification, "zhang@example.com")
+    assert deliver(delivery.pk).state == DeliveryState.SENT, _reload(delivery).last_error
+    assert smtp.mails[0].subject == "【新品 上市协同】任务已逾期"
+
+
+def test_an_answer_without_an_error_code_is_no_delivery(
+    robot_server: RobotServer, collab: Collaboration
+) -> None:
+    """A proxy's page answered with 200 is not the robot saying it posted the message."""
+    robot_server.answer((200, "<html>login to the proxy</html>"))
+    robot = make_robot(collab, Transport.WECOM, robot_server.url())
+    delivery = robot_delivery(make_notification(collab=collab), robot)
+    assert deliver(delivery.pk).state == DeliveryState.PENDING
+    assert "errcode" in _reload(delivery).last_error
+
+
+def test_a_redirect_is_not_followed(robot_server: RobotServer, collab: Collaboration) -> None:
+    robot_server.answer((302, {}))
+    robot = make_robot(collab, Transport.WECOM, robot_server.url())
+    delivery = robot_delivery(make_notification(collab=collab), robot)
+    assert deliver(delivery.pk).state == DeliveryState.FAILED
+    assert "302" in _reload(delivery).last_error
+    assert len(robot_server.requests) == 1
+
+
+def test_a_webhook_that_is_not_http_is_refused_without_opening_it(
+    collab: Collaboration, tmp_path: Path
+) -> None:
+    secret_file = tmp_path / "answer.json"
+    secret_file.write_text('{"errcode": 0}')
+    robot = make_robot(collab, Transport.WECOM, secret_file.as_uri())
+    delivery = robot_delivery(make_notification(collab=collab), robot)
+    assert deliver(delivery.pk).state == DeliveryState.FAILED
+    assert "HTTP" in _reload(delivery).last_error
 
 
 def test_quote_plus_reference() -> None:

@@ -15,6 +15,7 @@ from xietong.api import (
     goal,
     history,
     meetings,
+    notifications,
     org,
     participants,
     registers,
@@ -71,3 +72,4 @@ api.add_router("", tokens.router)
 api.add_router("", tracking.router)
 api.add_router("", closing.router)
 api.add_router("", registers.router)
+api.add_router("", notifications.router)

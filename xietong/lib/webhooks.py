@@ -12,6 +12,7 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 TIMEOUT_SECONDS = 10
 MAX_BODY = 64 * 1024
@@ -26,8 +27,22 @@ class DeliveryError(Exception):
         self.retry = retry
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Robots answer where they are: a redirect (which urllib would follow as a GET,
+    without the message) is reported as the HTTP error it is."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post_json(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SECONDS) -> dict[str, Any]:
     """POST ``payload`` as JSON and return the JSON answer ({} when the answer is not JSON)."""
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        # urllib would also open file: and ftp: addresses; a webhook is only ever HTTP(S).
+        raise DeliveryError(f"not an HTTP(S) address: {url.split(':', 1)[0]}:", retry=False)
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode(),
@@ -35,7 +50,7 @@ def post_json(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SECOND
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_BODY)
     except urllib.error.HTTPError as error:
         detail = error.read(512).decode(errors="replace").strip()

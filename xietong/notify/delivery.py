@@ -8,18 +8,23 @@ happens outside any transaction.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xietong.lib.webhooks import DeliveryError
 from xietong.notify.messages import render
-from xietong.notify.models import Delivery, DeliveryState
+from xietong.notify.models import Delivery, DeliveryState, Robot
 
 ERROR_LENGTH = 1000
+
+logger = logging.getLogger("xietong.notify")
 
 
 @dataclass(frozen=True)
@@ -34,20 +39,30 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _rate_limited(delivery: Delivery, now: datetime) -> datetime | None:
-    """When a robot over its per-minute budget may send again (delays, never drops)."""
+    """When a robot over its per-minute budget may send again (delays, never drops).
+
+    Sends in flight (claimed within the minute, not yet finished) count too,
+    and the robot's row is locked for the claim (on PostgreSQL), so workers
+    claiming deliveries of one robot at the same moment do not each see
+    room for one more.
+    """
     if delivery.robot_id is None:
         return None
+    list(Robot.objects.select_for_update().filter(pk=delivery.robot_id).values_list("pk"))
     window = now - timedelta(minutes=1)
     recent = list(
-        Delivery.objects.filter(robot_id=delivery.robot_id, sent_at__gt=window)
-        .order_by("sent_at")
-        .values_list("sent_at", flat=True)[: settings.XIETONG_ROBOT_PER_MINUTE]
+        Delivery.objects.filter(robot_id=delivery.robot_id)
+        .filter(
+            Q(sent_at__gt=window) | Q(state=DeliveryState.SENDING, next_attempt_at__gt=window),
+        )
+        .exclude(pk=delivery.pk)
+        .annotate(at=Coalesce("sent_at", "next_attempt_at"))
+        .order_by("at")
+        .values_list("at", flat=True)[: settings.XIETONG_ROBOT_PER_MINUTE]
     )
     if len(recent) < settings.XIETONG_ROBOT_PER_MINUTE:
         return None
-    oldest = recent[0]
-    assert oldest is not None
-    return oldest + timedelta(minutes=1)
+    return recent[0] + timedelta(minutes=1)
 
 
 def _claim(pk: int, now: datetime) -> Delivery | Outcome:
@@ -88,18 +103,28 @@ def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime) -> O
 
 
 def deliver(pk: int, now: datetime | None = None) -> Outcome:
-    """Try delivery ``pk`` once if it is due; return what became of it."""
+    """Try delivery ``pk`` once if it is due; return what became of it.
+
+    ``now`` (default: the clock) is the moment of the whole attempt: the
+    claim, the time it was sent and the back-off are all reckoned from it.
+    """
     from xietong.notify.transports import TRANSPORTS
 
-    now = now or timezone.now()
-    claimed = _claim(pk, now)
+    at = now or timezone.now()
+    claimed = _claim(pk, at)
     if isinstance(claimed, Outcome):
         return claimed
     try:
         TRANSPORTS[claimed.transport](claimed, render(claimed.notification))
     except DeliveryError as error:
-        return _finish(claimed, error, timezone.now())
-    return _finish(claimed, None, timezone.now())
+        return _finish(claimed, error, now or timezone.now())
+    except Exception as error:
+        # A fault of ours (a template, a value) must not leave the delivery stuck in "sending":
+        # it is recorded and tried again, and gives up after the usual attempts.
+        logger.exception("delivery %s failed unexpectedly", pk)
+        failure = DeliveryError(f"{type(error).__name__}: {error}", retry=True)
+        return _finish(claimed, failure, now or timezone.now())
+    return _finish(claimed, None, now or timezone.now())
 
 
 def due_deliveries(now: datetime, limit: int = 500) -> list[int]:

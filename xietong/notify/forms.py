@@ -119,7 +119,9 @@ class RobotForm(forms.Form):
 
 class RobotEditForm(forms.Form):
     name = forms.CharField(label=_("群名称"), max_length=200)
-    webhook_url = WebhookField(label=_("新的 Webhook 地址"), required=False, help_text=_("留空则保留原地址。"))
+    webhook_url = WebhookField(
+        label=_("新的 Webhook 地址"), required=False, help_text=_("留空则保留原地址。")
+    )
     secret = _secret_field(_("留空则保留原密钥。"))
     clear_secret = forms.BooleanField(label=_("清除加签密钥"), required=False)
     kinds = _kinds_field(_("推送的提醒"), ROBOT_KINDS_HELP)

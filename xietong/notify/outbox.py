@@ -103,7 +103,10 @@ def write(dues: Iterable[Due], now: datetime) -> int:
             ],
             ignore_conflicts=True,  # another sweep wrote it meanwhile: the unique key keeps one
         )
-        written += len(fresh)
+        if fresh:
+            # What this call inserted: a concurrent sweep's rows were planned when it committed
+            # (before our insert could go past them), ours are planned only below, in ``plan``.
+            written += Notification.objects.filter(key__in=[d.key for d in fresh], planned=False).count()
     return written
 
 

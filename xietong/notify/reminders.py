@@ -38,6 +38,8 @@ AGENDA_LEAD = timedelta(hours=72)  # K02: the agenda goes out three days before 
 AGENDA_WARNING = timedelta(hours=24)  # … and is reminded one day before that
 MINUTES_WITHIN = timedelta(hours=24)  # K03
 WEEKLY_UPDATE_WARNING = timedelta(hours=24)  # before a weekly meeting
+# How far back the previous meeting (or a meeting postponed over a holiday) is looked for.
+WEEKLY_LOOKBACK = timedelta(days=42)
 # How far back missed occurrences of recurring sub-goals are still reminded.
 MISSED_LOOKBACK = timedelta(days=14)
 
@@ -237,10 +239,12 @@ def confirmation_pending(now: datetime) -> Iterator[Due]:
 
 
 def weekly_update_due(now: datetime) -> Iterator[Due]:
-    """A weekly meeting is less than a day away and a department has not updated its rows this week.
+    """A weekly meeting is less than a day away and a department has not updated its rows since the last one.
 
-    "This week" is since the previous meeting (seven days before). Only
-    departments with open rows are reminded, through the plan's binding.
+    "Since the last one" is since the previous meeting of the same row of
+    the plan (its holiday policy applied), or the kickoff when there was
+    none. Only departments with open rows are reminded: their liaison, and
+    the group through the plan's binding.
     """
     tz = _tz()
     rules = list(
@@ -254,24 +258,34 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
         .select_related("collaboration")
         .distinct()
     )
-    upcoming: list[tuple[CommunicationRule, datetime]] = []
+    # (rule, the meeting's time, the previous meeting's time)
+    upcoming: list[tuple[CommunicationRule, datetime, datetime | None]] = []
     for rule in rules:
         try:
+            # From well before now: a meeting postponed over a holiday was planned days earlier.
             found = meeting_occurrences(
-                rule.rrule, now.astimezone(tz), now + WEEKLY_UPDATE_WARNING, rule.holiday_policy
+                rule.rrule,
+                (now - WEEKLY_LOOKBACK).astimezone(tz),
+                now + WEEKLY_UPDATE_WARNING,
+                rule.holiday_policy,
             )
         except ValueError:
             continue  # an unreadable rule is C-rule finding, not a reminder
+        held = sorted({o.at for o in found if o.at is not None})
         upcoming += [
-            (rule, o.at) for o in found if o.at is not None and now < o.at <= now + WEEKLY_UPDATE_WARNING
+            (rule, at, held[i - 1] if i else None)
+            for i, at in enumerate(held)
+            if now < at <= now + WEEKLY_UPDATE_WARNING
         ]
-    kickoffs = _kickoffs(rule.collaboration_id for rule, _at in upcoming)
+    kickoffs = _kickoffs(rule.collaboration_id for rule, _at, _previous in upcoming)
     upcoming = [
-        (r, at) for r, at in upcoming if r.collaboration_id in kickoffs and kickoffs[r.collaboration_id] < at
+        (rule, at, previous)
+        for rule, at, previous in upcoming
+        if rule.collaboration_id in kickoffs and kickoffs[rule.collaboration_id] < at
     ]
     if not upcoming:
         return
-    collab_ids = {rule.collaboration_id for rule, _at in upcoming}
+    collab_ids = {rule.collaboration_id for rule, _at, _previous in upcoming}
     open_rows: dict[int, set[int]] = defaultdict(set)
     for collab_id, dept_id in (
         Task.objects.filter(collaboration_id__in=collab_ids, department__isnull=False)
@@ -289,18 +303,19 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
     }
     names = dict(Department.objects.filter(id__in=set().union(*open_rows.values())).values_list("id", "name"))
     people = People.load(collab_ids)
-    for rule, at in upcoming:
+    for rule, at, previous in upcoming:
         collab = rule.collaboration
-        since = at - timedelta(days=7)
+        kickoff = kickoffs[collab.pk]
+        since = previous if previous is not None and previous > kickoff else kickoff
         for dept_id in sorted(open_rows[collab.pk]):
             last = last_update.get((collab.pk, dept_id))
             if last is not None and last > since:
                 continue
-            yield Due(
+            yield from _fan_out(
+                [people.liaison(collab.pk, dept_id)],
                 kind=Kind.WEEKLY_UPDATE_DUE,
                 occasion=f"weekly:r{rule.pk}:{at:%Y%m%dT%H%M}:d{dept_id}",
                 collaboration_id=collab.pk,
-                recipient_id=people.liaison(collab.pk, dept_id),
                 link=reverse("tracking:tracking", args=[collab.slug]),
                 params={"collab": collab.title, "department": names.get(dept_id, ""), "when": _local(at)},
                 binding=rule.binding,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils import timezone
 from django_tasks import task
 
 from xietong.notify import delivery
+from xietong.notify.models import Delivery
+
+BATCH = 500
 
 
 @task()
@@ -19,5 +23,10 @@ def deliver_task(pk: int) -> str:
 
 
 def queue_deliveries(pks: Iterable[int]) -> None:
-    for pk in pks:
-        deliver_task.enqueue(pk)
+    """Queue a task per delivery, to run when it may go out (after a person's quiet hours, say)."""
+    now = timezone.now()
+    ids = list(pks)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for pk, at in Delivery.objects.filter(pk__in=chunk).values_list("pk", "next_attempt_at"):
+            (deliver_task.using(run_after=at) if at > now else deliver_task).enqueue(pk)

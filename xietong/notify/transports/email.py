@@ -19,7 +19,9 @@ def _smtp_code(error: smtplib.SMTPException) -> int | None:
 
 
 def send(delivery: Delivery, message: Message) -> None:
-    mail = EmailMultiAlternatives(message.subject, message.text(), to=[delivery.address])
+    # A header holds one line: a value with a line break (a title pasted from elsewhere) would be refused.
+    subject = " ".join(message.subject.split())
+    mail = EmailMultiAlternatives(subject, message.text(), to=[delivery.address])
     mail.attach_alternative(message.html(), "text/html")
     try:
         mail.send()

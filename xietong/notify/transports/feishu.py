@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from typing import Any
 
@@ -12,7 +13,8 @@ from xietong.notify.messages import Message
 from xietong.notify.models import Delivery
 from xietong.notify.transports.robots import post
 
-LIMIT_BYTES = 20000
+# The whole request body may not exceed 20 KB.
+LIMIT_BYTES = 20 * 1024
 # 9499: too many requests; 11232: frequency limited.
 RETRY_CODES = {9499, 11232}
 
@@ -23,9 +25,8 @@ def sign(secret: str, timestamp: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
-def payload(message: Message, secret: str = "", timestamp: int | None = None) -> dict[str, Any]:
-    body = message.body.encode()[:LIMIT_BYTES].decode(errors="ignore")
-    content: dict[str, Any] = {
+def _post(message: Message, body: str) -> dict[str, Any]:
+    return {
         "msg_type": "post",
         "content": {
             "post": {
@@ -39,9 +40,24 @@ def payload(message: Message, secret: str = "", timestamp: int | None = None) ->
             }
         },
     }
+
+
+def _size(content: dict[str, Any]) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode())  # as the HTTP client sends it
+
+
+def payload(message: Message, secret: str = "", timestamp: int | None = None) -> dict[str, Any]:
+    """The message as a post, its text cut so that the whole request stays within ``LIMIT_BYTES``."""
+    extra: dict[str, str] = {}
     if secret:
         stamp = timestamp if timestamp is not None else int(time.time())
-        content.update(timestamp=str(stamp), sign=sign(secret, stamp))
+        extra = {"timestamp": str(stamp), "sign": sign(secret, stamp)}
+    body = message.body
+    content = {**_post(message, body), **extra}
+    while (over := _size(content) - LIMIT_BYTES) > 0 and body:
+        # JSON escapes may take more room than the text itself: cut, measure again.
+        body = body.encode()[: max(len(body.encode()) - over - len("…".encode()), 0)].decode(errors="ignore")
+        content = {**_post(message, body + "…"), **extra}
     return content
 
 
