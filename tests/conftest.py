@@ -84,5 +84,7 @@ def page_urls(collab: Collaboration) -> list[str]:
         "/new/",
         "/overview/",
         "/calendar/",
+        "/notifications/",
+        "/notifications/preferences/",
         *(reverse(name, args=[collab.slug]) for name in WORKSPACE_PAGES),
     ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -13,6 +15,8 @@ from tests.conftest import make_person, page_urls
 from xietong.collabs.actions import do_import_charter
 from xietong.collabs.charter import parse_charter
 from xietong.collabs.models import Collaboration, Task
+from xietong.notify.models import Notification
+from xietong.notify.outbox import sweep
 
 pytestmark = pytest.mark.django_db
 HAN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
@@ -87,6 +91,9 @@ def test_every_page_is_english_for_english_data(admin_user: object) -> None:
     owner = make_person("english-owner")
     collab.owner = owner
     collab.save()
+    # Reminders of every kind the data makes due, all shown in the owner's inbox.
+    sweep(datetime(2024, 7, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert Notification.objects.filter(recipient__isnull=False).update(recipient=owner)
     client = Client()
     client.force_login(owner)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -95,6 +102,7 @@ def test_every_page_is_english_for_english_data(admin_user: object) -> None:
     task = Task.objects.filter(collaboration=collab).first()
     assert task is not None
     urls.append(reverse("collabs:table", args=[slug]) + f"?edit={task.pk}")
+    urls.append(reverse("notify:robots", args=[slug]))
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import page_urls
+from tests.conftest import AS_OF, page_urls
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule
+from xietong.notify.models import Notification
+from xietong.notify.outbox import sweep
 from xietong.orgs.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +41,9 @@ def test_every_page_of_the_demo_opens(demo: Collaboration, admin_user: Person, w
         "liaison": Participant.objects.get(collaboration=demo, department__name="技术部").liaison,
     }[who]
     assert person is not None
+    # Everyone's inbox holds the demo's reminders, rendered on /notifications/.
+    sweep(datetime.combine(AS_OF, time(9), tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert Notification.objects.exists()
     client = Client()
     client.force_login(person)
     for url in workspace_urls(demo):
@@ -46,10 +54,11 @@ def test_every_page_of_the_demo_opens(demo: Collaboration, admin_user: Person, w
 
 
 def test_every_demo_object_opens_in_the_admin(demo: Collaboration, admin_user: Person) -> None:
+    sweep(datetime.combine(AS_OF, time(9), tzinfo=ZoneInfo("Asia/Shanghai")))
     client = Client()
     client.force_login(admin_user)
     for model in admin.site._registry:
-        if model._meta.app_label not in ("orgs", "collabs", "meetings"):
+        if model._meta.app_label not in ("orgs", "collabs", "meetings", "notify"):
             continue
         for pk in model.objects.values_list("pk", flat=True)[:50]:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from xietong.meetings.models import MeetingKind
 from xietong.notify.models import Kind, Notification
 
 SUBJECTS: dict[str, Promise] = {
@@ -85,6 +86,9 @@ class Message:
 
 
 def _format(text: Promise, params: dict[str, Any]) -> str:
+    if not params.get("meeting") and params.get("meeting_kind") in MeetingKind.values:
+        # An untitled meeting is named by its kind, in the reader's language (启动会 / Kickoff).
+        params = {**params, "meeting": str(MeetingKind(params["meeting_kind"]).label)}
     try:
         return str(text) % params
     except (KeyError, TypeError, ValueError):

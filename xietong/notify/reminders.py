@@ -137,8 +137,9 @@ def _meeting_link(meeting: Meeting) -> str:
     return reverse("meetings:meeting", args=[meeting.collaboration.slug, meeting.pk])
 
 
-def _meeting_title(meeting: Meeting) -> str:
-    return meeting.title or str(meeting.get_kind_display())
+def _meeting_params(meeting: Meeting) -> dict[str, str]:
+    """The meeting's own title, or its kind for ``messages`` to name in the reader's language."""
+    return {"meeting": meeting.title, "meeting_kind": meeting.kind}
 
 
 def agenda_due(now: datetime) -> Iterator[Due]:
@@ -161,7 +162,7 @@ def agenda_due(now: datetime) -> Iterator[Due]:
             link=_meeting_link(meeting),
             params={
                 "collab": collab.title,
-                "meeting": _meeting_title(meeting),
+                **_meeting_params(meeting),
                 "when": _local(meeting.scheduled_at),
                 "deadline": _local(meeting.scheduled_at - AGENDA_LEAD),
             },
@@ -188,7 +189,7 @@ def minutes_due(now: datetime) -> Iterator[Due]:
             link=_meeting_link(meeting),
             params={
                 "collab": collab.title,
-                "meeting": _meeting_title(meeting),
+                **_meeting_params(meeting),
                 "when": _local(meeting.scheduled_at),
                 "deadline": _local(due),
             },
@@ -231,7 +232,7 @@ def confirmation_pending(now: datetime) -> Iterator[Due]:
                 link=_meeting_link(meeting),
                 params={
                     "collab": collab.title,
-                    "meeting": _meeting_title(meeting),
+                    **_meeting_params(meeting),
                     "department": name,
                     "revision": meeting.minutes_revision,
                 },
