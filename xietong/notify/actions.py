@@ -30,6 +30,7 @@ from xietong.notify.models import (
     Preference,
     Robot,
 )
+from xietong.notify.tasks import queue_deliveries
 from xietong.orgs.models import Person
 from xietong.tracking.actions.closing import check_open
 
@@ -258,4 +259,6 @@ def do_resend(delivery: Delivery, *, actor: Person | None, now: datetime | None 
     if delivery.state != DeliveryState.PENDING:
         return False
     record(delivery, before, actor=actor, collaboration=collab, reason=_("重新发送"))
+    pk = delivery.pk
+    transaction.on_commit(lambda: queue_deliveries([pk]))
     return True
