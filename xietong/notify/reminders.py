@@ -134,6 +134,9 @@ def _fan_out(recipients: Iterable[int | None], **due: Any) -> Iterator[Due]:
 
 
 def _meeting_link(meeting: Meeting) -> str:
+    """The kickoff's own page (step 3), or the meeting's page."""
+    if meeting.kind == MeetingKind.KICKOFF:
+        return reverse("meetings:kickoff", args=[meeting.collaboration.slug])
     return reverse("meetings:meeting", args=[meeting.collaboration.slug, meeting.pk])
 
 
