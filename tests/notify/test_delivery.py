@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import signal
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from tests.api.test_concurrency import _at_once, on_postgresql
 from tests.notify.conftest import make_notification, make_robot, robot_delivery
 from tests.notify.servers import RobotServer, closed_port
 from xietong.collabs.models import Collaboration
 from xietong.notify.delivery import backoff, deliver, due_deliveries, resend
 from xietong.notify.models import Delivery, DeliveryState, Robot, Transport
 from xietong.notify.tasks import deliver_task
-
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL: concurrent claims with their own connections",
-)
 
 SERVER_ERROR = (500, {"errmsg": "internal error"})
 START = datetime(2024, 8, 12, 9, 0, tzinfo=timezone.get_default_timezone())
@@ -243,28 +235,6 @@ def test_a_send_in_flight_counts_against_the_budget(
 
 
 # ---------------------------------------------------------------- exactly once
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run ``calls`` in threads released together; each thread uses (and closes) its own connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = calls[i]()
-        except Exception as exc:  # reported by the assertion on results
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @on_postgresql
