@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "xietong.dashboards",
     "xietong.audit",
     "xietong.notify",
+    "xietong.documents",
     "xietong.api",
 ]
 
@@ -298,6 +299,8 @@ AXES_VERBOSE = False  # no banner on every command; failures and lockouts are st
 # Uploads: form fields up to 2.5 MB in memory; files above that spill to a
 # temporary file; a request larger than the upload limit is refused unread.
 XIETONG_MAX_UPLOAD_MB = env_int("XIETONG_MAX_UPLOAD_MB", 10, minimum=1)
+# Rows per sheet of an imported workbook; a longer sheet is refused unread.
+XIETONG_IMPORT_MAX_ROWS = env_int("XIETONG_IMPORT_MAX_ROWS", 10000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000

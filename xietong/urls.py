@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("xietong.meetings.urls")),
     path("", include("xietong.tracking.urls")),
     path("", include("xietong.notify.urls")),
+    path("", include("xietong.documents.urls")),
     path("", include("xietong.collabs.urls")),
 ]

@@ -12,6 +12,7 @@ from xietong.api import (
     charter,
     closing,
     collaborations,
+    documents,
     goal,
     history,
     meetings,
@@ -73,3 +74,4 @@ api.add_router("", tracking.router)
 api.add_router("", closing.router)
 api.add_router("", registers.router)
 api.add_router("", notifications.router)
+api.add_router("", documents.router)

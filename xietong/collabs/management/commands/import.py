@@ -1,7 +1,13 @@
-"""``xietong import FILE.json [--slug S] [--replace]``: store a charter, all or nothing."""
+"""``xietong import FILE [--slug S] [--replace] [--valid-rows]``: store a charter, all or nothing.
+
+FILE is a charter in JSON or an .xlsx workbook in the template's layout. A
+workbook with bad rows is refused (each problem listed with sheet, row and
+column) unless ``--valid-rows`` asks to import the rows that are valid.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,23 +15,68 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from xietong.collabs.actions import ImportRefused, do_import_charter
+from xietong.collabs.charter import CharterError, parse_charter
 from xietong.collabs.management.cli import fail, read_charter_file
 from xietong.collabs.snapshots import load_snapshot
+from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
 from xietong.rules.engine import run_rules
 
+# Show a progress bar once a workbook has this many rows.
+PROGRESS_FROM = 2000
+BAR_WIDTH = 30
+
+
+class ProgressBar:
+    """A plain text bar on stderr, redrawn in place; silent for short files."""
+
+    def __init__(self, total: int, stream: Any = None) -> None:
+        self.total = max(total, 1)
+        self.stream = stream or sys.stderr
+        self.drawn = False
+
+    def __call__(self, rows: int) -> None:
+        if self.total < PROGRESS_FROM:
+            return
+        done = min(rows, self.total)
+        filled = BAR_WIDTH * done // self.total
+        self.stream.write(
+            "\r"
+            + _("读取中")
+            + f" [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{self.total} "
+            + _("行")
+        )
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        """End the bar (drawn full: the declared total is only an estimate)."""
+        if self.drawn:
+            self(self.total)
+            self.stream.write("\n")
+            self.stream.flush()
+
 
 class Command(BaseCommand):
-    help = "Import a charter file as a new collaboration (atomic: nothing is stored on any error)."
+    help = "Import a charter file (.json or .xlsx) as a new collaboration (atomic: nothing is stored on any error)."
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--slug", help="identifier to store it under (default: from the title)")
         parser.add_argument("--replace", action="store_true", help="replace the collaboration with that slug")
+        parser.add_argument(
+            "--valid-rows",
+            action="store_true",
+            help="for a workbook with bad rows: import the valid rows and skip the bad ones",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        collab = read_charter_file(options["file"])
+        path: Path = options["file"]
+        if path.suffix.lower() == ".xlsx":
+            collab = self.read_workbook(path, valid_rows=options["valid_rows"])
+        else:
+            collab = read_charter_file(path)
         try:
             stored = do_import_charter(collab, slug=options["slug"], replace=options["replace"])
         except ImportRefused as exc:
@@ -41,3 +92,39 @@ class Command(BaseCommand):
                 "count": len(report.findings),
             }
         )
+
+    def read_workbook(self, path: Path, *, valid_rows: bool) -> s.Collab:
+        from xietong.documents.safety import declared_rows
+        from xietong.documents.workbook import WorkbookRefused, read_workbook
+
+        if not path.is_file():
+            fail(f"{path}: " + _("文件不存在"))
+        try:
+            bar = ProgressBar(declared_rows(path))
+            try:
+                read = read_workbook(path, progress=bar)
+            finally:
+                bar.close()
+        except WorkbookRefused as exc:
+            fail(f"{path}: {exc}")
+        except OSError as exc:
+            fail(f"{path}: {exc.strerror}")
+        for problem in read.problems:
+            sys.stderr.write(f"{path}: {problem}\n")
+        if read.problems and not valid_rows:
+            fail(
+                _(
+                    "未导入:工作簿有 %(count)s 处问题(%(bad)s 行);修正后重新导入,或用 --valid-rows 只导入有效的行"
+                )
+                % {"count": len(read.problems), "bad": read.bad_rows}
+            )
+        try:
+            collab = parse_charter(read.charter)
+        except CharterError as exc:
+            fail(f"{path}: {exc}")
+        if read.problems:
+            self.stdout.write(
+                _("已跳过 %(bad)s 行有问题的行,导入其余 %(good)s 行")
+                % {"bad": read.bad_rows, "good": read.rows - read.bad_rows}
+            )
+        return collab

@@ -1,0 +1,187 @@
+"""Downloads of every export, the workbook template, and the workbook and organisation imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xietong.api.actions import do_import_as
+from xietong.collabs.access import get_collaboration_for_user
+from xietong.collabs.actions import ImportRefused
+from xietong.collabs.charter import CharterError, parse_charter
+from xietong.documents import serve
+from xietong.documents.exports import Document, ExportRefused, export
+from xietong.documents.forms import ConfirmForm, UploadForm
+from xietong.documents.org import read_org
+from xietong.documents.org import template_bytes as org_template_bytes
+from xietong.documents.workbook import WorkbookRefused, read_workbook, template_bytes
+from xietong.orgs.actions import do_import_org, may_import_org
+from xietong.orgs.models import Department, Person
+from xietong.orgs.roles import Action
+
+WORKBOOK = "workbook"
+ORG = "org"
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, slug: str, what: str, fmt: str) -> HttpResponse:
+    """One export of a collaboration as a file; 404 for an unknown kind or format."""
+    collab, _access = get_collaboration_for_user(request.user, slug, Action.VIEW)
+    if not serve.known_export(what, fmt):
+        raise Http404
+    try:
+        week = serve.parse_week(request.GET.get("week"))
+    except ValueError:
+        return HttpResponseBadRequest(_("周应写作 2024-W32"))
+    meeting = serve.meeting_of(collab, request.GET.get("meeting"))
+    try:
+        document = export(collab, what, fmt, week=week, meeting=meeting)
+    except ExportRefused as exc:
+        return HttpResponseBadRequest(str(exc))
+    return serve.attachment(document)
+
+
+@login_required
+@require_GET
+def workbook_template(request: HttpRequest) -> HttpResponse:
+    """The empty collaboration workbook, its department lists holding the organisation's departments."""
+    names = list(Department.objects.order_by("name").values_list("name", flat=True))
+    return serve.attachment(Document(_("协作导入模板") + ".xlsx", serve.XLSX, template_bytes(names)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_workbook(request: HttpRequest) -> HttpResponse:
+    """Upload a workbook and see what it holds; anyone who may start a collaboration may import one."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"form": form, "page_title": _("从 Excel 导入协作")}
+    if request.method == "POST" and form.is_valid():
+        token = serve.stage(request, WORKBOOK, form.cleaned_data["file"])
+        path = serve.staged_path(request, WORKBOOK, token)
+        assert path is not None
+        context |= _preview_workbook(path, token)
+        if context.get("refused"):
+            serve.discard(request, WORKBOOK)
+    return render(request, "documents/import.html", context)
+
+
+def _preview_workbook(path: Path, token: str) -> dict[str, Any]:
+    try:
+        read = read_workbook(path)
+    except WorkbookRefused as exc:
+        return {"refused": str(exc)}
+    return {"read": read, "token": token, "good_rows": read.rows - read.bad_rows}
+
+
+@login_required
+@require_POST
+def import_workbook_confirm(request: HttpRequest) -> HttpResponse:
+    """Import the previewed workbook (all of it, or only its valid rows), or cancel."""
+    assert isinstance(request.user, Person)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    choice, token = form.cleaned_data["choice"], form.cleaned_data["token"]
+    path = serve.staged_path(request, WORKBOOK, token)
+    if choice == ConfirmForm.CANCEL or path is None:
+        serve.discard(request, WORKBOOK)
+        if path is None and choice != ConfirmForm.CANCEL:
+            return _import_page(request, refused=_("上传的文件已失效,请重新上传。"))
+        return redirect("documents:import")
+    context = _preview_workbook(path, token)
+    read = context.get("read")
+    if read is None or (not read.ok and choice != ConfirmForm.VALID):
+        return _import_page(request, **context)
+    try:
+        stored = do_import_as(request.user, parse_charter(read.charter))
+    except CharterError as exc:
+        return _import_page(request, failed=[str(exc)], **context)
+    except ImportRefused as exc:
+        return _import_page(request, failed=[str(p) for p in exc.problems], **context)
+    except DataError:  # a value longer than its column (PostgreSQL checks; SQLite does not)
+        return _import_page(request, failed=[_("有的值超出了可保存的长度或范围")], **context)
+    serve.discard(request, WORKBOOK)
+    return redirect("collabs:workspace", stored.slug)
+
+
+def _import_page(request: HttpRequest, **context: Any) -> HttpResponse:
+    context |= {"form": UploadForm(), "page_title": _("从 Excel 导入协作")}
+    return render(request, "documents/import.html", context)
+
+
+# --- the organisation
+
+
+def _org_page(request: HttpRequest, **context: Any) -> HttpResponse:
+    context.setdefault("form", UploadForm())
+    context["page_title"] = _("导入组织架构")
+    return render(request, "documents/org_import.html", context)
+
+
+def _preview_org(path: Path, token: str) -> dict[str, Any]:
+    try:
+        read = read_org(path)
+    except WorkbookRefused as exc:
+        return {"refused": str(exc)}
+    return {"read": read, "token": token}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_org(request: HttpRequest) -> HttpResponse:
+    """Upload the organisation sheet and see what it holds (staff who manage people only)."""
+    if not may_import_org(request.user):
+        raise PermissionDenied
+    form = UploadForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        token = serve.stage(request, ORG, form.cleaned_data["file"])
+        path = serve.staged_path(request, ORG, token)
+        assert path is not None
+        context |= _preview_org(path, token)
+        if context.get("refused"):
+            serve.discard(request, ORG)
+    return _org_page(request, **context)
+
+
+@login_required
+@require_POST
+def import_org_confirm(request: HttpRequest) -> HttpResponse:
+    """Store the previewed organisation sheet (all of it, or only its valid rows), or cancel."""
+    if not may_import_org(request.user):
+        raise PermissionDenied
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    choice, token = form.cleaned_data["choice"], form.cleaned_data["token"]
+    path = serve.staged_path(request, ORG, token)
+    if choice == ConfirmForm.CANCEL or path is None:
+        serve.discard(request, ORG)
+        if path is None and choice != ConfirmForm.CANCEL:
+            return _org_page(request, refused=_("上传的文件已失效,请重新上传。"))
+        return redirect("documents:org_import")
+    context = _preview_org(path, token)
+    read = context.get("read")
+    if read is None or (not read.ok and choice != ConfirmForm.VALID):
+        return _org_page(request, **context)
+    assert isinstance(request.user, Person)
+    done = do_import_org(read.rows, actor=request.user)
+    serve.discard(request, ORG)
+    return _org_page(request, done=done)
+
+
+@login_required
+@require_GET
+def org_template(request: HttpRequest) -> HttpResponse:
+    if not may_import_org(request.user):
+        raise PermissionDenied
+    return serve.attachment(Document(_("组织架构导入模板") + ".xlsx", serve.XLSX, org_template_bytes()))

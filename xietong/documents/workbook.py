@@ -1,0 +1,958 @@
+"""The charter as an Excel workbook: the template, an export, and the import.
+
+One sheet per charter section with Chinese headers (the headers are part of
+the format and are not translated); a 填写说明 sheet comes first. Reading
+streams each sheet once in read-only mode with formulas left unevaluated, maps
+every row to the charter document (DESIGN.md §4) and reports each bad row with
+its sheet, row and column. ``WorkbookRead.charter`` holds the good rows only,
+so "import the valid rows" is ``parse_charter(read.charter)``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xietong.collabs.charter import CharterError, dump_charter, parse_charter
+from xietong.documents.safety import (
+    HEADER_ROWS,
+    WorkbookRefused,
+    check_xlsx,
+    max_rows,
+    merged_ranges,
+    too_many_rows,
+)
+from xietong.rules.snapshot import Collab
+
+__all__ = [
+    "Problem",
+    "WorkbookRead",
+    "WorkbookRefused",
+    "read_workbook",
+    "template_bytes",
+    "workbook_bytes",
+]
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+PROGRESS_EVERY = 500
+# Rows of the template that carry validation lists and formats.
+TEMPLATE_ROWS = 1000
+DEPARTMENT_ROWS = 200
+
+# --- the layout
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str = "text"  # text | date | datetime | number | choice | names
+    choices: tuple[tuple[str, str], ...] = ()  # (charter value, label in the sheet)
+    width: int = 16
+    departments: bool = False  # a list validation from the departments sheet
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    section: str
+    fields: tuple[Column, ...] = ()  # label in column A, value in column B, from row 1
+    columns: tuple[Column, ...] = ()  # a table whose header is at header_row
+    header_row: int = 1
+
+
+TYPES = (
+    ("project", "项目型"),
+    ("problem_solving", "问题解决型"),
+    ("resource_coordination", "资源协调型"),
+    ("process_optimization", "流程优化型"),
+)
+STATUSES = (("not_started", "未开始"), ("in_progress", "进行中"), ("done", "已完成"), ("blocked", "阻塞"))
+ROLES = (("lead", "牵头"), ("support", "配合"))
+DIRECTIONS = (("increase", "提升"), ("decrease", "降低"), ("reach", "达到"))
+KINDS = (("fixed", "固定"), ("recurring", "周期"), ("sla", "SLA"))
+SCENARIOS = (
+    ("progress_sync", "进度同步"),
+    ("decision", "问题决策"),
+    ("risk_warning", "风险预警"),
+    ("other", "其他"),
+)
+CHANNELS = (
+    ("im_group", "即时通讯群"),
+    ("weekly_meeting", "周例会"),
+    ("adhoc_meeting", "专项沟通会"),
+    ("email", "邮件"),
+)
+FREQUENCIES = (("realtime", "实时"), ("on_demand", "按需"), ("rrule", "定期"))
+# Other spellings accepted on import (the application's own labels).
+ALIASES = {
+    "固定日期": "fixed",
+    "周期性": "recurring",
+    "响应时限(SLA)": "sla",
+    "响应时限": "sla",
+    "决策": "decision",
+    "临时会议": "adhoc_meeting",
+    "完成": "done",
+}
+
+INFO = Sheet(
+    "协作信息",
+    "info",
+    fields=(
+        Column("title", "协作名称", width=40),
+        Column("type", "协作类型", "choice", TYPES),
+        Column("background", "协作背景"),
+        Column("expected_outcome", "预期成果"),
+        Column("initiator.department", "发起部门", departments=True),
+        Column("initiator.owner", "发起负责人"),
+        Column("kickoff.scheduled_at", "启动会时间", "datetime"),
+        Column("kickoff.agenda_sent_at", "议程发出时间", "datetime"),
+        Column("kickoff.minutes_issued_at", "纪要发出时间", "datetime"),
+    ),
+)
+GOAL = Sheet(
+    "核心目标与指标",
+    "metrics",
+    fields=(Column("goal.statement", "核心目标"), Column("goal.deadline", "目标时限", "date")),
+    columns=(
+        Column("name", "指标名称", width=24),
+        Column("unit", "单位", width=8),
+        Column("baseline", "基线值", "number", width=10),
+        Column("target", "目标值", "number", width=10),
+        Column("direction", "方向", "choice", DIRECTIONS, width=10),
+        Column("scale_max", "满分值", "number", width=10),
+    ),
+    header_row=4,
+)
+DEPARTMENTS = Sheet(
+    "参与部门",
+    "departments",
+    columns=(
+        Column("name", "部门"),
+        Column("liaison", "对接负责人"),
+        Column("head", "部门负责人"),
+        Column("duties", "职责概要", width=36),
+        Column("role", "角色", "choice", ROLES, width=8),
+        Column("confirmed_at", "纪要确认时间", "datetime", width=18),
+    ),
+)
+TASKS = Sheet(
+    "部门职责分工表",
+    "tasks",
+    columns=(
+        Column("description", "任务描述", width=36),
+        Column("department", "责任部门", departments=True),
+        Column("collaborators", "协作方", "names", width=24),
+        Column("standard", "交付标准", width=40),
+        Column("deadline", "时间节点", "date", width=12),
+        Column("status", "状态", "choice", STATUSES, width=10),
+        Column("blocked_reason", "阻塞原因", width=24),
+    ),
+)
+SUBGOALS = Sheet(
+    "子目标",
+    "subgoals",
+    columns=(
+        Column("description", "子目标", width=36),
+        Column("department", "部门", departments=True),
+        Column("metric", "关联指标", width=20),
+        Column("target", "目标值", "number", width=10),
+        Column("unit", "单位", width=8),
+        Column("kind", "时限类型", "choice", KINDS, width=10),
+        Column("date", "截止日期", "date", width=12),
+        Column("rrule", "周期规则", width=36),
+        Column("hours", "时限(小时)", "number", width=10),
+        Column("trigger", "触发条件", width=20),
+    ),
+)
+COMMUNICATION = Sheet(
+    "沟通机制",
+    "communication",
+    columns=(
+        Column("scenario", "沟通场景", "choice", SCENARIOS, width=12),
+        Column("channel", "沟通方式", "choice", CHANNELS, width=12),
+        Column("frequency", "频率", "choice", FREQUENCIES, width=8),
+        Column("rrule", "周期规则", width=36),
+        Column("outputs", "输出物", "names", width=24),
+        Column("owner", "负责人", width=16),
+        Column("admin", "管理员", width=12),
+    ),
+)
+SHEETS = (INFO, GOAL, DEPARTMENTS, TASKS, SUBGOALS, COMMUNICATION)
+INSTRUCTIONS = "填写说明"
+DEPARTMENT_LIST = f"'{DEPARTMENTS.name}'!$A$2:$A${DEPARTMENT_ROWS + 1}"
+SEPARATORS = re.compile(r"[、,,;;\n]")
+
+INSTRUCTION_LINES = (
+    "协作章程导入模板",
+    "",
+    "1. 每个工作表对应章程的一个部分;请勿改动工作表名称和表头。",
+    "2. 先在「参与部门」中列出全部部门,其他表中的部门从下拉列表中选择。",
+    "3. 部门职责分工表:每行一项任务,只填一个责任部门;协作方可填多个,用顿号(、)分隔;交付标准必填。",
+    "4. 日期请填写为日期(如 2024-07-20),时间如 2024-07-08 10:00;不要填写不存在的日期。",
+    "5. 状态、角色、协作类型等请从下拉列表中选择。",
+    "6. 子目标的时限类型:固定(填截止日期)、周期(填周期规则,如 FREQ=WEEKLY;BYDAY=FR)、SLA(填时限小时数和触发条件)。",
+    "7. 沟通机制的频率:实时、按需或定期(定期须填周期规则)。",
+    "8. 不接受公式、合并单元格和宏;请粘贴数值后再导入。",
+    "9. 同一部门的同一任务描述不能重复;有问题的行会连同工作表、行号和列名一起列出。",
+)
+
+
+def _letter(sheet: Sheet, column: Column) -> str:
+    return get_column_letter(sheet.columns.index(column) + 1)
+
+
+# --- the result of reading
+
+
+@dataclass(frozen=True)
+class Problem:
+    sheet: str
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        # "部门职责分工表!E7(时间节点):…": the cell, then the header's name if known.
+        place = self.sheet
+        letters = (self.column or "").split("(", 1)[0]
+        header = (self.column or "")[len(letters) :]
+        if self.row is not None:
+            place += f"!{letters}{self.row}{header}"
+        elif self.column:
+            place += f"!{self.column}"
+        return f"{place}:{self.reason}"
+
+
+@dataclass
+class WorkbookRead:
+    charter: dict[str, Any]
+    problems: list[Problem]
+    rows: int
+    bad_rows: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# --- writing
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
+
+
+def _cell_value(column: Column, value: Any) -> Any:
+    if value is None or value == "" or value == []:
+        return None
+    if column.kind == "date":
+        return date.fromisoformat(value) if isinstance(value, str) else value
+    if column.kind == "datetime":
+        return _local(datetime.fromisoformat(value)) if isinstance(value, str) else value
+    if column.kind == "choice":
+        return dict(column.choices).get(value, value)
+    if column.kind == "names":
+        return "、".join([value] if isinstance(value, str) else value)
+    if isinstance(value, list):
+        return "、".join(value)
+    return value
+
+
+def _number_format(column: Column) -> str | None:
+    return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT}.get(column.kind)
+
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _validation(column: Column) -> DataValidation | None:
+    if column.departments:
+        formula = DEPARTMENT_LIST
+    elif column.kind == "choice":
+        formula = '"' + ",".join(label for _code, label in column.choices) + '"'
+    else:
+        return None
+    return DataValidation(
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        showErrorMessage=column.kind == "choice",
+        errorTitle="输入无效",
+        error=f"请从列表中选择{column.header}",
+    )
+
+
+def _build(sections: dict[str, Any] | None, departments: Sequence[str] = ()) -> bytes:
+    book = Workbook()
+    intro = book.active
+    assert intro is not None
+    intro.title = INSTRUCTIONS
+    for line in INSTRUCTION_LINES:
+        intro.append([line])
+    intro["A1"].font = Font(bold=True, size=14)
+    intro.column_dimensions["A"].width = 110
+    for sheet in SHEETS:
+        ws = book.create_sheet(sheet.name)
+        data = (sections or {}).get(sheet.section, {})
+        _write_fields(ws, sheet, data.get("fields", {}))
+        rows = data.get("rows", [])
+        if sheet is DEPARTMENTS and not rows:
+            rows = [{"name": name} for name in departments]
+        _write_table(ws, sheet, rows)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _write_fields(ws: Worksheet, sheet: Sheet, values: dict[str, Any]) -> None:
+    if not sheet.fields:
+        return
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width or 0, 60)
+    for index, column in enumerate(sheet.fields, start=1):
+        label = ws.cell(index, 1, column.header)
+        label.font = HEADER_FONT
+        label.fill = HEADER_FILL
+        cell = ws.cell(index, 2, _cell_value(column, values.get(column.key)))
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if fmt := _number_format(column):
+            cell.number_format = fmt
+        if rule := _validation(column):
+            ws.add_data_validation(rule)
+            rule.add(f"B{index}")
+
+
+def _write_table(ws: Worksheet, sheet: Sheet, rows: list[dict[str, Any]]) -> None:
+    if not sheet.columns:
+        return
+    top = sheet.header_row
+    for index, column in enumerate(sheet.columns, start=1):
+        cell = ws.cell(top, index, column.header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = max(column.width, ws.column_dimensions[letter].width or 0)
+        last = top + max(TEMPLATE_ROWS, len(rows) + 200)
+        if fmt := _number_format(column):
+            # Blank rows get the format from the column, so no empty cells are written.
+            ws.column_dimensions[letter].number_format = fmt
+        if rule := _validation(column):
+            ws.add_data_validation(rule)
+            rule.add(f"{letter}{top + 1}:{letter}{last}")
+    ws.freeze_panes = ws.cell(top + 1, 1)
+    for offset, row in enumerate(rows, start=1):
+        for index, column in enumerate(sheet.columns, start=1):
+            value = _cell_value(column, row.get(column.key))
+            if value is None:
+                continue
+            cell = ws.cell(top + offset, index, value)
+            if fmt := _number_format(column):
+                cell.number_format = fmt
+
+
+def template_bytes(departments: Sequence[str] = ()) -> bytes:
+    """Return the empty template (.xlsx), its departments sheet prefilled with ``departments``."""
+    return _build(None, departments)
+
+
+def workbook_bytes(collab: Collab) -> bytes:
+    """Return ``collab`` as a workbook in the template's layout."""
+    return _build(_sections(dump_charter(collab)))
+
+
+def _sections(charter: dict[str, Any]) -> dict[str, Any]:
+    goal = charter.get("goal") or {}
+    kickoff = charter.get("kickoff") or {}
+    initiator = charter.get("initiator") or {}
+    confirmations = dict(kickoff.get("confirmations") or {})
+    info = {
+        "title": charter.get("title"),
+        "type": charter.get("type"),
+        "background": charter.get("background"),
+        "expected_outcome": charter.get("expected_outcome"),
+        "initiator.department": initiator.get("department"),
+        "initiator.owner": initiator.get("owner"),
+        "kickoff.scheduled_at": kickoff.get("scheduled_at"),
+        "kickoff.agenda_sent_at": kickoff.get("agenda_sent_at"),
+        "kickoff.minutes_issued_at": kickoff.get("minutes_issued_at"),
+    }
+    departments = [{**d, "confirmed_at": confirmations.pop(d["name"], None)} for d in charter["departments"]]
+    # A confirmation by a department that is not listed keeps its own row.
+    departments += [{"name": name, "confirmed_at": moment} for name, moment in confirmations.items()]
+    subgoals = []
+    for goal_row in charter["subgoals"]:
+        deadline: dict[str, Any] = goal_row.get("deadline") or {}
+        subgoals.append({**goal_row, **deadline})
+    communication = []
+    for rule in charter["communication"]:
+        frequency: Any = rule.get("frequency")
+        rrule = ""
+        if isinstance(frequency, dict):
+            rrule = frequency.get("rrule", "")
+            frequency = "rrule"
+        communication.append({**rule, "frequency": frequency, "rrule": rrule})
+    return {
+        "info": {"fields": info},
+        "metrics": {
+            "fields": {"goal.statement": goal.get("statement"), "goal.deadline": goal.get("deadline")},
+            "rows": goal.get("metrics", []),
+        },
+        "departments": {"rows": departments},
+        "tasks": {"rows": charter["tasks"]},
+        "subgoals": {"rows": subgoals},
+        "communication": {"rows": communication},
+    }
+
+
+# --- reading
+
+
+class _Bad(ValueError):
+    """One cell cannot be read; the message is the reason."""
+
+
+_DATE_TEXT = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_TIME_TEXT = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            moment = from_excel(value)
+        except (ValueError, OverflowError, TypeError):
+            moment = None
+        if isinstance(moment, datetime) and 1900 < moment.year < 2200:
+            return moment.date()
+        raise _Bad(_("无法识别的日期 %(value)s") % {"value": value})
+    text = str(value).strip()
+    match = _DATE_TEXT.fullmatch(text)
+    if not match:
+        raise _Bad(_("无法识别的日期 %(value)s") % {"value": text})
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise _Bad(_("无法识别的日期 %(value)s") % {"value": text}) from None
+
+
+def _as_datetime(value: Any) -> str | None:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            match = _DATE_TEXT.match(text)
+            clock = _TIME_TEXT.search(text[match.end() :]) if match else None
+            if not match:
+                raise _Bad(_("无法识别的时间 %(value)s") % {"value": text}) from None
+            try:
+                moment = datetime(
+                    int(match[1]),
+                    int(match[2]),
+                    int(match[3]),
+                    int(clock[1]) if clock else 0,
+                    int(clock[2]) if clock else 0,
+                    int(clock[3] or 0) if clock else 0,
+                    tzinfo=zone,
+                )
+            except ValueError:
+                raise _Bad(_("无法识别的时间 %(value)s") % {"value": text}) from None
+    else:
+        raise _Bad(_("无法识别的时间 %(value)s") % {"value": value})
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat()
+
+
+def _as_number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise _Bad(_("应为数字"))
+    if isinstance(value, int | float):
+        return value
+    text = str(value).strip().rstrip("%")
+    try:
+        number = float(text)
+    except ValueError:
+        raise _Bad(_("应为数字,而不是 %(value)s") % {"value": value}) from None
+    return int(number) if number.is_integer() else number
+
+
+def _as_choice(column: Column, value: Any) -> str:
+    text = str(value).strip()
+    for code, label in column.choices:
+        if text in (code, label):
+            return code
+    codes = {code for code, _label in column.choices}
+    if ALIASES.get(text) in codes:
+        return ALIASES[text]
+    labels = "、".join(label for _code, label in column.choices)
+    raise _Bad(_("不是允许的值 %(value)s(可选:%(labels)s)") % {"value": text, "labels": labels})
+
+
+def _convert(column: Column, value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return [] if column.kind == "names" else None
+    if isinstance(value, str) and value.lstrip().startswith("="):
+        raise _Bad(_("公式不被接受,请粘贴数值"))
+    if column.kind == "date":
+        found = _as_date(value)
+        return found.isoformat() if found else None
+    if column.kind == "datetime":
+        return _as_datetime(value)
+    if column.kind == "number":
+        return _as_number(value)
+    if column.kind == "choice":
+        return _as_choice(column, value)
+    if column.kind == "names":
+        return [part.strip() for part in SEPARATORS.split(str(value)) if part.strip()]
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class _Reader:
+    progress: Callable[[int], None] | None
+    problems: list[Problem] = field(default_factory=list)
+    bad: set[tuple[str, int]] = field(default_factory=set)
+    rows: int = 0
+    streamed: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    merged: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    def problem(self, sheet: Sheet, row: int | None, column: Column | None, reason: str) -> None:
+        letter = None
+        if column is not None:
+            letter = "B" if column in sheet.fields else _letter(sheet, column)
+            letter = f"{letter}({column.header})"
+        self.problems.append(Problem(sheet.name, row, letter, reason))
+        if row is not None:
+            self.bad.add((sheet.name, row))
+
+    def tick(self) -> None:
+        self.streamed += 1
+        if self.progress is not None and self.streamed % PROGRESS_EVERY == 0:
+            self.progress(self.streamed)
+
+
+def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | None = None) -> WorkbookRead:
+    """Read a charter workbook; raise ``WorkbookRefused`` when the file as a whole is refused."""
+    check_xlsx(source)
+    reader = _Reader(progress)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = load_workbook(source, read_only=True, data_only=False, keep_links=False)
+    except WorkbookRefused:
+        raise
+    except Exception:  # openpyxl raises many kinds of errors on a broken file
+        raise WorkbookRefused(_("文件已损坏,不是有效的 Excel 工作簿(.xlsx)")) from None
+    try:
+        for sheet in SHEETS:
+            if sheet.name not in book.sheetnames:
+                reader.problems.append(
+                    Problem(sheet.name, None, None, _("缺少工作表 %(name)s") % {"name": sheet.name})
+                )
+                continue
+            ws = book[sheet.name]
+            _read_merges(reader, sheet, book, ws)
+            _read_sheet(reader, sheet, ws)
+    finally:
+        book.close()
+    if progress is not None:
+        progress(reader.streamed)
+    charter = _assemble(reader)
+    return WorkbookRead(
+        charter=charter,
+        problems=reader.problems,
+        rows=reader.rows,
+        bad_rows=len(reader.bad),
+    )
+
+
+def _read_merges(reader: _Reader, sheet: Sheet, book: Any, ws: Any) -> None:
+    archive: zipfile.ZipFile | None = getattr(book, "_archive", None)
+    member = getattr(ws, "_worksheet_path", None)
+    if archive is None or member is None:
+        return
+    for ref in merged_ranges(archive, member):
+        min_col, min_row, _max_col, max_row = range_boundaries(ref)
+        assert min_row is not None and max_row is not None and min_col is not None
+        reason = _("合并单元格 %(ref)s 不被接受,请取消合并后每格填写") % {"ref": ref}
+        reader.problems.append(Problem(sheet.name, min_row, get_column_letter(min_col), reason))
+        for row in range(min_row, max_row + 1):
+            reader.bad.add((sheet.name, row))
+
+
+def _blank(values: Iterable[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _read_sheet(reader: _Reader, sheet: Sheet, ws: Any) -> None:
+    ws.reset_dimensions()  # never trust the declared size: read what is there
+    limit = max_rows() + HEADER_ROWS
+    labels = {column.header: column for column in sheet.fields}
+    positions: dict[int, Column] = {}
+    rows = reader.tables.setdefault(sheet.section, [])
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        reader.tick()
+        if number > limit:
+            raise WorkbookRefused(too_many_rows())
+        if _blank(values):
+            continue
+        if number < sheet.header_row or not sheet.columns:
+            _read_field(reader, sheet, labels, number, values)
+        elif number == sheet.header_row:
+            positions = _read_header(reader, sheet, number, values)
+        else:
+            reader.rows += 1
+            row = _read_row(reader, sheet, positions, number, values)
+            if (sheet.name, number) not in reader.bad:
+                rows.append((number, row))
+    if sheet.columns and not positions:
+        reader.problems.append(
+            Problem(
+                sheet.name, sheet.header_row, None, _("缺少表头行(第 %(row)s 行)") % {"row": sheet.header_row}
+            )
+        )
+
+
+def _read_field(
+    reader: _Reader, sheet: Sheet, labels: dict[str, Column], number: int, values: tuple[Any, ...]
+) -> None:
+    label = str(values[0]).strip() if values and values[0] is not None else ""
+    column = labels.get(label)
+    if column is None:
+        reader.problems.append(
+            Problem(sheet.name, number, "A", _("无法识别的项目 %(label)s") % {"label": label})
+        )
+        reader.bad.add((sheet.name, number))
+        return
+    raw = values[1] if len(values) > 1 else None
+    if _blank([raw]):
+        return
+    reader.rows += 1
+    try:
+        value = _convert(column, raw)
+    except _Bad as exc:
+        reader.problem(sheet, number, column, str(exc))
+        return
+    if (sheet.name, number) not in reader.bad:
+        reader.fields[column.key] = value
+
+
+def _read_header(reader: _Reader, sheet: Sheet, number: int, values: tuple[Any, ...]) -> dict[int, Column]:
+    by_header = {column.header: column for column in sheet.columns}
+    positions: dict[int, Column] = {}
+    for index, value in enumerate(values):
+        text = str(value).strip() if value is not None else ""
+        if text in by_header:
+            positions[index] = by_header.pop(text)
+        elif text:
+            reader.problems.append(
+                Problem(
+                    sheet.name,
+                    number,
+                    get_column_letter(index + 1),
+                    _("无法识别的列 %(name)s") % {"name": text},
+                )
+            )
+    for column in by_header.values():
+        reader.problems.append(
+            Problem(sheet.name, number, None, _("缺少列 %(name)s") % {"name": column.header})
+        )
+    return positions
+
+
+def _read_row(
+    reader: _Reader, sheet: Sheet, positions: dict[int, Column], number: int, values: tuple[Any, ...]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for index, value in enumerate(values):
+        column = positions.get(index)
+        if column is None:
+            if value is not None and str(value).strip():
+                reader.problems.append(
+                    Problem(
+                        sheet.name, number, get_column_letter(index + 1), _("此列不在模板中,内容无法导入")
+                    )
+                )
+                reader.bad.add((sheet.name, number))
+            continue
+        try:
+            row[column.key] = _convert(column, value)
+        except _Bad as exc:
+            reader.problem(sheet, number, column, str(exc))
+    return row
+
+
+# --- from rows to the charter document
+
+
+def _column(sheet: Sheet, key: str) -> Column:
+    return next(column for column in sheet.columns if column.key == key)
+
+
+def _text(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _assemble(reader: _Reader) -> dict[str, Any]:
+    f = reader.fields
+    t = reader.tables
+    charter: dict[str, Any] = {
+        "title": f.get("title") or "",
+        "type": f.get("type"),
+        "background": f.get("background") or "",
+        "expected_outcome": f.get("expected_outcome") or "",
+        "initiator": {
+            "department": f.get("initiator.department") or "",
+            "owner": f.get("initiator.owner") or "",
+        },
+    }
+    metrics = _metrics(reader, t.get("metrics", []))
+    if f.get("goal.statement") or f.get("goal.deadline") or metrics:
+        charter["goal"] = {
+            "statement": f.get("goal.statement") or "",
+            "deadline": f.get("goal.deadline"),
+            "metrics": metrics,
+        }
+    departments, confirmations = _departments(reader, t.get("departments", []))
+    charter["departments"] = departments
+    kickoff = {
+        key: f.get(f"kickoff.{key}") for key in ("scheduled_at", "agenda_sent_at", "minutes_issued_at")
+    }
+    if any(kickoff.values()) or confirmations:
+        charter["kickoff"] = {**kickoff, "confirmations": confirmations}
+    names = {d["name"] for d in departments}
+    metric_names = {m["name"] for m in metrics}
+    charter["tasks"] = _tasks(reader, t.get("tasks", []), names)
+    charter["subgoals"] = _subgoals(reader, t.get("subgoals", []), names, metric_names)
+    charter["communication"] = _communication(reader, t.get("communication", []))
+    # Whatever slipped through the row checks still meets the charter's own validation.
+    try:
+        parse_charter(charter)
+    except CharterError as exc:
+        reader.problems.append(Problem(INFO.name, None, None, str(exc)))
+    return charter
+
+
+def _validated(reader: _Reader, sheet: Sheet, number: int, section: str, item: dict[str, Any]) -> bool:
+    """Check one row with the charter's validation; report the offending column."""
+    try:
+        if section == "metrics":
+            parse_charter({"goal": {"metrics": [item]}})
+        else:
+            parse_charter({section: [item]})
+    except CharterError as exc:
+        key = exc.path.rsplit(".", 1)[-1]
+        column = next((c for c in sheet.columns if c.key == key), None)
+        reader.problem(sheet, number, column, exc.reason)
+        return False
+    return True
+
+
+def _keep(reader: _Reader, sheet: Sheet, number: int, section: str, item: dict[str, Any]) -> bool:
+    return (sheet.name, number) not in reader.bad and _validated(reader, sheet, number, section, item)
+
+
+def _metrics(reader: _Reader, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    name = _column(GOAL, "name")
+    for number, row in rows:
+        item: dict[str, Any] = {c.key: row.get(c.key) for c in GOAL.columns}
+        item["name"] = _text(row, "name")
+        item["unit"] = _text(row, "unit")
+        if not item["name"]:
+            reader.problem(GOAL, number, name, _("指标名称为空"))
+        elif item["name"] in seen:
+            reader.problem(GOAL, number, name, _("指标 %(name)s 重复") % {"name": item["name"]})
+        seen.add(item["name"])
+        if _keep(reader, GOAL, number, "metrics", item):
+            out.append(item)
+    return out
+
+
+def _departments(
+    reader: _Reader, rows: list[tuple[int, dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    out: list[dict[str, Any]] = []
+    confirmations: dict[str, str] = {}
+    seen: set[str] = set()
+    name = _column(DEPARTMENTS, "name")
+    for number, row in rows:
+        item: dict[str, Any] = {key: _text(row, key) for key in ("name", "liaison", "head", "duties")}
+        item["role"] = row.get("role")
+        if not item["name"]:
+            reader.problem(DEPARTMENTS, number, name, _("部门名称为空"))
+        elif item["name"] in seen:
+            reader.problem(DEPARTMENTS, number, name, _("部门 %(name)s 重复列出") % {"name": item["name"]})
+        seen.add(item["name"])
+        if not _keep(reader, DEPARTMENTS, number, "departments", item):
+            continue
+        if row.get("confirmed_at"):
+            confirmations[item["name"]] = row["confirmed_at"]
+        # A row with only a confirmation time is a confirmation, not a participant.
+        if any(item[key] for key in ("liaison", "head", "duties", "role")) or not row.get("confirmed_at"):
+            out.append(item)
+    return out, confirmations
+
+
+def _unknown(
+    reader: _Reader, sheet: Sheet, number: int, column: Column, names: Iterable[str], known: set[str]
+) -> None:
+    for name in names:
+        if name and name not in known:
+            reader.problem(sheet, number, column, _("未知的部门 %(name)s(不在参与部门表中)") % {"name": name})
+
+
+def _tasks(reader: _Reader, rows: list[tuple[int, dict[str, Any]]], known: set[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    description = _column(TASKS, "description")
+    for number, row in rows:
+        item: dict[str, Any] = {
+            "description": _text(row, "description"),
+            "department": _text(row, "department"),
+            "collaborators": row.get("collaborators") or [],
+            "standard": _text(row, "standard"),
+            "deadline": row.get("deadline"),
+            "status": row.get("status"),
+            "blocked_reason": _text(row, "blocked_reason"),
+        }
+        if not item["description"]:
+            reader.problem(TASKS, number, description, _("任务描述为空"))
+        key = (item["description"], item["department"])
+        if key in seen:
+            reader.problem(
+                TASKS,
+                number,
+                description,
+                _("重复的任务(与第 %(row)s 行相同的描述和责任部门)") % {"row": seen[key]},
+            )
+        else:
+            seen[key] = number
+        if not item["standard"]:
+            reader.problem(TASKS, number, _column(TASKS, "standard"), _("缺少交付标准"))
+        _unknown(reader, TASKS, number, _column(TASKS, "department"), [item["department"]], known)
+        _unknown(reader, TASKS, number, _column(TASKS, "collaborators"), item["collaborators"], known)
+        if _keep(reader, TASKS, number, "tasks", item):
+            out.append(item)
+    return out
+
+
+def _subgoals(
+    reader: _Reader, rows: list[tuple[int, dict[str, Any]]], known: set[str], metrics: set[str]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for number, row in rows:
+        kind = row.get("kind")
+        if kind is None:
+            kind = (
+                "fixed"
+                if row.get("date")
+                else "recurring"
+                if row.get("rrule")
+                else "sla"
+                if row.get("hours")
+                else None
+            )
+        wanted = {"fixed": ("date",), "recurring": ("rrule",), "sla": ("hours", "trigger")}
+        deadline: dict[str, Any] | None = None
+        if kind is not None:
+            deadline = {
+                "kind": kind,
+                **{
+                    key: row.get(key) or ("" if key in ("rrule", "trigger") else None) for key in wanted[kind]
+                },
+            }
+            for other, keys in wanted.items():
+                for key in keys:
+                    if other != kind and row.get(key) not in (None, "") and key not in wanted[kind]:
+                        reader.problem(
+                            SUBGOALS,
+                            number,
+                            _column(SUBGOALS, key),
+                            _("此列不用于该时限类型,请清空或改选时限类型"),
+                        )
+        item: dict[str, Any] = {
+            "description": _text(row, "description"),
+            "department": _text(row, "department"),
+            "metric": _text(row, "metric"),
+            "target": row.get("target"),
+            "unit": _text(row, "unit"),
+            "deadline": deadline,
+        }
+        _unknown(reader, SUBGOALS, number, _column(SUBGOALS, "department"), [item["department"]], known)
+        if item["metric"] and item["metric"] not in metrics:
+            reader.problem(
+                SUBGOALS,
+                number,
+                _column(SUBGOALS, "metric"),
+                _("核心目标中没有名为 %(name)s 的指标") % {"name": item["metric"]},
+            )
+        if _keep(reader, SUBGOALS, number, "subgoals", item):
+            out.append(item)
+    return out
+
+
+def _communication(reader: _Reader, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for number, row in rows:
+        frequency: Any = row.get("frequency")
+        rrule = _text(row, "rrule")
+        if rrule and frequency in (None, "rrule"):
+            frequency = {"rrule": rrule}
+        elif frequency == "rrule":
+            reader.problem(
+                COMMUNICATION, number, _column(COMMUNICATION, "rrule"), _("定期沟通需要填写周期规则")
+            )
+        elif rrule:
+            reader.problem(
+                COMMUNICATION, number, _column(COMMUNICATION, "rrule"), _("频率不是“定期”时不填写周期规则")
+            )
+        item: dict[str, Any] = {
+            "scenario": row.get("scenario"),
+            "channel": row.get("channel"),
+            "frequency": frequency,
+            "outputs": row.get("outputs") or [],
+            "owner": _text(row, "owner"),
+            "admin": _text(row, "admin"),
+        }
+        if _keep(reader, COMMUNICATION, number, "communication", item):
+            out.append(item)
+    return out
