@@ -27,9 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.collabs.models import Collaboration, SubGoal, Task, TaskStatus
+from xietong.collabs.snapshots import load_snapshot
 from xietong.documents import markdown as md
 from xietong.documents import word
 from xietong.documents.tables import CSV_TYPE, XLSX_TYPE, Column, Row, Table, Tone, write_csv, write_xlsx
+from xietong.documents.workbook import workbook_bytes
 from xietong.meetings.models import Meeting, MeetingKind
 from xietong.rules import snapshot as s
 from xietong.tracking.boards import risk_level
@@ -39,6 +41,8 @@ from xietong.tracking.weekly import Group, IsoWeek, WeeklyList, from_content
 from xietong.tracking.weekly import Row as WeeklyRow
 
 WHAT_FORMATS: dict[str, tuple[str, ...]] = {
+    # The whole collaboration in the import template's layout: what `xietong import` reads back.
+    "charter": ("xlsx",),
     "table": ("xlsx", "csv", "md"),
     "subgoals": ("xlsx", "csv", "md"),
     "weekly": ("xlsx", "csv", "docx", "md"),
@@ -508,6 +512,8 @@ def export(
     tz = company_tz()
     ctx = _Context(collab, now or timezone.now(), tz)
     content_type = CONTENT_TYPES[fmt]
+    if what == "charter":
+        return Document(_filename(collab, what, fmt), content_type, workbook_bytes(load_snapshot(collab)))
     if what == "minutes":
         chosen = _minutes_meeting(collab, meeting)
         doc = word.read_minutes(chosen, tz)

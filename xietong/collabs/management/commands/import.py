@@ -40,11 +40,9 @@ class ProgressBar:
             return
         done = min(rows, self.total)
         filled = BAR_WIDTH * done // self.total
+        bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}]"
         self.stream.write(
-            "\r"
-            + _("读取中")
-            + f" [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{self.total} "
-            + _("行")
+            "\r" + _("读取中 %(bar)s %(done)s/%(total)s 行") % {"bar": bar, "done": done, "total": self.total}
         )
         self.stream.flush()
         self.drawn = True
