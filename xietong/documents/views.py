@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,27 +84,50 @@ def _preview_workbook(path: Path, token: str) -> dict[str, Any]:
     return {"read": read, "token": token, "good_rows": read.rows - read.bad_rows}
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """A previewed upload the person chose to import, as read again from the staged file."""
+
+    read: Any
+    context: dict[str, Any]
+
+
+def _confirmed(
+    request: HttpRequest,
+    kind: str,
+    page: Callable[..., HttpResponse],
+    preview: Callable[[Path, str], dict[str, Any]],
+    back: str,
+) -> HttpResponse | Confirmed:
+    """Read the confirmation of a staged upload: the file to import, or the page to answer with."""
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    choice, token = form.cleaned_data["choice"], form.cleaned_data["token"]
+    path = serve.staged_path(request, kind, token)
+    if choice == ConfirmForm.CANCEL or path is None:
+        serve.discard(request, kind)
+        if path is None and choice != ConfirmForm.CANCEL:
+            return page(request, refused=_("上传的文件已失效,请重新上传。"))
+        return redirect(back)
+    context = preview(path, token)
+    read = context.get("read")
+    if read is None or (not read.ok and choice != ConfirmForm.VALID):
+        return page(request, **context)
+    return Confirmed(read, context)
+
+
 @login_required
 @require_POST
 def import_workbook_confirm(request: HttpRequest) -> HttpResponse:
     """Import the previewed workbook (all of it, or only its valid rows), or cancel."""
     assert isinstance(request.user, Person)
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest()
-    choice, token = form.cleaned_data["choice"], form.cleaned_data["token"]
-    path = serve.staged_path(request, WORKBOOK, token)
-    if choice == ConfirmForm.CANCEL or path is None:
-        serve.discard(request, WORKBOOK)
-        if path is None and choice != ConfirmForm.CANCEL:
-            return _import_page(request, refused=_("上传的文件已失效,请重新上传。"))
-        return redirect("documents:import")
-    context = _preview_workbook(path, token)
-    read = context.get("read")
-    if read is None or (not read.ok and choice != ConfirmForm.VALID):
-        return _import_page(request, **context)
+    outcome = _confirmed(request, WORKBOOK, _import_page, _preview_workbook, "documents:import")
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    context = outcome.context
     try:
-        stored = do_import_as(request.user, parse_charter(read.charter))
+        stored = do_import_as(request.user, parse_charter(outcome.read.charter))
     except CharterError as exc:
         return _import_page(request, failed=[str(exc)], **context)
     except ImportRefused as exc:
@@ -159,22 +184,11 @@ def import_org_confirm(request: HttpRequest) -> HttpResponse:
     """Store the previewed organisation sheet (all of it, or only its valid rows), or cancel."""
     if not may_import_org(request.user):
         raise PermissionDenied
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest()
-    choice, token = form.cleaned_data["choice"], form.cleaned_data["token"]
-    path = serve.staged_path(request, ORG, token)
-    if choice == ConfirmForm.CANCEL or path is None:
-        serve.discard(request, ORG)
-        if path is None and choice != ConfirmForm.CANCEL:
-            return _org_page(request, refused=_("上传的文件已失效,请重新上传。"))
-        return redirect("documents:org_import")
-    context = _preview_org(path, token)
-    read = context.get("read")
-    if read is None or (not read.ok and choice != ConfirmForm.VALID):
-        return _org_page(request, **context)
+    outcome = _confirmed(request, ORG, _org_page, _preview_org, "documents:org_import")
+    if isinstance(outcome, HttpResponse):
+        return outcome
     assert isinstance(request.user, Person)
-    done = do_import_org(read.rows, actor=request.user)
+    done = do_import_org(outcome.read.rows, actor=request.user)
     serve.discard(request, ORG)
     return _org_page(request, done=done)
 
