@@ -594,9 +594,12 @@ def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | No
     if progress is not None:
         progress(reader.streamed)
     charter = _assemble(reader)
+    # In the order a person fixes them: sheet by sheet, top to bottom (checks run in several passes).
+    order = {sheet.name: index for index, sheet in enumerate(SHEETS)}
+    problems = sorted(reader.problems, key=lambda p: (order.get(p.sheet, -1), p.row or 0))
     return WorkbookRead(
         charter=charter,
-        problems=reader.problems,
+        problems=problems,
         rows=reader.rows,
         bad_rows=len(reader.bad),
     )
