@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -39,6 +41,26 @@ def outsider(db: None) -> Person:
 @pytest.fixture
 def admin_user(db: None) -> Person:
     return make_person("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Start every test with an empty cache.
+
+    Cached snapshots are keyed by a collaboration's primary key, creation
+    time and version; a rolled-back test frees its primary keys for the
+    next one, and time-machine can give both the same creation time.
+    """
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher() -> Iterator[None]:
+    """Hash test passwords with MD5: PBKDF2's cost is the point in production, not in tests."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "xietong.notify",
     "xietong.documents",
     "xietong.api",
+    "xietong.bench",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,13 @@ if EMBEDDED:
         }
     }
 else:
+    # Persistent connections (one per process, reused for 600 s, checked before
+    # reuse) are the default: opening a PostgreSQL connection per request costs
+    # pages several times their throughput. Django 5.2's own pool (OPTIONS
+    # "pool") is not offered: it needs psycopg_pool (psycopg[pool]), which is
+    # not a dependency, and a sync gunicorn worker serves one request at a time,
+    # so one persistent connection per worker is already a pool of the right
+    # size. Many machines: put PgBouncer in front (docs/deployment.md).
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
@@ -156,6 +164,11 @@ else:
             conn_health_checks=True,
         )
     }
+    # PgBouncer in transaction pooling mode cannot keep a server-side cursor
+    # (QuerySet.iterator) across transactions: set this to 1 behind one.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "XIETONG_DB_DISABLE_SERVER_SIDE_CURSORS", False
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.Person"
@@ -207,6 +220,28 @@ except ValueError:
     ) from None
 
 # --- Background work and notifications (docs/notifications.md)
+
+# The cache holds each collaboration's judged snapshot, keyed by its version
+# (docs/benchmarks.md): correct in any backend, since a write bumps the
+# version and a stale key is never read again. Local memory by default (per
+# process); XIETONG_CACHE_URL=redis://host:6379/1 shares it between the web
+# processes of one or many machines.
+_CACHE_URL = env_str("XIETONG_CACHE_URL", "")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env_int("XIETONG_CACHE_ENTRIES", 2000, minimum=10)},
+        }
+    )
+}
+# Lifetime of a cached snapshot: how long a renamed person or department may
+# still show under the old name (writes to a collaboration show at once).
+XIETONG_SNAPSHOT_SECONDS = env_int("XIETONG_SNAPSHOT_SECONDS", 300, minimum=1)
+# Reference views for `make bench` (xietong/bench/views.py); never on in production.
+XIETONG_BENCH_VIEWS = env_bool("XIETONG_BENCH_VIEWS", False)
 
 # Django's Tasks API (the django-tasks backport) on the database: workers on
 # any number of machines claim rows with SKIP LOCKED on PostgreSQL.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -18,3 +19,6 @@ urlpatterns = [
     path("", include("xietong.documents.urls")),
     path("", include("xietong.collabs.urls")),
 ]
+# Reference views for `make bench` only (docs/benchmarks.md).
+if settings.XIETONG_BENCH_VIEWS:
+    urlpatterns.insert(0, path("", include("xietong.bench.urls")))

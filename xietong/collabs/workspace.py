@@ -18,17 +18,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import Access, get_collaboration_for_user
 from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
+from xietong.collabs.judged import minute, report_of, snapshot_of, version_key
 from xietong.collabs.models import Collaboration
-from xietong.collabs.snapshots import load_snapshot
 from xietong.lib.http import pk_param
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
-from xietong.rules.engine import Context, Finding, Report, Severity, run_rules
+from xietong.rules.engine import Context, Finding, Report, Severity
 from xietong.rules.steps import STEPS, Step, step_of
 
 # The page of each step: (url name, takes the slug).
@@ -101,12 +102,32 @@ class Workspace:
     def findings_of_step(self, number: int) -> list[Finding]:
         return [f for f in self.report.findings if step_of(f.rule).number == number]
 
-    def findings_by_object(self, number: int) -> dict[str, list[Finding]]:
-        """Return the step's findings grouped by the object path they point at."""
-        grouped: dict[str, list[Finding]] = {}
-        for finding in self.findings_of_step(number):
-            grouped.setdefault(finding.object, []).append(finding)
+    @cached_property
+    def _findings_by_step_object(self) -> dict[int, dict[str, list[Finding]]]:
+        grouped: dict[int, dict[str, list[Finding]]] = {step.number: {} for step in STEPS}
+        for finding in self.report.findings:
+            grouped[step_of(finding.rule).number].setdefault(finding.object, []).append(finding)
         return grouped
+
+    def findings_by_object(self, number: int) -> dict[str, list[Finding]]:
+        """Return the step's findings grouped by the object path they point at (grouped once per request)."""
+        return self._findings_by_step_object[number]
+
+    @cached_property
+    def fragment_key(self) -> str:
+        """What a cached part of a page depends on: the version, the minute, the viewer's roles, the language.
+
+        Parts branch on what the viewer may do (``ws.can``), never on who the
+        viewer is, so people holding the same roles share them.
+        """
+        roles = ",".join(sorted(self.access.roles))
+        by_department = ";".join(
+            f"{pk}={','.join(sorted(held))}" for pk, held in sorted(self.access.department_roles.items())
+        )
+        return (
+            f"{version_key(self.collab)}:{minute(self.ctx)}:{get_language()}:"
+            f"{roles}:{by_department}:{int(self.access.closed)}"
+        )
 
     @property
     def can_view_audit(self) -> bool:
@@ -143,9 +164,9 @@ def save_unless_stale(
 def open_workspace(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Workspace:
     """Return the workspace of ``slug`` for the signed-in person, or raise 404 / 403."""
     collab, access = get_collaboration_for_user(request.user, slug, action)
-    snapshot = load_snapshot(collab)
+    snapshot = snapshot_of(collab)
     ctx = context_for()
-    return Workspace(collab, access, snapshot, run_rules(snapshot, ctx), ctx)
+    return Workspace(collab, access, snapshot, report_of(collab, snapshot, ctx), ctx)
 
 
 def render_step(

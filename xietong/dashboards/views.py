@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,14 +27,13 @@ from django.views.decorators.http import require_POST
 
 from xietong.collabs.access import signed_in_person, visible_collaborations
 from xietong.collabs.actions import do_record_reading
+from xietong.collabs.judged import reports_of, snapshots_of
 from xietong.collabs.models import Collaboration, Metric, MetricReading
-from xietong.collabs.snapshots import load_snapshots
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.dashboards import data
 from xietong.dashboards.forms import ReadingForm
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
-from xietong.rules.engine import run_rules
 
 # The overview judges at most this many collaborations per request.
 PAGE_SIZE = 50
@@ -75,18 +75,26 @@ def _dashboard(request: HttpRequest, ws: Workspace, reading_form: ReadingForm | 
     snapshot, today = ws.snapshot, ws.ctx.today
     kickoff_at = snapshot.kickoff.scheduled_at if snapshot.kickoff else None
     start = kickoff_at.astimezone(ws.ctx.tz).date() if kickoff_at else None
-    step_urls = {state.step.number: state.url for state in ws.steps}
+    # The charts are computed only when the page's cached part is missing
+    # (the template calls these), once each.
     return render_step(
         request,
         ws,
         "dashboards/dashboard.html",
         "dashboard",
         _("看板"),
-        gauge=data.gauge(ws.report.score),
-        finding_groups=data.findings_by_severity(ws.report.findings, step_urls),
-        metrics=data.metric_charts(snapshot.goal, _readings(ws.collab), start),
-        status=data.status_by_department(snapshot, today),
-        timeline=data.timeline(snapshot, ws.ctx, ws.collab.created_at.astimezone(ws.ctx.tz).date()),
+        dash_key="" if reading_form else ws.fragment_key,
+        gauge=cache(lambda: data.gauge(ws.report.score)),
+        finding_groups=cache(
+            lambda: data.findings_by_severity(
+                ws.report.findings, {state.step.number: state.url for state in ws.steps}
+            )
+        ),
+        metrics=cache(lambda: data.metric_charts(snapshot.goal, _readings(ws.collab), start)),
+        status=cache(lambda: data.status_by_department(snapshot, today)),
+        timeline=cache(
+            lambda: data.timeline(snapshot, ws.ctx, ws.collab.created_at.astimezone(ws.ctx.tz).date())
+        ),
         states=data.state_labels(),
         reading_form=reading_form
         or (ReadingForm(goal=snapshot.goal, today=today) if ws.can(Action.EDIT_COLLABORATION) else None),
@@ -131,12 +139,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         collabs = collabs.filter(closed_at__isnull=True)
     page = Paginator(collabs, PAGE_SIZE).get_page(request.GET.get("page"))
     on_page = list(page.object_list)
-    snapshots = load_snapshots(on_page)
+    snapshots = snapshots_of(on_page)
     latest = data.latest_by_metric(_latest_readings(c.pk for c in on_page))
     ctx = context_for()
+    reports = reports_of(on_page, snapshots, ctx)
     rows = []
     for collab in on_page:
-        report = run_rules(snapshots[collab.pk], ctx)
+        report = reports[collab.pk]
         line = data.overview_row(snapshots[collab.pk], report.score, report.findings, latest, ctx.today)
         rows.append({"collab": collab, **line})
     return render(

@@ -12,14 +12,14 @@ from django.views.decorators.http import require_http_methods
 from xietong.collabs.access import visible_collaborations
 from xietong.collabs.actions.collaborations import do_create_collaboration
 from xietong.collabs.forms.collaborations import NewCollaborationForm, departments_text
+from xietong.collabs.judged import reports_of, snapshots_of
 from xietong.collabs.presets import PRESETS
-from xietong.collabs.snapshots import load_snapshots
 from xietong.collabs.waiting import waiting_for
 from xietong.collabs.workspace import open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.models import Department, Person
 from xietong.rules.clock import context_for
-from xietong.rules.engine import Severity, run_rules
+from xietong.rules.engine import Severity
 
 # The home page judges at most this many collaborations per request.
 PAGE_SIZE = 50
@@ -29,9 +29,9 @@ PAGE_SIZE = 50
 def home(request: HtmxHttpRequest) -> HttpResponse:
     assert isinstance(request.user, Person)
     collabs = list(visible_collaborations(request.user)[:PAGE_SIZE])
-    snapshots = load_snapshots(collabs)
+    snapshots = snapshots_of(collabs)
     ctx = context_for()
-    reports = {c.pk: run_rules(snapshots[c.pk], ctx) for c in collabs}
+    reports = reports_of(collabs, snapshots, ctx)
     rows = [
         {
             "collab": c,

@@ -7,6 +7,7 @@ same URLs work as ordinary pages and redirects.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -44,9 +45,15 @@ def _tasks(ws: Workspace) -> list[Task]:
     )
 
 
-def _row(ws: Workspace, task: Task) -> dict[str, Any]:
+def _rows(ws: Workspace) -> list[dict[str, Any]]:
+    index = {t.key: i for i, t in enumerate(ws.snapshot.tasks)}
+    return [_row(ws, t, index.get(t.pk)) for t in _tasks(ws)]
+
+
+def _row(ws: Workspace, task: Task, index: int | None = None) -> dict[str, Any]:
     """Return what one row shows: the task, its findings, whether it is overdue, what the viewer may do."""
-    index = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == task.pk), None)
+    if index is None:
+        index = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == task.pk), None)
     return {
         "task": task,
         "findings": ws.findings_by_object(4).get(f"tasks[{index}]", [])
@@ -85,12 +92,18 @@ def _page(
     new_form: TaskForm | None = None,
     conflict: bool = False,
 ) -> HttpResponse:
-    departments = _departments(ws)
-    rows = [_row(ws, t) for t in _tasks(ws)]
-    for row in rows:
-        if row["task"].pk == editing:
-            row["form"] = edit_form or _form(ws, departments, task=row["task"])
-            row["conflict"] = conflict
+    # Read only when a form is drawn (cached parts need none), once.
+    departments = cache(lambda: _departments(ws))
+
+    def rows() -> list[dict[str, Any]]:
+        # Called by the template only when the rows are not cached.
+        shown = _rows(ws)
+        for row in shown:
+            if row["task"].pk == editing:
+                row["form"] = edit_form or _form(ws, departments(), task=row["task"])
+                row["conflict"] = conflict
+        return shown
+
     return render_step(
         request,
         ws,
@@ -98,7 +111,11 @@ def _page(
         4,
         _(TITLE),
         rows=rows,
-        new_form=new_form or _form(ws, departments),
+        # The rows are cached unless one of them is a form.
+        rows_key="" if editing is not None else ws.fragment_key,
+        # An empty form is the same for everyone with the same roles; one with errors is not cached.
+        new_form_key="" if new_form is not None else ws.fragment_key,
+        new_form=new_form or (lambda: _form(ws, departments())),
         can_add=ws.can(Action.EDIT_COLLABORATION) or bool(ws.access.department_roles),
     )
 
@@ -121,7 +138,7 @@ def _fragment(
         task = Task.objects.select_related("department").prefetch_related("collaborators").get(pk=task_pk)
         context["row"] = _row(ws, task)
     if all_rows:
-        context["rows"] = [_row(ws, t) for t in _tasks(ws)]
+        context["rows"] = _rows(ws)
     return render(request, template, {"ws": ws, "collab": ws.collab, "current": 4, "oob": True, **context})
 
 

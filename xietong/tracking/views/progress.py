@@ -35,7 +35,7 @@ from xietong.rules.steps import STEPS
 from xietong.tracking.actions.progress import do_report_progress
 from xietong.tracking.forms import ProgressForm, PublishForm
 from xietong.tracking.models import WeeklyReport
-from xietong.tracking.sources import compile_sources, current_week, load_week, weeks_of
+from xietong.tracking.sources import WeekSources, compile_sources, current_week, load_week, weeks_of
 from xietong.tracking.weekly import GROUP_NAMES, GROUP_ORDER, IsoWeek, Row, WeeklyList
 
 STEP = 7
@@ -70,9 +70,19 @@ class TrackingPage:
         self.now = ws.ctx.now
         self.this_week = current_week(self.now, self.tz)
         self.week = week or self.this_week
-        self.sources = load_week(ws.collab, self.week, self.tz)
-        self.weekly: WeeklyList = compile_sources(self.sources, self.now, self.tz)
-        self.tasks = {t.pk: t for t in self.sources.tasks}
+
+    # Read and compiled on first use: a page whose list is cached needs neither.
+    @cached_property
+    def sources(self) -> WeekSources:
+        return load_week(self.ws.collab, self.week, self.tz)
+
+    @cached_property
+    def weekly(self) -> WeeklyList:
+        return compile_sources(self.sources, self.now, self.tz)
+
+    @cached_property
+    def tasks(self) -> dict[int, Task]:
+        return {t.pk: t for t in self.sources.tasks}
 
     @cached_property
     def editable(self) -> set[int]:
@@ -125,13 +135,16 @@ class TrackingPage:
         """What the step's section shows (render_step adds ``ws`` and ``collab``)."""
         report = self.report
         return {
-            "weekly": self.weekly,
+            # The list is cached per week unless a row shows its form; the
+            # callables below are what the template calls when it is not.
+            "list_key": "" if "editing" in extra else f"{self.ws.fragment_key}:{self.week}",
+            "weekly": lambda: self.weekly,
             "week": self.week,
             "this_week": self.this_week,
             "previous_week": self.week.previous(),
             "next_week": self.week.next() if self.week < self.this_week else None,
-            "weeks": weeks_of(self.sources.execution, max(self.week, self.this_week), self.tz),
-            "editable": self.editable,
+            "weeks": lambda: weeks_of(self.sources.execution, max(self.week, self.this_week), self.tz),
+            "editable": lambda: self.editable,
             "groups": [(g.value, GROUP_NAMES[g]) for g in GROUP_ORDER],
             "findings": self.ws.findings_of_step(STEP),
             "reports": [{"week": IsoWeek(r.iso_year, r.iso_week), "report": r} for r in self.reports],
@@ -140,7 +153,7 @@ class TrackingPage:
             "publish_form": PublishForm(initial={"remarks": report.remarks if report else ""})
             if self.can_publish
             else None,
-            "escalation_days": self.weekly.escalation_working_days,
+            "escalation_days": lambda: self.weekly.escalation_working_days,
             **extra,
         }
 

@@ -18,41 +18,24 @@ from xietong.collabs.actions import ImportRefused, do_import_charter
 from xietong.collabs.charter import CharterError, parse_charter
 from xietong.collabs.management.cli import fail, read_charter_file
 from xietong.collabs.snapshots import load_snapshot
+from xietong.lib import progress
 from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
 from xietong.rules.engine import run_rules
 
 # Show a progress bar once a workbook has this many rows.
 PROGRESS_FROM = 2000
-BAR_WIDTH = 30
 
 
-class ProgressBar:
-    """A plain text bar on stderr, redrawn in place; silent for short files."""
+def _rows_read(bar: str, done: int, total: int) -> str:
+    return _("读取中 %(bar)s %(done)s/%(total)s 行") % {"bar": bar, "done": done, "total": total}
+
+
+class ProgressBar(progress.ProgressBar):
+    """Rows read from a workbook, on stderr; silent for short files."""
 
     def __init__(self, total: int, stream: Any = None) -> None:
-        self.total = max(total, 1)
-        self.stream = stream or sys.stderr
-        self.drawn = False
-
-    def __call__(self, rows: int) -> None:
-        if self.total < PROGRESS_FROM:
-            return
-        done = min(rows, self.total)
-        filled = BAR_WIDTH * done // self.total
-        bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}]"
-        self.stream.write(
-            "\r" + _("读取中 %(bar)s %(done)s/%(total)s 行") % {"bar": bar, "done": done, "total": self.total}
-        )
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        """End the bar (drawn full: the declared total is only an estimate)."""
-        if self.drawn:
-            self(self.total)
-            self.stream.write("\n")
-            self.stream.flush()
+        super().__init__(total, _rows_read, minimum=PROGRESS_FROM, stream=stream)
 
 
 class Command(BaseCommand):

@@ -82,6 +82,10 @@ class Command(BaseCommand):
                 "xietong.lib.security.GunicornLogger",
                 "--graceful-timeout",
                 "10",
+                # gunicorn 27 opens a control socket under $HOME otherwise; the pid file names the master.
+                "--no-control-socket",
+                "--pid",
+                str(settings.DATA_DIR / "gunicorn.pid"),
             ],
             env=env,
         )

@@ -53,8 +53,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        clock_thread = None
         if options["sweep"] and not options["batch"]:
-            threading.Thread(target=clock, args=(stop, settings.XIETONG_SWEEP_SECONDS), daemon=True).start()
+            clock_thread = threading.Thread(
+                target=clock, args=(stop, settings.XIETONG_SWEEP_SECONDS), daemon=True
+            )
+            clock_thread.start()
         try:
             call_command(
                 "db_worker",
@@ -66,3 +70,6 @@ class Command(BaseCommand):
             )
         finally:
             stop.set()
+            # Let a send in progress finish: a delivery left "sending" waits 15 minutes to be retried.
+            if clock_thread is not None:
+                clock_thread.join(timeout=settings.EMAIL_TIMEOUT + 5)

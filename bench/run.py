@@ -1,0 +1,456 @@
+"""``make bench``: measure Xietong against yardsticks in the same run, write docs/benchmarks.md.
+
+1. A PostgreSQL database of its own (dropped and made again), migrated and
+   filled by ``xietong bench-data``: 1,000 collaborations of 200 tasks and
+   8 departments, plus one of 2,000 tasks for the one-query yardstick.
+2. HTTP: gunicorn (2 sync workers, persistent connections) serves the
+   product and the reference views of ``xietong.bench``; wrk loads each URL
+   in turn. Every figure is a ratio to the minimal view measured in the
+   same run, so a slower or busier machine moves both sides.
+3. More data (1,000,000 tasks in all), then the in-process benchmarks of
+   ``bench/`` with pytest-benchmark: the sweep against the one SQL statement
+   that finds the same due items, the Excel export against openpyxl's own
+   write-only mode, the rule engine at 1,000 and 10,000 tasks.
+4. The figures, the targets and whether each is met: docs/benchmarks.md
+   (a table) and docs/benchmarks.json.
+
+``python bench/run.py --quick`` runs a small version in about two minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+DATABASE = os.environ.get("BENCH_DATABASE", "xietong_bench")
+SECRET = "bench-only-secret-key-0123456789-0123456789-0123456789"
+INITIATOR = "bench"
+
+
+@dataclass
+class Scale:
+    collaborations: int
+    tasks_per: int
+    big_tasks: int  # the one collaboration of the one-query yardstick
+    sweep_tasks: int  # tasks in the database for the in-process benchmarks
+    seconds: int  # per wrk run
+    connections: int = 8
+
+
+FULL = Scale(collaborations=1000, tasks_per=200, big_tasks=2000, sweep_tasks=1_000_000, seconds=10)
+QUICK = Scale(collaborations=50, tasks_per=200, big_tasks=2000, sweep_tasks=50_000, seconds=3)
+
+
+@dataclass
+class Http:
+    name: str
+    label: str
+    path: str
+    requests_per_s: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+
+
+@dataclass
+class Row:
+    """One line of the table: a figure, its yardstick, the target and the verdict."""
+
+    what: str
+    figure: str
+    target: str
+    met: bool
+    note: str = ""
+
+
+@dataclass
+class Results:
+    started: str
+    machine: dict[str, Any]
+    scale: dict[str, Any]
+    http: list[Http] = field(default_factory=list)
+    inprocess: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def env(database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "XIETONG_DATA": str(ROOT / "var" / "bench"),
+        "XIETONG_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def xietong(database_url: str, *args: str) -> None:
+    subprocess.run([str(BIN / "xietong"), *args], env=env(database_url), check=True, cwd=ROOT)
+
+
+def fresh_database() -> str:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    return f"{SERVER}/{DATABASE}"
+
+
+def count_tasks(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM collabs_task").fetchone()
+    return int(row[0]) if row else 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(database_url: str, workers: int = 2) -> Iterator[str]:
+    """Serve the product with its bench views on a free port; stop it by its pid file."""
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="xietong-bench-"))
+    pid_file = folder / "gunicorn.pid"
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "xietong.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--pid",
+            str(pid_file),
+            "--no-control-socket",
+            "--error-logfile",
+            str(folder / "error.log"),
+        ],
+        env=env(database_url, XIETONG_BENCH_VIEWS="1", XIETONG_ALLOWED_HOSTS="127.0.0.1"),
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start: " + (folder / "error.log").read_text())
+        yield url
+    finally:
+        # gunicorn 27: the shell's $! / Popen's pid may be a wrapper; the pid file names the master.
+        master = int(pid_file.read_text().strip()) if pid_file.exists() else process.pid
+        os.kill(master, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def session_cookie(database_url: str) -> str:
+    """Sign the initiator of the generated collaborations in; return the session cookie."""
+    code = (
+        "import django, os; django.setup()\n"
+        "from django.test import Client\n"
+        "from xietong.orgs.models import Person\n"
+        "c = Client(); c.force_login(Person.objects.get(username=os.environ['BENCH_USER']))\n"
+        "print(c.cookies['sessionid'].value)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env(database_url, DJANGO_SETTINGS_MODULE="xietong.settings", BENCH_USER=INITIATOR),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def wrk(url: str, cookie: str, scale: Scale, check: str) -> tuple[float, float, float, int]:
+    """Load ``url`` with wrk; return (requests/s, p50 ms, p99 ms, errors)."""
+    probe = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"Cookie: sessionid={cookie}", url],
+        capture_output=True,
+        text=True,
+    )
+    if probe.stdout != "200":
+        raise RuntimeError(f"{url} answered {probe.stdout}, not 200")
+    body = subprocess.run(
+        ["curl", "-s", "-H", f"Cookie: sessionid={cookie}", url], capture_output=True, text=True
+    ).stdout
+    if check not in body:
+        raise RuntimeError(f"{url} does not show {check!r}")
+    out = subprocess.run(
+        [
+            "wrk",
+            "--latency",
+            "-t2",
+            f"-c{scale.connections}",
+            f"-d{scale.seconds}s",
+            "-H",
+            f"Cookie: sessionid={cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, p50, p99, int(errors.group(1)) if errors else 0
+
+
+def http_benchmarks(database_url: str, scale: Scale, results: Results) -> None:
+    cookie = session_cookie(database_url)
+    slug, big = "bench-000001", f"bench-{scale.collaborations + 1:06d}"
+    pages = [
+        Http("minimal", "最小视图 / minimal view", "/bench/minimal/"),
+        Http("one_query", "单聚合查询视图(2,000 任务)", f"/bench/one-query/{big}/"),
+        Http("list50", "50 行列表视图", f"/bench/list50/{slug}/"),
+        Http("dashboard", "协作看板 dashboard", f"/c/{slug}/dashboard/"),
+        Http("table", "部门职责分工表 table page", f"/c/{slug}/table/"),
+        Http("weekly", "周进度清单 weekly list", f"/c/{slug}/tracking/"),
+        Http("tasks_api", "任务列表 API", f"/api/collaborations/{slug}/tasks?limit=200"),
+        Http("minimal_again", "最小视图(结束时)", "/bench/minimal/"),
+    ]
+    checks = {"minimal": "ok", "tasks_api": '"items"'}
+    with gunicorn(database_url) as base:
+        for page in pages:
+            # A short warm-up fills each process's connection and cache.
+            for _ in range(3):
+                subprocess.run(
+                    ["curl", "-s", "-o", "/dev/null", "-H", f"Cookie: sessionid={cookie}", base + page.path]
+                )
+            rate, p50, p99, errors = wrk(base + page.path, cookie, scale, checks.get(page.name, "<"))
+            page.requests_per_s, page.p50_ms, page.p99_ms, page.errors = rate, p50, p99, errors
+            log(f"{page.name}: {rate:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            results.http.append(page)
+
+
+def inprocess_benchmarks(database_url: str, results: Results) -> None:
+    out = ROOT / "var" / "bench" / "inprocess.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            str(BIN / "pytest"),
+            "bench",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            f"--benchmark-json={out}",
+        ],
+        env=env(database_url),
+        cwd=ROOT,
+        check=False,
+    )
+    if not out.exists():
+        return
+    for bench in json.loads(out.read_text())["benchmarks"]:
+        name = bench["name"].removeprefix("test_")
+        stats = bench["stats"]
+        results.inprocess[name] = {
+            "median_s": stats["median"],
+            "min_s": stats["min"],
+            "rounds": stats["rounds"],
+            **bench.get("extra_info", {}),
+        }
+
+
+def verdicts(results: Results) -> None:
+    """Turn the figures into the table's rows, each against the issue's target."""
+    http = {h.name: h for h in results.http}
+    if "minimal" in http:
+        minimal = (http["minimal"].requests_per_s + http["minimal_again"].requests_per_s) / 2
+        for name in ("one_query", "list50"):
+            h = http[name]
+            results.rows.append(
+                Row(h.label, f"{h.requests_per_s / minimal:.2f} × minimal", "yardstick", True)
+            )
+        for name in ("dashboard", "table", "weekly", "tasks_api"):
+            h = http[name]
+            share, spread = h.requests_per_s / minimal, h.p99_ms / max(h.p50_ms, 0.001)
+            results.rows.append(
+                Row(
+                    h.label,
+                    f"{share:.2f} × minimal ({h.requests_per_s:.0f} req/s); p99 {spread:.1f} × p50",
+                    "≥ 0.25 × minimal; p99 ≤ 3 × p50",
+                    share >= 0.25 and spread <= 3 and h.errors == 0,
+                    f"{h.errors} errors" if h.errors else "",
+                )
+            )
+    ip = results.inprocess
+
+    def pair(what: str, product: str, base: str, limit: float, unit: str = "median_s") -> None:
+        if product in ip and base in ip:
+            ratio = ip[product][unit] / ip[base][unit]
+            results.rows.append(Row(what, f"{ratio:.2f} ×", f"≤ {limit} ×", ratio <= limit))
+
+    pair("提醒扫描 sweep vs one SQL statement", "sweep_product", "sweep_baseline", 3.0)
+    pair("Excel 导出 10,000 行 vs openpyxl write-only", "export_product", "export_baseline", 1.5)
+    if "export_product" in ip and "export_baseline" in ip:
+        extra = ip["export_product"].get("peak_mb", 0) - ip["export_baseline"].get("peak_mb", 0)
+        results.rows.append(
+            Row("Excel 导出内存 (peak, more than openpyxl)", f"{extra:+.1f} MB", "≤ +30 MB", extra <= 30)
+        )
+    if "import_10k" in ip and "import_1k" in ip:
+        big, small = ip["import_10k"].get("peak_mb", 0), ip["import_1k"].get("peak_mb", 0)
+        results.rows.append(
+            Row(
+                "Excel 导入内存 10k vs 1k rows",
+                f"{big:.1f} MB vs {small:.1f} MB",
+                "flat (≤ 2 × + 5 MB)",
+                big <= 2 * small + 5,
+            )
+        )
+    if "rules_1k" in ip and "rules_10k" in ip:
+        import math
+
+        ratio = ip["rules_10k"]["median_s"] / ip["rules_1k"]["median_s"]
+        bound = 10 * math.log(10_000) / math.log(1_000)
+        results.rows.append(
+            Row("规则引擎 10k vs 1k tasks", f"{ratio:.1f} ×", f"≤ {bound:.1f} × (n log n)", ratio <= bound)
+        )
+
+
+def write(results: Results, quick: bool) -> None:
+    docs = ROOT / "docs"
+    suffix = "-quick" if quick else ""
+    (docs / f"benchmarks{suffix}.json").write_text(
+        json.dumps(asdict(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {results.started} ({results.machine['cpus']} CPUs, "
+        f"Python {results.machine['python']}, PostgreSQL). Every figure is a ratio to a yardstick "
+        "measured in the same run, so a busy machine moves both sides; the raw figures are in "
+        f"[benchmarks{suffix}.json](benchmarks{suffix}.json). How each is measured: "
+        "[performance.md](performance.md).",
+        "",
+        "| What | Measured | Target | Met |",
+        "|---|---|---|---|",
+    ]
+    for row in results.rows:
+        note = f" ({row.note})" if row.note else ""
+        lines.append(f"| {row.what} | {row.figure}{note} | {row.target} | {'yes' if row.met else '**no**'} |")
+    lines += [
+        "",
+        "## HTTP (wrk, gunicorn with 2 sync workers)",
+        "",
+        "| URL | req/s | p50 ms | p99 ms |",
+        "|---|---|---|---|",
+    ]
+    for h in results.http:
+        lines.append(f"| {h.label} | {h.requests_per_s:.0f} | {h.p50_ms:.1f} | {h.p99_ms:.1f} |")
+    lines += [
+        "",
+        "## In process (pytest-benchmark, median of the rounds)",
+        "",
+        "| Benchmark | median s | extra |",
+        "|---|---|---|",
+    ]
+    for name, figures in results.inprocess.items():
+        extra = ", ".join(f"{k} {v}" for k, v in figures.items() if k not in {"median_s", "min_s", "rounds"})
+        lines.append(f"| {name} | {figures['median_s']:.3f} | {extra} |")
+    (docs / f"benchmarks{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log(f"wrote docs/benchmarks{suffix}.md")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run for development")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-inprocess", action="store_true")
+    args = parser.parse_args()
+    scale = QUICK if args.quick else FULL
+    if shutil.which("wrk") is None and not args.skip_http:
+        sys.exit("wrk is needed for the HTTP figures: apt-get install wrk")
+    results = Results(
+        started=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine={"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
+        scale=asdict(scale),
+    )
+    began = time.monotonic()
+    database_url = fresh_database()
+    log(f"database {DATABASE}: migrate")
+    xietong(database_url, "migrate", "-v0")
+    log(f"bench-data: {scale.collaborations} collaborations × {scale.tasks_per} tasks")
+    xietong(
+        database_url,
+        "bench-data",
+        "--collaborations",
+        str(scale.collaborations),
+        "--tasks-per",
+        str(scale.tasks_per),
+    )
+    xietong(database_url, "bench-data", "--collaborations", "1", "--tasks-per", str(scale.big_tasks))
+    if not args.skip_http:
+        http_benchmarks(database_url, scale, results)
+    if not args.skip_inprocess:
+        missing = scale.sweep_tasks - count_tasks(database_url)
+        if missing > 0:
+            per = 1000
+            log(f"bench-data: {missing // per} more collaborations × {per} tasks for the sweep")
+            xietong(
+                database_url,
+                "bench-data",
+                "--collaborations",
+                str(missing // per),
+                "--tasks-per",
+                str(per),
+                "--seed",
+                "1",
+            )
+        inprocess_benchmarks(database_url, results)
+    verdicts(results)
+    results.scale["tasks_in_database"] = count_tasks(database_url)
+    results.scale["seconds"] = round(time.monotonic() - began)
+    write(results, args.quick)
+
+
+if __name__ == "__main__":
+    main()
