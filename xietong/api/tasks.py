@@ -8,13 +8,19 @@ answer for; only the initiator and administrators delete rows.
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
 
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
@@ -36,6 +42,7 @@ from xietong.api.schemas import (
 )
 from xietong.collabs.access import Access, get_task_for_user
 from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_delete_task, do_save_task
+from xietong.collabs.judged import version_key
 from xietong.collabs.models import Collaboration, Task, TaskStatus
 from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
@@ -99,10 +106,39 @@ def _filtered(rows: QuerySet[Task], filters: TaskFilters) -> QuerySet[Task]:
     return rows
 
 
+def _cached_by_version(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer a page of a collaboration's rows from the cache while the collaboration has not changed.
+
+    The key is the collaboration's version, today (``overdue`` depends on
+    it) and the query; a write bumps the version, so a cached page is never
+    stale. The access check runs on every request.
+    """
+
+    @wraps(view)
+    def cached(request: HttpRequest, slug: str, **kwargs: Any) -> Any:
+        from xietong.api.api import api  # the API imports this router
+
+        collab, _access = collaboration(request, slug)
+        query = urlencode(sorted(request.GET.items()))
+        key = f"{version_key(collab)}:api-tasks:{context_for().today}:{get_language()}:{query}"
+        content = cache.get(key)
+        if content is None:
+            page = view(request, slug=slug, **kwargs)
+            data = {"items": [item.model_dump() for item in page["items"]], "count": page["count"]}
+            content = api.renderer.render(request, data, response_status=200)
+            cache.set(key, content, settings.XIETONG_SNAPSHOT_SECONDS)
+        return HttpResponse(
+            content, content_type=f"{api.renderer.media_type}; charset={api.renderer.charset}"
+        )
+
+    return cached
+
+
 @router.get(
     "/collaborations/{slug}/tasks",
     response=responses({200: list[TaskOut]}, NOT_FOUND, INVALID),
 )
+@_cached_by_version
 @paginate(Pages, present=_present)
 def list_tasks(request: HttpRequest, slug: str, filters: Query[TaskFilters]) -> QuerySet[Task]:
     """The responsibility table, in its order.

@@ -101,8 +101,9 @@ def _tasks(ctx: _Context) -> Iterator[Task]:
     )
 
 
-def _table(ctx: _Context) -> Table:
-    columns = [
+def table_columns() -> list[Column]:
+    """Return the responsibility table's columns (the benchmarks export rows under the same ones)."""
+    return [
         Column("#", 6),
         Column(_("任务描述"), 40, wrap=True),
         Column(_("责任部门"), 14),
@@ -113,6 +114,10 @@ def _table(ctx: _Context) -> Table:
         Column(_("完成百分比"), 10),
         Column(_("逾期天数"), 10),
     ]
+
+
+def _table(ctx: _Context) -> Table:
+    columns = table_columns()
 
     def rows() -> Iterator[Row]:
         for number, task in enumerate(_tasks(ctx), start=1):

@@ -28,12 +28,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from xietong.lib.cells import neutralise_cell
+from xietong.lib.cells import FORMULA_STARTS, neutralise_cell
 
 Value = str | int | float | Decimal | date | datetime | None
 
@@ -74,6 +74,10 @@ class Column:
     status: bool = False  # the cell coloured with the row's tone
     wrap: bool = False  # long text: wrapped in the workbook
 
+    @property
+    def styled(self) -> bool:
+        return self.status or self.wrap
+
 
 @dataclass(frozen=True)
 class Row:
@@ -109,32 +113,89 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _FILLS = {tone: PatternFill("solid", start_color=rgb, end_color=rgb) for tone, rgb in TONE_FILLS.items()}
 
 
-def _cell(
-    ws: WriteOnlyWorksheet, value: Value, column: Column, tone: Tone | None, tz: tzinfo | None
-) -> object:
-    """Return what ``ws.append`` writes for ``value``: the value itself when no style is needed."""
-    styled = column.wrap or (column.status and tone is not None)
-    if isinstance(value, str):
-        # Neutralised, a text never starts with "=", so openpyxl never takes it for a formula.
-        text = neutralise_cell(value)
-        if not styled:
-            return text
-        cell = WriteOnlyCell(ws, value=text)
-    elif isinstance(value, datetime):
-        cell = WriteOnlyCell(ws, value=_local(value, tz))
-        cell.number_format = DATETIME_FORMAT
-    elif isinstance(value, date):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = DATE_FORMAT
-    elif not styled:
-        return value
-    else:
-        cell = WriteOnlyCell(ws, value=value)
-    if column.wrap:
-        cell.alignment = _WRAP
-    if column.status and tone is not None:
-        cell.fill = _FILLS[tone]
-    return cell
+class _StyledCell(Cell):
+    """A styled cell handed to ``ws.append``.
+
+    openpyxl first tries any appended object as a value and formats
+    ``repr(obj)`` into the ValueError it then catches; Cell's own repr
+    computes the coordinate each time. This one is constant.
+    """
+
+    __slots__ = ("_style_id",)
+
+    def __repr__(self) -> str:
+        return "<styled cell>"
+
+    @property
+    def style_id(self) -> int:
+        # The style of a reused cell never changes: look it up in the workbook once.
+        try:
+            return self._style_id
+        except AttributeError:
+            self._style_id: int = super().style_id
+            return self._style_id
+
+
+class _Cells:
+    """One reusable cell per column and style (wrap, tone, number format).
+
+    Setting ``cell.fill`` or ``cell.alignment`` hashes the style object into
+    the workbook's collection on every assignment, and building a cell per
+    value costs more than writing it. In write-only mode ``ws.append`` writes
+    the row before it returns and keeps no cell, so each column's styled
+    cells are made once and only their value changes from row to row: a
+    styled cell then costs what openpyxl's own recycled cell costs.
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.ws = ws
+        self._made: dict[tuple[int, bool, Tone | None, str | None], _StyledCell] = {}
+
+    def get(self, index: int, wrap: bool, tone: Tone | None, number_format: str | None) -> _StyledCell:
+        key = (index, wrap, tone, number_format)
+        cell = self._made.get(key)
+        if cell is None:
+            cell = self._made[key] = _StyledCell(self.ws, row=1, column=1)
+            if wrap:
+                cell.alignment = _WRAP
+            if tone is not None:
+                cell.fill = _FILLS[tone]
+            if number_format is not None:
+                cell.number_format = number_format
+        return cell
+
+
+def _row(
+    cells: _Cells, values: Sequence[Value], columns: Sequence[Column], tone: Tone | None, tz: tzinfo | None
+) -> list[object]:
+    """Return what ``ws.append`` writes for a row: plain values, and cells only where a style is needed."""
+    if len(values) != len(columns):
+        raise ValueError(f"row of {len(values)} values for {len(columns)} columns")
+    out: list[object] = []
+    for index, value in enumerate(values):
+        column = columns[index]
+        number_format = None
+        if type(value) is str:
+            # Neutralised, a text never starts with "=", so openpyxl never takes it for a formula.
+            if value.startswith(FORMULA_STARTS):
+                value = "'" + value
+            if not column.styled:
+                out.append(value)
+                continue
+        elif isinstance(value, datetime):
+            value, number_format = _local(value, tz), DATETIME_FORMAT
+        elif isinstance(value, date):
+            number_format = DATE_FORMAT
+        elif isinstance(value, str):  # a str subclass (a lazy translation rendered, an enum)
+            value = neutralise_cell(str(value))
+        status = tone if column.status else None
+        if not column.wrap and status is None and number_format is None:
+            out.append(value)
+        else:
+            cell = cells.get(index, column.wrap, status, number_format)
+            cell.value = value
+            out.append(cell)
+    return out
 
 
 def write_xlsx(table: Table) -> bytes:
@@ -154,9 +215,11 @@ def write_xlsx(table: Table) -> bytes:
         cell.fill = header_fill
         header.append(cell)
     ws.append(header)
+    cells = _Cells(ws)
+    tz = table.tz
     count = 0
     for row in table.rows:
-        ws.append([_cell(ws, v, c, row.tone, table.tz) for v, c in zip(row.values, columns, strict=True)])
+        ws.append(_row(cells, row.values, columns, row.tone, tz))
         count += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     out = io.BytesIO()
