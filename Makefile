@@ -53,6 +53,12 @@ test: lint typecheck
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
+# Benchmarks against yardsticks measured in the same run (docs/benchmarks.md, docs/performance.md):
+# a PostgreSQL database of its own (BENCH_DATABASE, default xietong_bench), gunicorn + wrk, pytest-benchmark.
+bench: $(VENV)/.installed-test messages
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py
+
 # Extract translatable strings into the English catalogue (needs GNU gettext).
 makemessages: $(VENV)/.installed-run
 	cd xietong && ../$(BIN)/xietong makemessages --locale en --no-obsolete --no-location
