@@ -77,6 +77,21 @@ class Meeting(models.Model):
             # Opening an occurrence twice (two clicks, two people) yields one meeting.
             models.UniqueConstraint(fields=["series", "scheduled_at"], name="one_meeting_per_occurrence"),
         ]
+        indexes = [
+            # A collaboration's kickoff, its meetings of one kind in time order (pages, snapshot, calendar).
+            models.Index(fields=["collaboration", "kind", "scheduled_at"], name="meeting_collab_kind_time"),
+            # The sweep: meetings held without minutes, and issued minutes not yet locked.
+            models.Index(
+                fields=["scheduled_at"],
+                name="meeting_minutes_pending",
+                condition=models.Q(minutes_issued_at__isnull=True),
+            ),
+            models.Index(
+                fields=["minutes_issued_at"],
+                name="meeting_minutes_unlocked",
+                condition=models.Q(minutes_issued_at__isnull=False, minutes_locked_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or str(self.get_kind_display())

@@ -76,7 +76,12 @@ class ProgressUpdate(models.Model):
         verbose_name = _("进度更新")
         verbose_name_plural = _("进度更新")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["collaboration", "created_at"], name="update_collab_time")]
+        indexes = [
+            # The weekly list and the progress API: one collaboration's updates in a week, newest first.
+            models.Index(fields=["collaboration", "created_at"], name="update_collab_time"),
+            # Each row's last update before a week (the weekly list's subqueries, the table's percent).
+            models.Index(fields=["task", "created_at"], name="update_task_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task}: {self.get_status_display()}"
@@ -241,7 +246,13 @@ class SlaRequest(models.Model):
         verbose_name = _("时限请求")
         verbose_name_plural = _("时限请求")
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["collaboration", "answered_at"], name="sla_open")]
+        indexes = [
+            models.Index(fields=["collaboration", "answered_at"], name="sla_open"),
+            # The sweep's clocks still running, across every collaboration: only the open ones are indexed.
+            models.Index(
+                fields=["started_at"], name="sla_unanswered", condition=models.Q(answered_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.subject[:60]
