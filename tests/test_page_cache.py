@@ -6,9 +6,9 @@ import re
 
 from django.db import connection
 from django.test import Client
-from django.utils import translation
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from tests.test_views import signed_in
 from xietong.collabs.judged import report_of, snapshot_of

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from xietong.collabs.actions.collaborations import standard_communication
 from xietong.collabs.models import (
     Collaboration,
     CollabType,
@@ -44,7 +45,6 @@ from xietong.collabs.models import (
     TaskStatus,
     Visibility,
 )
-from xietong.collabs.presets import COMMUNICATION
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
 from xietong.orgs.models import Department, Person
 from xietong.tracking.models import ProgressUpdate
@@ -322,22 +322,7 @@ class Generator:
                 for d in chosen[m.collaboration_id]
             ]
         )
-        CommunicationRule.objects.bulk_create(
-            [
-                CommunicationRule(
-                    collaboration=c,
-                    position=i,
-                    scenario=p.scenario,
-                    channel=p.channel,
-                    frequency=p.frequency,
-                    rrule=p.rrule,
-                    outputs=[str(o) for o in p.outputs],
-                    owner=str(p.owner),
-                )
-                for c in collabs
-                for i, p in enumerate(COMMUNICATION)
-            ]
-        )
+        CommunicationRule.objects.bulk_create([rule for c in collabs for rule in standard_communication(c)])
 
     def _subgoals(self, collabs: Sequence[Collaboration], chosen: dict[int, list[Department]]) -> None:
         rows = []

@@ -271,7 +271,14 @@ class Task(models.Model):
         verbose_name = _("职责分工任务")
         verbose_name_plural = _("职责分工任务")
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["collaboration", "status", "deadline"], name="task_status_deadline")]
+        indexes = [
+            models.Index(fields=["collaboration", "status", "deadline"], name="task_status_deadline"),
+            # The reminder sweep: open rows by deadline, blocked rows by when they were blocked.
+            models.Index(fields=["deadline"], name="task_open_deadline", condition=~models.Q(status="done")),
+            models.Index(
+                fields=["blocked_since"], name="task_blocked_since", condition=models.Q(status="blocked")
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(percent__lte=100), name="task_percent_at_most_100")
         ]

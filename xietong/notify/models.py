@@ -70,9 +70,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
-            models.Index(
-                fields=["planned"], name="notification_unplanned", condition=models.Q(planned=False)
-            ),
+            # The sweep plans unplanned notifications in id order, a batch at a time.
+            models.Index(fields=["id"], name="notification_unplanned", condition=models.Q(planned=False)),
         ]
 
     def __str__(self) -> str:

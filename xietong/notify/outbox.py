@@ -10,13 +10,28 @@ and other sweeps skip locked rows).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from xietong.meetings.models import Binding
@@ -24,6 +39,7 @@ from xietong.notify import reminders
 from xietong.notify.models import (
     Delivery,
     DeliveryState,
+    Kind,
     Notification,
     Preference,
     Robot,
@@ -80,11 +96,32 @@ def _wanted(dues: list[Due]) -> list[Due]:
     ]
 
 
+def _batches(dues: Iterable[Due], size: int = BATCH) -> Iterator[list[Due]]:
+    """The dues in lists of ``size``, without building the whole list."""
+    batch: list[Due] = []
+    for due in dues:
+        batch.append(due)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def write(dues: Iterable[Due], now: datetime) -> int:
-    """Insert the notifications not written yet; return how many this call inserted."""
-    wanted = {d.key: d for d in dues}  # a finder may name an occasion twice: the key decides
+    """Insert the notifications not written yet; return how many this call inserted.
+
+    The dues are consumed in batches: a finder that streams is never held whole.
+    """
+    seen: set[str] = set()  # a finder may name an occasion twice: the key decides
     written = 0
-    for keys in _chunks(sorted(wanted)):
+    for batch in _batches(dues):
+        wanted: dict[str, Due] = {}
+        for d in batch:
+            if d.key not in seen:
+                seen.add(d.key)
+                wanted[d.key] = d
+        keys = sorted(wanted)
         existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
         fresh = _wanted([wanted[k] for k in keys if k not in existing])
         Notification.objects.bulk_create(
@@ -110,6 +147,107 @@ def write(dues: Iterable[Due], now: datetime) -> int:
     return written
 
 
+def _insert_select(
+    rows: QuerySet[Any], names: Sequence[str], table: str, columns: Sequence[str], conflict: Sequence[str]
+) -> int:
+    """``INSERT INTO table (columns) SELECT names … ON CONFLICT DO NOTHING``; return how many went in.
+
+    ``rows`` annotates ``names`` (one per column, in order). Django has no INSERT …
+    SELECT, so its SQL is wrapped; PostgreSQL and SQLite (3.24+) both read it.
+    """
+    sql, params = rows.values(*names).query.sql_with_params()
+    qn = connection.ops.quote_name
+    selected = ", ".join(qn(n) for n in names)
+    # "WHERE true": SQLite needs it to tell the ON CONFLICT clause from a join's ON.
+    statement = (
+        f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) SELECT {selected} "
+        f"FROM ({sql}) AS due WHERE true "
+        f"ON CONFLICT ({', '.join(qn(c) for c in conflict)}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return max(cursor.rowcount, 0)
+
+
+def _muted() -> dict[str, list[int]]:
+    """Who mutes which kind (a query over people's preferences, not over the data)."""
+    muted: dict[str, list[int]] = defaultdict(list)
+    for person, kinds in Preference.objects.exclude(muted_kinds=[]).values_list("person_id", "muted_kinds"):
+        for kind in kinds:
+            muted[kind].append(person)
+    return muted
+
+
+def _posting_robots(kind: str) -> Q:
+    """The active robots posting ``kind`` (all kinds when a robot names none)."""
+    named = [pk for pk, kinds in Robot.objects.exclude(kinds=[]).values_list("pk", "kinds") if kind in kinds]
+    return Q(active=True) & (Q(kinds=[]) | Q(pk__in=named))
+
+
+NOTIFICATION_COLUMNS = (
+    "key",
+    "kind",
+    "collaboration_id",
+    "recipient_id",
+    "params",
+    "link",
+    "binding",
+    "created_at",
+    "planned",
+)
+
+
+def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
+    """Write the reminders of a set-based finder in SQL; return (due, written).
+
+    ``rows`` carry ``n_kind``, ``n_occasion``, ``n_recipient``, ``n_link`` and
+    ``n_params`` (see ``reminders.task_deadline_rows``): each row is due to its
+    recipient and to the group. The unique key still decides: ``ON CONFLICT DO
+    NOTHING`` skips what is written already, so a second sweep inserts nothing.
+    """
+    counts = rows.aggregate(rows=Count("pk"), personal=Count("n_recipient"))
+    due = counts["rows"] + counts["personal"]
+    common = {
+        "n_collaboration": F("collaboration_id"),
+        "n_binding": Value(""),
+        "n_created": Value(now, output_field=DateTimeField()),
+        "n_planned": Value(False),
+    }
+    names = (
+        "n_key",
+        "n_kind",
+        "n_collaboration",
+        "n_recipient",
+        "n_params",
+        "n_link",
+        "n_binding",
+        "n_created",
+        "n_planned",
+    )
+    personal = rows.filter(n_recipient__isnull=False)
+    for kind, people in _muted().items():
+        personal = personal.exclude(n_kind=kind, n_recipient__in=people)
+    personal = personal.annotate(
+        n_key=Concat("n_occasion", Value("|"), Cast("n_recipient", CharField()), output_field=CharField()),
+        **common,
+    )
+    table = Notification._meta.db_table
+    written = _insert_select(personal, names, table, NOTIFICATION_COLUMNS, ["key"])
+    # The group's share: only where a robot of the collaboration posts that kind.
+    group_names = (*names[:3], "n_group", *names[4:])
+    for kind in (
+        Robot.objects.filter(active=True).exists() and (Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE)
+    ) or ():
+        robots = Robot.objects.filter(_posting_robots(kind), collaboration_id=OuterRef("collaboration_id"))
+        group = rows.filter(Exists(robots), n_kind=kind.value).annotate(
+            n_key=Concat("n_occasion", Value("|group"), output_field=CharField()),
+            n_group=Cast(Value(None), BigIntegerField()),  # typed: PostgreSQL reads a bare NULL as text
+            **common,
+        )
+        written += _insert_select(group, group_names, table, NOTIFICATION_COLUMNS, ["key"])
+    return due, written
+
+
 def after_quiet_hours(now: datetime, preference: Preference | None) -> datetime:
     """When a mail may go out: ``now``, or the end of the person's quiet hours (which may span midnight)."""
     if preference is None or preference.quiet_from is None or preference.quiet_until is None:
@@ -127,71 +265,167 @@ def after_quiet_hours(now: datetime, preference: Preference | None) -> datetime:
     return datetime.combine(day, end, tzinfo=tz)
 
 
-def _deliveries_of(
-    notification: Notification,
-    robots: dict[int, list[Robot]],
-    preferences: dict[int, Preference],
-    now: datetime,
-) -> list[Delivery]:
-    person = notification.recipient
-    if person is None:
-        assert notification.collaboration_id is not None
-        return [
-            Delivery(
-                notification=notification,
-                transport=robot.kind,
-                target=f"robot:{robot.pk}",
-                robot=robot,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for robot in _robots_for(
-                robots[notification.collaboration_id], notification.kind, notification.binding
-            )
-        ]
-    preference = preferences.get(person.pk)
-    if not person.is_active or not person.email or (preference is not None and not preference.email):
-        return []  # the inbox only
+# Notifications planned per statement: claimed, their deliveries inserted, marked planned.
+PLAN_BATCH = 50_000
+
+DELIVERY_COLUMNS = (
+    "notification_id",
+    "transport",
+    "target",
+    "robot_id",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What ``plan`` wrote: the number of deliveries per moment they may go out."""
+
+    by_time: dict[datetime, int]
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_time.values())
+
+
+def _quiet(now: datetime) -> list[tuple[int, datetime]]:
+    """The people in their quiet hours at ``now``, and when their mail may go out (people, not reminders)."""
     return [
-        Delivery(
-            notification=notification,
-            transport=Transport.EMAIL,
-            target=f"email:{person.email}",
-            next_attempt_at=after_quiet_hours(now, preference),
-            created_at=now,
-        )
+        (p.person_id, at)
+        for p in Preference.objects.filter(quiet_from__isnull=False, quiet_until__isnull=False)
+        if (at := after_quiet_hours(now, p)) != now
     ]
 
 
-def plan(now: datetime) -> list[int]:
-    """Write the deliveries of notifications nobody planned yet; return the new deliveries' ids.
+def _delivery_selects(
+    source: str, now: datetime, quiet: list[tuple[int, datetime]]
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The ``SELECT``s of the mails and of the robot posts of the notifications in ``source``.
 
-    Call inside a transaction: the notifications stay locked until it ends.
+    ``source`` (a table or CTE name) has ``id``, ``recipient_id``, ``collaboration_id``,
+    ``kind`` and ``binding``. Mails go to active people with a mailbox who did not turn
+    mail off, after their quiet hours (``quiet``); robot posts follow ``_robots_for``.
     """
-    created: list[int] = []
-    while True:
-        batch = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(planned=False)
-            .select_related("recipient")
-            .order_by("id")[:BATCH]
+    pg = connection.vendor == "postgresql"
+    qn = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value(now)
+    person = qn(get_user_model()._meta.db_table)
+    preference = qn(Preference._meta.db_table)
+    robot = qn(Robot._meta.db_table)
+    stamp = "CAST(%s AS timestamptz)" if pg else "%s"
+    quiet_join, quiet_params = "", []
+    when = stamp
+    if quiet:
+        rows = ", ".join(f"(CAST(%s AS bigint), {stamp})" for _ in quiet)
+        quiet_join = (
+            f"LEFT JOIN (SELECT column1 AS person, column2 AS at FROM (VALUES {rows}) AS v) AS q "
+            "ON q.person = c.recipient_id "
         )
-        if not batch:
-            return created
-        robots = _robots_by_collab(
-            n.collaboration_id for n in batch if n.recipient_id is None and n.collaboration_id
-        )
-        preferences = {
-            p.person_id: p for p in Preference.objects.filter(person_id__in={n.recipient_id for n in batch})
-        }
-        deliveries = [d for n in batch for d in _deliveries_of(n, robots, preferences, now)]
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        Notification.objects.filter(pk__in=[n.pk for n in batch]).update(planned=True)
-        created += list(
-            Delivery.objects.filter(notification__in=batch, state=DeliveryState.PENDING).values_list(
-                "pk", flat=True
+        quiet_params = [
+            x
+            for person_id, moment in quiet
+            for x in (person_id, connection.ops.adapt_datetimefield_value(moment))
+        ]
+        when = f"COALESCE(q.at, {stamp})"
+    mails = (
+        f"SELECT c.id, %s, %s || u.email, NULL, %s, 0, {when}, '', {stamp} "
+        f"FROM {source} AS c JOIN {person} AS u ON u.id = c.recipient_id "
+        f"LEFT JOIN {preference} AS p ON p.person_id = c.recipient_id {quiet_join}"
+        "WHERE u.is_active AND u.email <> '' AND (p.email IS NULL OR p.email)"
+    )
+    mail_params = [Transport.EMAIL.value, "email:", DeliveryState.PENDING.value, at, at, *quiet_params]
+    if pg:
+        kinds = "(r.kinds = '[]'::jsonb OR r.kinds @> jsonb_build_array(c.kind))"
+    else:
+        kinds = "(json_array_length(r.kinds) = 0 OR EXISTS (SELECT 1 FROM json_each(r.kinds) AS k WHERE k.value = c.kind))"
+    robots = (
+        f"SELECT c.id, r.kind, %s || CAST(r.id AS text), r.id, %s, 0, {stamp}, '', {stamp} "
+        f"FROM {source} AS c JOIN {robot} AS r ON r.collaboration_id = c.collaboration_id "
+        "WHERE c.recipient_id IS NULL AND r.active AND c.binding NOT IN (%s, %s) "
+        f"AND (c.binding = '' OR r.kind = c.binding) AND {kinds}"
+    )
+    robot_params = ["robot:", DeliveryState.PENDING.value, at, at, Binding.INBOX.value, Binding.EMAIL.value]
+    return mails, mail_params, robots, robot_params
+
+
+def _plan_postgresql(now: datetime, quiet: list[tuple[int, datetime]], made: dict[datetime, int]) -> int:
+    """One statement: claim a batch of unplanned notifications, mark them, insert their deliveries."""
+    qn = connection.ops.quote_name
+    notification, delivery = qn(Notification._meta.db_table), qn(Delivery._meta.db_table)
+    mails, mail_params, robots, robot_params = _delivery_selects("claimed", now, quiet)
+    columns = ", ".join(qn(c) for c in DELIVERY_COLUMNS)
+    conflict = "ON CONFLICT (notification_id, target) DO NOTHING RETURNING next_attempt_at"
+    statement = (
+        f"WITH claimed AS (UPDATE {notification} SET planned = true WHERE id IN ("
+        f"SELECT id FROM {notification} WHERE NOT planned ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+        "RETURNING id, recipient_id, collaboration_id, kind, binding), "
+        f"mails AS (INSERT INTO {delivery} ({columns}) {mails} {conflict}), "
+        f"robots AS (INSERT INTO {delivery} ({columns}) {robots} {conflict}) "
+        "SELECT NULL::timestamptz, count(*) FROM claimed UNION ALL "
+        "SELECT next_attempt_at, count(*) FROM "
+        "(SELECT next_attempt_at FROM mails UNION ALL SELECT next_attempt_at FROM robots) AS made "
+        "GROUP BY next_attempt_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [PLAN_BATCH, *mail_params, *robot_params])
+        claimed = 0
+        for moment, count in cursor.fetchall():
+            if moment is None:
+                claimed = count
+            else:
+                made[moment] = made.get(moment, 0) + count
+    return claimed
+
+
+def _plan_sqlite(now: datetime, quiet: list[tuple[int, datetime]], made: dict[datetime, int]) -> None:
+    """SQLite: one writer at a time, so every unplanned notification at once, in three statements."""
+    qn = connection.ops.quote_name
+    notification, delivery = qn(Notification._meta.db_table), qn(Delivery._meta.db_table)
+    source = (
+        f"(SELECT id, recipient_id, collaboration_id, kind, binding FROM {notification} WHERE NOT planned)"
+    )
+    mails, mail_params, robots, robot_params = _delivery_selects(source, now, quiet)
+    columns = ", ".join(qn(c) for c in DELIVERY_COLUMNS)
+    with connection.cursor() as cursor:
+        for select, params in ((mails, mail_params), (robots, robot_params)):
+            cursor.execute(
+                f"INSERT INTO {delivery} ({columns}) {select} "
+                "ON CONFLICT (notification_id, target) DO NOTHING",
+                params,
             )
+        cursor.execute(
+            f"SELECT d.next_attempt_at, count(*) FROM {delivery} AS d JOIN {notification} AS n "
+            "ON n.id = d.notification_id WHERE NOT n.planned GROUP BY d.next_attempt_at"
         )
+        for moment, count in cursor.fetchall():
+            at = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            made[at] = made.get(at, 0) + count
+        cursor.execute(f"UPDATE {notification} SET planned = true WHERE NOT planned")
+
+
+def plan(now: datetime) -> Planned:
+    """Write the deliveries of notifications nobody planned yet; return how many, by when they go out.
+
+    Call inside a transaction. On PostgreSQL one statement per ``PLAN_BATCH``
+    notifications claims them (``FOR UPDATE SKIP LOCKED``: a concurrent sweep
+    takes others), marks them planned and inserts their mails and robot posts
+    (``INSERT … SELECT`` from the claimed rows); nothing is loaded into Python
+    but the people in their quiet hours. SQLite has one writer at a time and
+    takes every unplanned notification in one go.
+    """
+    quiet = _quiet(now)
+    made: dict[datetime, int] = {}
+    if connection.vendor == "postgresql":
+        while _plan_postgresql(now, quiet, made) == PLAN_BATCH:
+            pass
+    else:
+        _plan_sqlite(now, quiet, made)
+    return Planned(made)
 
 
 def rearm_stuck(now: datetime) -> int:
@@ -202,14 +436,30 @@ def rearm_stuck(now: datetime) -> int:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Compute what is due at ``now``, write it, plan its deliveries and queue them."""
-    from xietong.notify.tasks import queue_deliveries
+    """Compute what is due at ``now``, write it, plan its deliveries and queue them.
+
+    The finders stream into the outbox in batches, and the big one (task
+    deadlines) is written by one ``INSERT … SELECT``: no finder's rows are all
+    held in Python, and the number of queries does not grow with the data.
+    """
+    from xietong.notify.tasks import queue_planned
 
     now = now or timezone.now()
-    dues = reminders.due_at(now)
+    due = 0
+
+    def counted(dues: Iterable[Due]) -> Iterator[Due]:
+        nonlocal due
+        for d in dues:
+            due += 1
+            yield d
+
     with transaction.atomic():
-        written = write(dues, now)
+        written = write(counted(d for finder in reminders.STREAMED for d in finder(now)), now)
+        for rows in reminders.IN_SQL:
+            found, inserted = write_rows(rows(now), now)
+            due += found
+            written += inserted
         planned = plan(now)
         rearmed = rearm_stuck(now)
-        transaction.on_commit(lambda: queue_deliveries(planned))
-    return SweepResult(due=len(dues), written=written, deliveries=len(planned), rearmed=rearmed)
+        transaction.on_commit(lambda: queue_planned(planned.by_time))
+    return SweepResult(due=due, written=written, deliveries=planned.count, rearmed=rearmed)

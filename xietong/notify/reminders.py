@@ -19,7 +19,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Max, Q
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Replace, Substr
 from django.urls import reverse
 
 from xietong.collabs.models import Collaboration, DeadlineKind, Participant, SubGoal, Task, TaskStatus
@@ -329,77 +342,159 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
 # --- the responsibility table
 
 
-def _task_params(task: Task) -> dict[str, Any]:
+def _task_link() -> Concat:
+    """The row's page, built in SQL from the URL pattern (reversed once with placeholders)."""
+    marker = reverse("collabs:task", args=["SLUG", 1234567890])
+    before, rest = marker.split("SLUG", 1)
+    middle, after = rest.split("1234567890", 1)
+    return Concat(
+        Value(before),
+        F("collaboration__slug"),
+        Value(middle),
+        Cast("pk", CharField()),
+        Value(after),
+        output_field=CharField(),
+    )
+
+
+def _task_params() -> dict[str, Any]:
+    """The message values of a row, as SQL expressions (``JSONObject`` keys)."""
     return {
-        "collab": task.collaboration.title,
-        "task": task.description[:200],
-        "department": task.department.name if task.department else "",
-        "deadline": task.deadline.isoformat() if task.deadline else "",
+        "collab": F("collaboration__title"),
+        "task": Substr("description", 1, 200),
+        "department": Coalesce(F("department__name"), Value("")),
+        "deadline": Coalesce(Cast("deadline", CharField()), Value("")),
     }
 
 
-def _task_link(task: Task) -> str:
-    return reverse("collabs:task", args=[task.collaboration.slug, task.pk])
+def _liaison_or_head() -> Coalesce:
+    """The row's department's liaison in the collaboration, else its head (``People.liaison`` in SQL)."""
+    liaison = Participant.objects.filter(
+        collaboration_id=OuterRef("collaboration_id"),
+        department_id=OuterRef("department_id"),
+        liaison__isnull=False,
+    ).values("liaison_id")[:1]
+    return Coalesce(Subquery(liaison), F("department__head_id"), output_field=BigIntegerField())
+
+
+def task_deadline_rows(now: datetime) -> QuerySet[Task]:
+    """Open rows whose deadline is within ``XIETONG_DUE_SOON_DAYS`` days, or has passed.
+
+    One row per task with the reminder's columns computed in SQL (``n_kind``,
+    ``n_occasion``, ``n_recipient``, ``n_link``, ``n_params``), so that the
+    sweep can write them with ``INSERT … SELECT`` without loading a row into
+    Python, and ``task_deadlines`` reads the very same thing.
+    """
+    today = now.astimezone(_tz()).date()
+    soon = today + timedelta(days=settings.XIETONG_DUE_SOON_DAYS)
+    kind = Case(
+        When(deadline__lt=today, then=Value(Kind.TASK_OVERDUE.value)),
+        default=Value(Kind.TASK_DUE_SOON.value),
+        output_field=CharField(),
+    )
+    return (
+        Task.objects.filter(_open_collaborations(), deadline__lte=soon, department__isnull=False)
+        .exclude(status=TaskStatus.DONE)
+        .annotate(
+            n_kind=kind,
+            n_occasion=Concat(
+                kind,
+                Value(":t"),
+                Cast("pk", CharField()),
+                Value(":"),
+                Replace(Cast("deadline", CharField()), Value("-"), Value("")),
+                output_field=CharField(),
+            ),
+            n_recipient=_liaison_or_head(),
+            n_link=_task_link(),
+            n_params=JSONObject(**_task_params()),
+        )
+        .order_by()
+    )
+
+
+# Rows read per round trip when a finder streams (``iterator``): memory stays bounded.
+CHUNK = 2000
 
 
 def task_deadlines(now: datetime) -> Iterator[Due]:
-    """Open rows whose deadline is within ``XIETONG_DUE_SOON_DAYS`` days, or has passed."""
-    today = now.astimezone(_tz()).date()
-    soon = today + timedelta(days=settings.XIETONG_DUE_SOON_DAYS)
-    tasks = list(
-        Task.objects.filter(_open_collaborations(), deadline__lte=soon, department__isnull=False)
-        .exclude(status=TaskStatus.DONE)
-        .select_related("collaboration", "department")
+    """The reminders of ``task_deadline_rows``, streamed (the sweep writes them in SQL instead)."""
+    annotated: Any = task_deadline_rows(now)  # the stubs do not know the annotations
+    rows = annotated.values_list(
+        "n_kind", "n_occasion", "collaboration_id", "n_recipient", "n_link", "n_params"
     )
-    people = People.load({t.collaboration_id for t in tasks})
-    for task in tasks:
-        assert task.deadline is not None
-        kind = Kind.TASK_OVERDUE if task.deadline < today else Kind.TASK_DUE_SOON
+    for kind, occasion, collab_id, recipient, link, params in rows.iterator(chunk_size=CHUNK):
         yield from _fan_out(
-            [people.liaison(task.collaboration_id, task.department_id)],
-            kind=kind,
-            occasion=f"{kind}:t{task.pk}:{task.deadline:%Y%m%d}",
-            collaboration_id=task.collaboration_id,
-            link=_task_link(task),
-            params=_task_params(task),
+            [recipient],
+            kind=Kind(kind),
+            occasion=occasion,
+            collaboration_id=collab_id,
+            link=link,
+            params=params,
         )
 
 
 def escalations(now: datetime) -> Iterator[Due]:
-    """Blocked rows past the escalation limit: level 1 to the initiator, level 2 to the heads too."""
-    today = now.astimezone(_tz()).date()
+    """Blocked rows past the escalation limit: level 1 to the initiator, level 2 to the heads too.
+
+    Streamed row by row (values, no model instances); the working days are
+    counted once per day a blocker started.
+    """
+    tz = _tz()
+    today = now.astimezone(tz).date()
     limit = settings.XIETONG_ESCALATION_WORKING_DAYS
-    tasks = list(
-        Task.objects.filter(
-            _open_collaborations(), status=TaskStatus.BLOCKED, blocked_since__isnull=False
-        ).select_related("collaboration", "department", "waiting_on")
+    link = _task_link()
+    rows = (
+        Task.objects.filter(_open_collaborations(), status=TaskStatus.BLOCKED, blocked_since__isnull=False)
+        .annotate(n_link=link, n_params=JSONObject(**_task_params()))
+        .order_by()
+        .values_list(
+            "pk",
+            "collaboration_id",
+            "blocked_since",
+            "collaboration__owner_id",
+            "department__head_id",
+            "waiting_on__head_id",
+            "blocked_reason",
+            "waiting_on__name",
+            "n_link",
+            "n_params",
+        )
     )
-    people = People.load({t.collaboration_id for t in tasks})
-    for task in tasks:
-        assert task.blocked_since is not None
-        since: date = task.blocked_since.astimezone(_tz()).date()
-        days = working_days_between(since, today)
+    days_since: dict[date, int] = {}
+    for (
+        pk,
+        collab_id,
+        blocked_since,
+        owner,
+        head,
+        waiting_head,
+        reason,
+        waiting,
+        url,
+        params,
+    ) in rows.iterator(chunk_size=CHUNK):
+        assert blocked_since is not None
+        since: date = blocked_since.astimezone(tz).date()
+        if since not in days_since:
+            days_since[since] = working_days_between(since, today)
+        days = days_since[since]
         level = escalation_level(days, limit)
         if not level:
             continue
-        recipients = [people.owner(task.collaboration_id)]
-        if level == 2:
-            recipients += [
-                people.heads.get(task.department_id) if task.department_id else None,
-                people.heads.get(task.waiting_on_id) if task.waiting_on_id else None,
-            ]
+        recipients = [owner] + ([head, waiting_head] if level == 2 else [])
         yield from _fan_out(
             recipients,
             kind=Kind.ESCALATION,
-            occasion=f"escalation:t{task.pk}:{task.blocked_since:%Y%m%dT%H%M%S}:L{level}",
-            collaboration_id=task.collaboration_id,
-            link=_task_link(task),
+            occasion=f"escalation:t{pk}:{blocked_since:%Y%m%dT%H%M%S}:L{level}",
+            collaboration_id=collab_id,
+            link=url,
             params={
-                **_task_params(task),
+                **params,
                 "level": level,
                 "days": days,
-                "reason": task.blocked_reason[:200],
-                "waiting_on": task.waiting_on.name if task.waiting_on else "",
+                "reason": reason[:200],
+                "waiting_on": waiting or "",
             },
         )
 
@@ -511,6 +606,13 @@ FINDERS: tuple[Callable[[datetime], Iterable[Due]], ...] = (
 )
 
 
+# The finders the sweep streams through Python; ``task_deadline_rows`` it writes in SQL.
+STREAMED: tuple[Callable[[datetime], Iterable[Due]], ...] = tuple(
+    f for f in FINDERS if f is not task_deadlines
+)
+IN_SQL: tuple[Callable[[datetime], QuerySet[Task]], ...] = (task_deadline_rows,)
+
+
 def due_at(now: datetime) -> list[Due]:
-    """Every reminder due at ``now``."""
+    """Every reminder due at ``now`` (a list: for tests and small databases; the sweep streams)."""
     return [due for finder in FINDERS for due in finder(now)]

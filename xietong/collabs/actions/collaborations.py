@@ -54,7 +54,13 @@ def do_create_collaboration(
         AgendaItem(meeting=kickoff, position=i, title=str(item))
         for i, item in enumerate((*KICKOFF_AGENDA, *preset.agenda_extra))
     )
-    CommunicationRule.objects.bulk_create(
+    CommunicationRule.objects.bulk_create(standard_communication(collab))
+    return collab
+
+
+def standard_communication(collab: Collaboration) -> list[CommunicationRule]:
+    """The guide's three communication rules for ``collab`` (unsaved), in the active language."""
+    return [
         CommunicationRule(
             collaboration=collab,
             position=i,
@@ -66,5 +72,4 @@ def do_create_collaboration(
             owner=str(rule.owner),
         )
         for i, rule in enumerate(COMMUNICATION)
-    )
-    return collab
+    ]
