@@ -227,10 +227,13 @@ def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
     personal = rows.filter(n_recipient__isnull=False)
     for kind, people in _muted().items():
         personal = personal.exclude(n_kind=kind, n_recipient__in=people)
+    # Written already (every sweep after the first): skipped by an anti-join on the unique key,
+    # far cheaper than inserting each row again for ON CONFLICT to drop (which still settles races).
+    written_before = Exists(Notification.objects.filter(key=OuterRef("n_key")))
     personal = personal.annotate(
         n_key=Concat("n_occasion", Value("|"), Cast("n_recipient", CharField()), output_field=CharField()),
         **common,
-    )
+    ).exclude(written_before)
     table = Notification._meta.db_table
     written = _insert_select(personal, names, table, NOTIFICATION_COLUMNS, ["key"])
     # The group's share: only where a robot of the collaboration posts that kind.
@@ -243,7 +246,7 @@ def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
             n_key=Concat("n_occasion", Value("|group"), output_field=CharField()),
             n_group=Cast(Value(None), BigIntegerField()),  # typed: PostgreSQL reads a bare NULL as text
             **common,
-        )
+        ).exclude(written_before)
         written += _insert_select(group, group_names, table, NOTIFICATION_COLUMNS, ["key"])
     return due, written
 

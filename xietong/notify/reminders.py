@@ -23,6 +23,7 @@ from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
+    Exists,
     F,
     Max,
     OuterRef,
@@ -264,16 +265,17 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
     the group through the plan's binding.
     """
     tz = _tz()
+    # EXISTS, not a join with DISTINCT: a join reads every task of every collaboration.
+    has_tasks = Exists(Task.objects.filter(collaboration_id=OuterRef("collaboration_id")))
     rules = list(
         CommunicationRule.objects.filter(
+            has_tasks,
             _open_collaborations(),
             channel=Channel.WEEKLY_MEETING,
             frequency=Frequency.RRULE,
-            collaboration__tasks__isnull=False,
         )
         .exclude(rrule="")
         .select_related("collaboration")
-        .distinct()
     )
     # (rule, the meeting's time, the previous meeting's time)
     upcoming: list[tuple[CommunicationRule, datetime, datetime | None]] = []
