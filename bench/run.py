@@ -332,7 +332,23 @@ def verdicts(results: Results) -> None:
             ratio = ip[product][unit] / ip[base][unit]
             results.rows.append(Row(what, f"{ratio:.2f} ×", f"≤ {limit} ×", ratio <= limit))
 
-    pair("提醒扫描 sweep vs one SQL statement", "sweep_product", "sweep_baseline", 3.0)
+    pair("提醒扫描 first sweep vs one SQL statement", "sweep_product", "sweep_baseline", 3.0)
+    pair(
+        "提醒扫描 every-minute sweep (nothing new) vs one SQL statement",
+        "sweep_steady_product",
+        "sweep_steady_baseline",
+        3.0,
+    )
+    if "sweep_product" in ip and "sweep_baseline" in ip:
+        grown, rows = ip["sweep_product"].get("peak_mb", 0), ip["sweep_baseline"].get("peak_mb", 0)
+        results.rows.append(
+            Row(
+                "提醒扫描内存 sweep memory (peak RSS growth)",
+                f"{grown:.1f} MB vs {rows:.1f} MB for the statement's rows fetched whole",
+                "bounded: below loading the due rows",
+                grown <= max(rows, 1.0),
+            )
+        )
     pair("Excel 导出 10,000 行 vs openpyxl write-only", "export_product", "export_baseline", 1.5)
     if "export_product" in ip and "export_baseline" in ip:
         extra = ip["export_product"].get("peak_mb", 0) - ip["export_baseline"].get("peak_mb", 0)
