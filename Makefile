@@ -39,13 +39,13 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy xietong
 
 test-sqlite: $(VENV)/.installed-test messages
-	env -u DATABASE_URL XIETONG_DATA=$(CURDIR)/var/test $(BIN)/pytest -n 2 --dist loadgroup -q -p no:cacheprovider
+	env -u DATABASE_URL XIETONG_DATA=$(CURDIR)/var/test $(BIN)/pytest -n 2 -q -p no:cacheprovider
 
 test-postgres: $(VENV)/.installed-test messages
 	@url="$${DATABASE_URL:-$(LOCAL_PG)}"; \
 	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
 	  echo "== PostgreSQL: $$url"; \
-	  DATABASE_URL="$$url" SECRET_KEY=test-only-secret-key-for-the-postgresql-suite-0123456789 XIETONG_DATA=$(CURDIR)/var/test $(BIN)/pytest -n 2 --dist loadgroup -q -p no:cacheprovider; \
+	  DATABASE_URL="$$url" SECRET_KEY=test-only-secret-key-for-the-postgresql-suite-0123456789 XIETONG_DATA=$(CURDIR)/var/test $(BIN)/pytest -n 2 -q -p no:cacheprovider; \
 	else echo "== PostgreSQL not reachable at $$url: skipped"; fi
 
 test: lint typecheck

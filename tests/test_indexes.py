@@ -32,8 +32,6 @@ from xietong.tracking.sources import load_week
 from xietong.tracking.weekly import IsoWeek
 
 pytestmark = [
-    # One worker fills the tables once (make test runs xdist with --dist loadgroup).
-    pytest.mark.xdist_group("indexes"),
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are checked on PostgreSQL"),
 ]

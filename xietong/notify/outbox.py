@@ -242,11 +242,15 @@ def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
         Robot.objects.filter(active=True).exists() and (Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE)
     ) or ():
         robots = Robot.objects.filter(_posting_robots(kind), collaboration_id=OuterRef("collaboration_id"))
-        group = rows.filter(Exists(robots), n_kind=kind.value).annotate(
-            n_key=Concat("n_occasion", Value("|group"), output_field=CharField()),
-            n_group=Cast(Value(None), BigIntegerField()),  # typed: PostgreSQL reads a bare NULL as text
-            **common,
-        ).exclude(written_before)
+        group = (
+            rows.filter(Exists(robots), n_kind=kind.value)
+            .annotate(
+                n_key=Concat("n_occasion", Value("|group"), output_field=CharField()),
+                n_group=Cast(Value(None), BigIntegerField()),  # typed: PostgreSQL reads a bare NULL as text
+                **common,
+            )
+            .exclude(written_before)
+        )
         written += _insert_select(group, group_names, table, NOTIFICATION_COLUMNS, ["key"])
     return due, written
 
