@@ -225,11 +225,14 @@ except ValueError:
 # (docs/benchmarks.md): correct in any backend, since a write bumps the
 # version and a stale key is never read again. Local memory by default (per
 # process); XIETONG_CACHE_URL=redis://host:6379/1 shares it between the web
-# processes of one or many machines.
+# processes of one or many machines; dummy:// turns caching off (to measure
+# what it saves).
 _CACHE_URL = env_str("XIETONG_CACHE_URL", "")
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+        if _CACHE_URL == "dummy://"
+        else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
         if _CACHE_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
