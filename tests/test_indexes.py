@@ -238,7 +238,9 @@ def test_the_history_reads_one_collaborations_entries_by_index(filled: tuple[Col
     url = reverse("audit:history", args=[collab.slug])
     statements = _captured("audit_auditentry", lambda: client.get(url))
     page = next(s for s in statements if "LIMIT" in s)
-    _assert_indexed(page, "audit_auditentry", "audit_collab_time")
+    # Either index is a good plan: (collaboration, at, id), or at backwards filtered by the
+    # collaboration when it holds a large share of the rows (as here); never a Seq Scan.
+    _assert_indexed(page, "audit_auditentry")
 
 
 def test_a_persons_inbox_is_read_by_index(filled: tuple[Collaboration, Person]) -> None:

@@ -8,6 +8,7 @@ answer for; only the initiator and administrators delete rows.
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -119,7 +120,8 @@ def _cached_by_version(view: Callable[..., Any]) -> Callable[..., Any]:
         from xietong.api.api import api  # the API imports this router
 
         collab, _access = collaboration(request, slug)
-        query = urlencode(sorted(request.GET.items()))
+        # Hashed: a query string may be long, and cache keys should stay short.
+        query = hashlib.sha256(urlencode(sorted(request.GET.items())).encode()).hexdigest()[:32]
         key = f"{version_key(collab)}:api-tasks:{context_for().today}:{get_language()}:{query}"
         content = cache.get(key)
         if content is None:

@@ -7,6 +7,7 @@ render their own step inside ``collabs/workspace.html``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -124,10 +125,10 @@ class Workspace:
         by_department = ";".join(
             f"{pk}={','.join(sorted(held))}" for pk, held in sorted(self.access.department_roles.items())
         )
-        return (
-            f"{version_key(self.collab)}:{minute(self.ctx)}:{get_language()}:"
-            f"{roles}:{by_department}:{int(self.access.closed)}"
-        )
+        viewer = f"{roles}:{by_department}:{int(self.access.closed)}"
+        # Hashed: someone with roles in many departments would make a long key.
+        digest = hashlib.sha256(viewer.encode()).hexdigest()[:32]
+        return f"{version_key(self.collab)}:{minute(self.ctx)}:{get_language()}:{digest}"
 
     @property
     def can_view_audit(self) -> bool:
