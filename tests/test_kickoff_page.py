@@ -40,7 +40,7 @@ def no_kickoff(db: None) -> Collaboration:
     """The guide's example before anyone has planned the kickoff."""
     data = charter_with_tasks(8)
     del data["kickoff"]
-    return do_import_charter(parse_charter(data), slug="fresh")
+    return do_import_charter(parse_charter(data), slug="fresh", org_authority=True)  # with its heads
 
 
 @pytest.fixture

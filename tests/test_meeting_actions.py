@@ -76,7 +76,7 @@ def collab(db: None) -> Collaboration:
     """The guide's example without a kickoff: four departments, each with a head."""
     data = json.loads(GOOD.read_text(encoding="utf-8"))
     data["kickoff"] = None
-    return do_import_charter(parse_charter(data))
+    return do_import_charter(parse_charter(data), org_authority=True)  # with its heads
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def plan_kickoff() -> Collaboration:
     """The guide's example with its kickoff just planned for Monday 2024-07-08 10:00: nothing sent or written yet."""
     data = charter_with_tasks(8)
     del data["kickoff"]
-    collab = do_import_charter(parse_charter(data), slug="planned")
+    collab = do_import_charter(parse_charter(data), slug="planned", org_authority=True)  # with its heads
     do_schedule_kickoff(collab, at(2024, 7, 8, 10, 0), actor=collab.owner)
     return collab
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import translation
 
-from xietong.lib.recurrence import Recurrence, describe, from_rrule, is_readable, next_occurrences
+from xietong.lib.recurrence import (
+    MAX_MONTHS,
+    MAX_OCCURRENCES,
+    Recurrence,
+    describe,
+    expand,
+    from_rrule,
+    is_readable,
+    never_occurs,
+    next_occurrences,
+    occurs_within,
+)
 from xietong.rules.subgoals import is_valid_rrule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -206,3 +218,58 @@ def test_it_stops_at_the_end_of_a_counted_rule() -> None:
         wall(2024, 7, 8, 10),
         wall(2024, 7, 15, 10),
     ]
+
+
+# --- bounded searches (issue 15: a rule that never happens must cost no time)
+
+NEVER = [
+    "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=MINUTELY;BYMONTH=4;BYMONTHDAY=31",
+    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31",
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+]
+
+
+@pytest.mark.parametrize("rrule", NEVER)
+def test_a_rule_that_never_occurs_is_answered_at_once(rrule: str) -> None:
+    after = datetime(2026, 12, 6, 10, tzinfo=SHANGHAI)
+    started = time.monotonic()
+    assert next_occurrences(rrule, after, 3) == []
+    assert not occurs_within(rrule, after)
+    assert never_occurs(rrule, after)
+    assert expand(rrule, after, after + timedelta(days=3650)) == []
+    # dateutil alone searches to the year 9999: seconds for an hourly rule.
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_rare_rule_is_still_found() -> None:
+    after = datetime(2026, 12, 6, 10, tzinfo=SHANGHAI)
+    leap = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"
+    assert next_occurrences(leap, after, 1) == [datetime(2028, 2, 29, tzinfo=SHANGHAI)]
+    assert occurs_within(leap, after) and not never_occurs(leap, after)
+    # … but not past the two-year horizon
+    assert not occurs_within(leap, datetime(2028, 3, 1, tzinfo=SHANGHAI))
+
+
+def test_a_window_gives_every_occurrence_within_it_and_no_more() -> None:
+    start = datetime(2024, 7, 1, 9, tzinfo=SHANGHAI)
+    found = expand("FREQ=MONTHLY;BYMONTHDAY=31", start, datetime(2025, 7, 31, 23, tzinfo=SHANGHAI))
+    assert [d.month for d in found] == [7, 8, 10, 12, 1, 3, 5, 7]
+    assert len(expand("FREQ=DAILY", start, start + timedelta(days=3650), limit=10)) == 10
+    # a daily rule over twenty-five years stops at the cap (MAX_OCCURRENCES) …
+    assert len(expand("FREQ=DAILY", start, start + timedelta(days=9131))) == MAX_OCCURRENCES
+    # … and a monthly one at MAX_MONTHS of calendar
+    assert len(expand("FREQ=MONTHLY;BYMONTHDAY=1", start, start + timedelta(days=9131))) <= MAX_MONTHS
+
+
+def test_a_set_with_a_rule_that_never_occurs_keeps_its_other_rules() -> None:
+    rules = "RRULE:FREQ=WEEKLY;BYDAY=FR\nRRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"
+    assert next_occurrences(rules, wall(2024, 7, 8, 12), 2) == [wall(2024, 7, 12), wall(2024, 7, 19)]
+
+
+def test_empty_and_unreadable_rules_are_not_judged_as_never_occurring() -> None:
+    now = datetime(2026, 12, 6, 10, tzinfo=SHANGHAI)
+    assert not never_occurs("", now)
+    assert not never_occurs("bogus", now)
+    with pytest.raises(ValueError):
+        occurs_within("bogus", now)

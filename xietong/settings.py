@@ -20,6 +20,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from xietong.lib.env import env_bool, env_int, env_list, env_str
+from xietong.lib.netguard import parse_allow_list
 from xietong.lib.slaclock import WorkingDay
 
 # Lets admin and generic classes be subscripted (ModelAdmin[Task]) at run time.
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "xietong.notify.context_processors.inbox",
+                "xietong.orgs.context_processors.org",
             ],
         },
     },
@@ -259,6 +261,10 @@ XIETONG_DELIVERY_ATTEMPTS = env_int("XIETONG_DELIVERY_ATTEMPTS", 6, minimum=1)
 XIETONG_RETRY_SECONDS = env_int("XIETONG_RETRY_SECONDS", 60, minimum=1)
 # Messages a minute one group robot accepts (WeCom and DingTalk: about 20).
 XIETONG_ROBOT_PER_MINUTE = env_int("XIETONG_ROBOT_PER_MINUTE", 20, minimum=1)
+# Hosts, addresses and CIDR networks robots may reach although not public (intranet robot
+# gateways): "robot-gw.intranet,10.2.0.0/16". Anything else is refused at start-up.
+XIETONG_ROBOT_ALLOWED_HOSTS = env_list("XIETONG_ROBOT_ALLOWED_HOSTS", [])
+parse_allow_list(XIETONG_ROBOT_ALLOWED_HOSTS, "XIETONG_ROBOT_ALLOWED_HOSTS")
 # Mail: SMTP when XIETONG_EMAIL_HOST is set, otherwise printed on the console
 # (the embedded default and the demo: reminders still reach the in-app inbox).
 EMAIL_HOST = env_str("XIETONG_EMAIL_HOST", "")
@@ -319,16 +325,26 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Login throttling (django-axes): failures counted in the database, shared by
-# every worker and machine, per username and per address.
+# every worker and machine, judged per username *and* address with a growing
+# delay (xietong.lib.throttle; docs/security.md "Login throttling").
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses attempts while locked out; logs nobody in
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "xietong.lib.security.LoginThrottle"
+AXES_HANDLER = "xietong.lib.throttle.LoginThrottle"
+# Failures of one username from one address before it waits 1 minute, then 2, 4 … doubling.
 AXES_FAILURE_LIMIT = env_int("XIETONG_LOGIN_FAILURES", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("XIETONG_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = False  # LoginThrottle resets the username's count only, not the address's
+# The longest wait (the doubling stops there).
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("XIETONG_LOGIN_LOCKOUT_MINUTES", 60, minimum=1))
+# Failures from one address over all usernames before that address waits the same way.
+XIETONG_LOGIN_ADDRESS_FAILURES = env_int("XIETONG_LOGIN_ADDRESS_FAILURES", 50, minimum=1)
+# Failures are forgotten this long after the pair's last one.
+XIETONG_LOGIN_FORGET_HOURS = env_int("XIETONG_LOGIN_FORGET_HOURS", 24, minimum=1)
+# What axes logs about a failure; LoginThrottle judges the pair and the address itself.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # LoginThrottle forgets the pair's failures only
+# An attempt refused during a wait is not counted: the wait shown is the wait there is.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "xietong.lib.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "xietong.lib.security.login_locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no second, ever-growing table of successful logins

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("xietong.tracking.urls")),
     path("", include("xietong.notify.urls")),
     path("", include("xietong.documents.urls")),
+    path("", include("xietong.orgs.urls")),
     path("", include("xietong.collabs.urls")),
 ]
 # Reference views for `make bench` only (docs/benchmarks.md).

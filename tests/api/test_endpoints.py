@@ -214,11 +214,13 @@ def test_departments_are_added_changed_and_removed(cast: Cast, initiator_api: Ap
     assert (twice.status_code, twice.json()["path"]) == (422, "body.department")
     changed = initiator_api.patch(f"{base}/{row['id']}", {"role": "lead", "head": "孙财务"})
     assert changed.status_code == 200
-    assert (changed.json()["role"], changed.json()["head"]["name"], changed.json()["liaison"]["name"]) == (
+    # The head is organisation data: the owner only proposes it (tests/test_head_proposals.py).
+    assert (changed.json()["role"], changed.json()["head"], changed.json()["liaison"]["name"]) == (
         "lead",
-        "孙财务",
+        None,
         "钱会计",
     )
+    assert [h["person"]["name"] for h in changed.json()["head_proposals"]] == ["孙财务"]
     assert initiator_api.delete(f"{base}/{row['id']}").status_code == 204
     assert "财务部" not in [d["department"]["name"] for d in initiator_api.get(base).json()]
     assert initiator_api.delete(f"{base}/{row['id']}").status_code == 404

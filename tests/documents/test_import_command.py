@@ -38,7 +38,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 @pytest.mark.django_db
 def test_import_of_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, str(good_workbook(tmp_path)), "--slug", "c1")
+    # The operator applies the heads the workbook names (by default they are only proposed).
+    code, out, err = run(capsys, str(good_workbook(tmp_path)), "--slug", "c1", "--apply-org-changes")
     assert code == 0, err
     assert "已导入 c1:任务 8 项,子目标 4 个" in out
     stored = Collaboration.objects.get(slug="c1")

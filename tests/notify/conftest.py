@@ -68,6 +68,12 @@ def collab(db: None) -> Collaboration:
 
 
 @pytest.fixture
+def local_robots(settings: SettingsWrapper) -> None:
+    """Robots on 127.0.0.1 (the test servers) allow-listed, as an operator does for an intranet gateway."""
+    settings.XIETONG_ROBOT_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
+@pytest.fixture
 def smtp(settings: SettingsWrapper, smtp_server: SmtpServer) -> SmtpServer:
     """Django's SMTP backend pointed at the local server."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -9,6 +9,7 @@ vendors' robots do: errors in the body of an HTTP 200, or an HTTP error.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -52,6 +53,8 @@ class MailHandler:
 
     mails: list[Mail] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    # Seconds the server sits on QUIT before saying goodbye (a server, or a network, that hangs).
+    stall_quit: float = 0
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -60,6 +63,10 @@ class MailHandler:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await asyncio.sleep(self.stall_quit)
+        return "221 Bye"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""

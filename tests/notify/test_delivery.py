@@ -14,12 +14,16 @@ from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.api.test_concurrency import _at_once, on_postgresql
-from tests.notify.conftest import make_notification, make_robot, robot_delivery
-from tests.notify.servers import RobotServer, closed_port
+from tests.notify.conftest import email_delivery, make_notification, make_robot, robot_delivery
+from tests.notify.servers import RobotServer, SmtpServer, closed_port
 from xietong.collabs.models import Collaboration
-from xietong.notify.delivery import backoff, deliver, due_deliveries, resend
+from xietong.notify.delivery import backoff, deliver, due_deliveries, lease, resend
 from xietong.notify.models import Delivery, DeliveryState, Robot, Transport
+from xietong.notify.outbox import sweep
 from xietong.notify.tasks import deliver_task
+
+# The robots here are the test servers on 127.0.0.1, allow-listed.
+pytestmark = pytest.mark.usefixtures("local_robots")
 
 SERVER_ERROR = (500, {"errmsg": "internal error"})
 START = datetime(2024, 8, 12, 9, 0, tzinfo=timezone.get_default_timezone())
@@ -341,3 +345,45 @@ def test_a_rate_limited_task_is_queued_for_when_the_robot_has_room(
     [later] = DBTaskResult.objects.filter(status="READY")
     assert later.run_after == START + timedelta(minutes=1) == _reload(second).next_attempt_at
     assert _reload(second).attempts == 0
+
+
+# ---------------------------------------------------------------- a crash mid-send (at least once)
+
+
+@pytest.mark.django_db
+def test_a_send_whose_worker_died_is_tried_again_within_minutes(
+    robot_server: RobotServer, wecom: Robot
+) -> None:
+    delivery = _delivery(wecom)
+    # What a worker killed during the network call leaves: claimed ("sending") at START, never finished.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=DeliveryState.SENDING, attempts=1, next_attempt_at=START
+    )
+    assert lease() <= timedelta(minutes=3)
+    assert sweep(START + timedelta(minutes=1)).rearmed == 0  # a send in progress is left alone
+    assert _reload(delivery).state == DeliveryState.SENDING
+    assert sweep(START + timedelta(minutes=3)).rearmed == 1
+    assert deliver(delivery.pk, now=START + timedelta(minutes=3)).state == DeliveryState.SENT
+    assert len(robot_server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_a_robots_answer_is_recorded_with_the_send(robot_server: RobotServer, wecom: Robot) -> None:
+    delivery = _delivery(wecom)
+    assert deliver(delivery.pk).state == DeliveryState.SENT
+    assert _reload(delivery).answer == "errcode 0: ok"
+
+
+@pytest.mark.django_db
+def test_a_mail_the_server_took_is_recorded_sent_though_quit_hangs(
+    smtp: SmtpServer, settings: SettingsWrapper, collab: Collaboration
+) -> None:
+    settings.EMAIL_TIMEOUT = 1
+    smtp.handler.stall_quit = 3  # the session's end never comes in time: as if the worker died there
+    delivery = email_delivery(make_notification(collab=collab), "liaison@example.com")
+    outcome = deliver(delivery.pk)
+    delivery = _reload(delivery)
+    assert (outcome.state, delivery.state) == (DeliveryState.SENT, "sent")
+    assert delivery.answer.startswith("SMTP 250 ") and delivery.last_error == ""
+    assert len(smtp.mails) == 1
+    assert due_deliveries(timezone.now() + timedelta(days=1)) == []  # never sent a second time

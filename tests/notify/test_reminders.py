@@ -40,7 +40,7 @@ def _charter(slug: str, *, kickoff: bool) -> Collaboration:
     charter = demo_charter(KICKOFF, AS_OF)
     if not kickoff:
         del charter["kickoff"]
-    return do_import_charter(parse_charter(charter), slug=slug)
+    return do_import_charter(parse_charter(charter), slug=slug, org_authority=True)  # with its heads
 
 
 @pytest.fixture

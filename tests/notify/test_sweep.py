@@ -444,7 +444,9 @@ def test_the_sweep_costs_the_same_queries_for_one_collaboration_or_two(demo: Col
     idle_two = _sweep_queries(NOW)
     assert Notification.objects.count() == 2 * written
     assert (two, idle_two) == (one, idle_one)
-    assert one <= 50 and idle_one <= 40  # 44 and 35 when written, on SQLite and PostgreSQL
+    # 71 and 45 on SQLite: each batch now has its own short transaction (a savepoint here) and
+    # SQLite re-reads the batch's keys under the write lock (docs/notifications.md, "The sweep").
+    assert one <= 80 and idle_one <= 50
 
 
 # --- the command

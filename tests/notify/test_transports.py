@@ -34,7 +34,8 @@ from xietong.notify.delivery import deliver
 from xietong.notify.messages import render
 from xietong.notify.models import Delivery, DeliveryState, Transport
 
-pytestmark = pytest.mark.django_db
+# The robots here are the test servers on 127.0.0.1, allow-listed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_robots")]
 
 SECRET = "SEC0123456789abcdef-robot-secret"
 

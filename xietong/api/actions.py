@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xietong.api.models import ApiToken
+from xietong.api.models import ApiToken, password_stamp
 from xietong.audit.record import record
 from xietong.collabs.access import access_for
 from xietong.collabs.actions import do_import_charter
@@ -54,7 +54,13 @@ def do_issue_token(person: Person, name: str) -> IssuedToken:
     while ApiToken.objects.filter(prefix=prefix).exists():  # pragma: no cover - 1 in 4 billion
         prefix = secrets.token_hex(PREFIX_LENGTH // 2)
     raw = f"{SCHEME}{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(person=person, name=name, prefix=prefix, hashed_secret=hash_token(raw))
+    token = ApiToken.objects.create(
+        person=person,
+        name=name,
+        prefix=prefix,
+        hashed_secret=hash_token(raw),
+        password_stamp=password_stamp(person),
+    )
     return IssuedToken(token, raw)
 
 
@@ -72,8 +78,9 @@ def do_revoke_token(person: Person, token_id: int) -> ApiToken | None:
 def person_for_token(raw: str) -> Person | None:
     """Return the active person a valid, unrevoked token belongs to, or None.
 
-    Notes when the token was used, at most once a minute (a conditional
-    UPDATE, so that concurrent requests do not each write).
+    A token issued before its person's password last changed is refused and
+    marked revoked. Notes when the token was used, at most once a minute (a
+    conditional UPDATE, so that concurrent requests do not each write).
     """
     if not raw.startswith(SCHEME) or len(raw) > 200:
         return None
@@ -90,6 +97,10 @@ def person_for_token(raw: str) -> Person | None:
     if not token.person.is_active:
         return None
     now = timezone.now()
+    if not hmac.compare_digest(token.password_stamp, password_stamp(token.person)):
+        # The password changed since the token was issued (any path: page, admin, command).
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        return None
     if token.last_used_at is None or token.last_used_at < now - TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)

@@ -16,6 +16,7 @@ from xietong.api import (
     goal,
     history,
     meetings,
+    nominations,
     notifications,
     org,
     participants,
@@ -74,4 +75,5 @@ api.add_router("", tracking.router)
 api.add_router("", closing.router)
 api.add_router("", registers.router)
 api.add_router("", notifications.router)
+api.add_router("", nominations.router)
 api.add_router("", documents.router)

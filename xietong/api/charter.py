@@ -221,6 +221,9 @@ def import_charter(request: HttpRequest) -> Collaboration:
     """Store the charter in the request body as a new collaboration, or raise ``Invalid``."""
     try:
         data = json.loads(request.body)
+    except RecursionError:
+        # Thousands of nested [ or {: no charter is that deep (and parsing it again would fail the same way).
+        raise Invalid.at("", _("JSON 嵌套层数过多,不是章程")) from None
     except ValueError:
         data = request.body  # let the parser say what is wrong with it, and where
     try:

@@ -14,7 +14,7 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -22,7 +22,9 @@ from xietong.api.actions import do_import_as
 from xietong.api.auth import caller
 from xietong.api.common import collaboration
 from xietong.api.errors import INVALID, NOT_FOUND, Invalid, responses
+from xietong.api.schemas import OrgChangesOut
 from xietong.collabs.actions import ImportRefused
+from xietong.collabs.actions.charter import organisation_changes
 from xietong.collabs.charter import CharterError, parse_charter
 from xietong.documents import serve
 from xietong.documents.exports import WHAT_FORMATS, Document, ExportRefused, export
@@ -68,6 +70,13 @@ class WorkbookPreviewOut(Schema):
     problems: list[WorkbookProblemOut]
 
 
+class WorkbookCheckedOut(WorkbookPreviewOut):
+    organisation_changes: OrgChangesOut | None = Field(
+        description="What importing would change in the organisation (heads are only proposed); "
+        "null when the rows do not make a charter"
+    )
+
+
 class WorkbookImportedOut(WorkbookPreviewOut):
     slug: str
     url: str
@@ -83,6 +92,15 @@ class OrgImportedOut(WorkbookPreviewOut):
 class ImportOptions(Schema):
     dry_run: bool = False
     valid_rows: bool = False
+
+
+def _org_changes(charter: Any) -> OrgChangesOut | None:
+    """What importing ``charter`` would change in the organisation, so that nothing changes silently."""
+    try:
+        changes = organisation_changes(parse_charter(charter))
+    except (CharterError, TypeError):
+        return None
+    return OrgChangesOut(**changes.as_dict())
 
 
 def _problems(problems: list[Problem]) -> list[WorkbookProblemOut]:
@@ -147,7 +165,7 @@ def workbook_template(request: HttpRequest) -> HttpResponse:
 
 @router.post(
     "/imports/workbook",
-    response=responses({200: WorkbookPreviewOut, 201: WorkbookImportedOut}, INVALID),
+    response=responses({200: WorkbookCheckedOut, 201: WorkbookImportedOut}, INVALID),
     summary="Import a collaboration from a workbook",
 )
 def import_workbook(
@@ -164,7 +182,9 @@ def import_workbook(
         ok=read.ok, rows=read.rows, bad_rows=read.bad_rows, problems=_problems(read.problems)
     )
     if options.dry_run:
-        return Status(200, preview)
+        return Status(
+            200, WorkbookCheckedOut(organisation_changes=_org_changes(read.charter), **preview.model_dump())
+        )
     if not read.ok and not options.valid_rows:
         raise _refuse(read.problems)
     try:

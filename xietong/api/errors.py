@@ -4,14 +4,19 @@
 - 403: may see the collaboration but not do this (or a session request without CSRF);
 - 404: no such object, or one the caller may not see (its existence does not leak);
 - 409: a stale ``version``; the body carries ``current``, the object as it is now;
+- 413: a request body larger than the limits (``DATA_UPLOAD_MAX_MEMORY_SIZE``, the upload limit);
 - 422: ``{"detail", "path", "problems": [{"path", "reason"}]}``: nothing was written.
+
+Hostile bodies get these JSON answers too, never Django's HTML error page:
+a body too large is 413, a malformed or absurdly nested one 400 or 422.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -132,6 +137,14 @@ def install(api: NinjaAPI) -> None:
         if exc.status_code == 403:  # ninja's CSRF check of a session request
             return detail(request, _("CSRF 校验失败:请带上 X-CSRFToken 头,或改用接口令牌"), 403)
         return detail(request, str(exc), exc.status_code)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Logged as Django logs it for pages (django.security.*), answered in JSON.
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
+        if isinstance(exc, RequestDataTooBig):
+            return detail(request, _("请求体过大,已拒绝"), 413)
+        return detail(request, _("请求不被接受"), 400)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

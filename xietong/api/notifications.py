@@ -10,6 +10,7 @@ A robot's webhook address and signing secret are write-only: answers carry
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
 
+import re
 from datetime import time
 from typing import Annotated, Literal
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 
 from xietong.api.auth import caller
 from xietong.api.common import collaboration
@@ -136,20 +137,50 @@ def read_one(request: HttpRequest, notification_id: int) -> NotificationOut:
 
 # --- my preferences
 
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+
+
+def _clock(value: object) -> object:
+    """Read a wall-clock time ``HH:MM[:SS]``; an offset or fractions of a second are refused.
+
+    Quiet hours are the site's local time: an offset would have to be
+    dropped (or mean another hour than the one written), so it is refused.
+    """
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not _CLOCK.fullmatch(value):
+        raise ValueError(_("应为本地时间 HH:MM 或 HH:MM:SS(不带时区)"))
+    return time.fromisoformat(value)
+
+
+# In the spec a plain pattern, not `format: time` (RFC 3339 requires an offset there).
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock),
+    PlainSerializer(lambda value: value.strftime("%H:%M:%S"), return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^{_CLOCK.pattern}$", "examples": ["22:00", "07:30:00"]},
+        mode="validation",
+    ),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"}, mode="serialization"
+    ),
+]
+
 
 class PreferenceOut(Schema):
     email: bool = Field(description="Reminders also by mail (to `address`)")
     address: str = Field(description="My mailbox; empty: reminders reach the inbox only")
     muted_kinds: list[Kind] = Field(description="Reminders I do not receive")
-    quiet_from: time | None = Field(description="No mail from (local time) …")
-    quiet_until: time | None = Field(description="… until; both or neither")
+    quiet_from: ClockTime | None = Field(description="No mail from (local time, HH:MM:SS) …")
+    quiet_until: ClockTime | None = Field(description="… until; both or neither")
 
 
 class PreferenceIn(Schema):
     email: bool = True
     muted_kinds: list[Kind] = Field(default_factory=list, max_length=len(Kind.values))
-    quiet_from: time | None = None
-    quiet_until: time | None = None
+    quiet_from: ClockTime | None = Field(None, description="Local time HH:MM or HH:MM:SS, no offset")
+    quiet_until: ClockTime | None = None
 
 
 def preference_out(preference: Preference | None, address: str) -> PreferenceOut:
@@ -180,13 +211,11 @@ def put_preferences(request: HttpRequest, payload: PreferenceIn) -> PreferenceOu
         raise Invalid.at(missing, _("免打扰时段请同时填写开始和结束时间,或都不填。"))
     if payload.quiet_from is not None and payload.quiet_from == payload.quiet_until:
         raise Invalid.at("body.quiet_until", _("免打扰的开始和结束时间不能相同。"))
-    quiet_from = payload.quiet_from.replace(tzinfo=None) if payload.quiet_from else None
-    quiet_until = payload.quiet_until.replace(tzinfo=None) if payload.quiet_until else None
     data = PreferenceInput(
         email=payload.email,
         muted_kinds=tuple(str(k) for k in payload.muted_kinds),
-        quiet_from=quiet_from,
-        quiet_until=quiet_until,
+        quiet_from=payload.quiet_from,
+        quiet_until=payload.quiet_until,
     )
     return preference_out(do_save_preference(person, data), person.email)
 
@@ -311,7 +340,8 @@ class DeliveryOut(Schema):
     robot: int | None
     state: DeliveryState
     attempts: int
-    last_error: str
+    last_error: str = Field(description="HTTP status and the robot's error code and message, or SMTP's")
+    answer: str = Field(description="What the server answered when it took the message (sent only)")
     next_attempt_at: LocalTime = Field(description="When it is (or was last) tried")
     sent_at: LocalTime | None
     created_at: LocalTime
@@ -333,6 +363,7 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
         state=DeliveryState(delivery.state),
         attempts=delivery.attempts,
         last_error=row.error,
+        answer=delivery.answer,
         next_attempt_at=delivery.next_attempt_at,
         sent_at=delivery.sent_at,
         created_at=delivery.created_at,

@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from xietong.api.common import collaboration
 from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
 from xietong.api.schemas import (
     DepartmentRef,
+    HeadProposalRef,
     ParticipantConflictOut,
     ParticipantIn,
     ParticipantOut,
@@ -27,26 +29,39 @@ from xietong.collabs.actions.departments import (
     do_update_participant,
 )
 from xietong.collabs.models import Collaboration, Participant
+from xietong.orgs.actions import proposed_message
+from xietong.orgs.models import HeadProposal, HeadProposalState
 from xietong.orgs.roles import Action
 
 router = Router(tags=["departments"])
 
 
 def _rows(collab: Collaboration) -> list[Participant]:
+    pending = HeadProposal.objects.filter(state=HeadProposalState.PENDING).select_related(
+        "person", "department"
+    )
     return list(
-        Participant.objects.filter(collaboration=collab).select_related(
-            "department", "department__head", "liaison", "collaboration"
-        )
+        Participant.objects.filter(collaboration=collab)
+        .select_related("department", "department__head", "liaison", "collaboration")
+        .prefetch_related(Prefetch("department__head_proposals", queryset=pending, to_attr="pending_heads"))
     )
 
 
 def participant_out(p: Participant) -> ParticipantOut:
     head = p.department.head
+    # Proposed heads wait for staff who manage people; the head itself is organisation data.
+    proposals: list[HeadProposal] = getattr(p.department, "pending_heads", [])
     return ParticipantOut(
         id=p.pk,
         department=DepartmentRef(id=p.department.pk, name=p.department.name),
         liaison=PersonRef(id=p.liaison.pk, name=p.liaison.name) if p.liaison else None,
         head=PersonRef(id=head.pk, name=head.name) if head else None,
+        head_proposals=[
+            HeadProposalRef(
+                id=h.pk, person=PersonRef(id=h.person.pk, name=h.person.name), detail=proposed_message(h)
+            )
+            for h in proposals
+        ],
         duties=p.duties,
         role=p.role,  # type: ignore[arg-type]
         version=p.collaboration.version,
@@ -95,7 +110,10 @@ def add_participant(request: HttpRequest, slug: str, payload: ParticipantIn) -> 
 def update_participant(
     request: HttpRequest, slug: str, participant_id: int, payload: ParticipantPatch
 ) -> ParticipantOut:
-    """Change a department's liaison, duties, role, or its head when it has none (initiator, administrators).
+    """Change a department's liaison, duties, role (initiator, administrators); `head` only proposes a head.
+
+    The head is organisation data: a proposal waits in `head_proposals` for
+    staff who manage people to confirm it.
 
     With `version` (the collaboration's), a stale write is refused with 409.
     """

@@ -33,6 +33,7 @@ from xietong.api.common import collaboration, find_department, participating
 from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import (
+    Day,
     DepartmentKey,
     DepartmentRef,
     Description,
@@ -145,7 +146,7 @@ class IssueIn(Schema):
     decision_needed: Text = ""
     decided_in: int | None = Field(None, description="The id of a meeting of this collaboration")
     resolution: Text = ""
-    due_date: date | None = None
+    due_date: Day | None = None
     status: IssueStatus = IssueStatus.OPEN
 
 
@@ -157,7 +158,7 @@ class IssuePatch(Schema):
     decision_needed: Text | None = None
     decided_in: int | None = None
     resolution: Text | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     status: IssueStatus | None = None
 
 
@@ -842,7 +843,7 @@ class AllocationIn(Schema):
     to_department: DepartmentKey
     rule: Text = ""
     responsibility: Text = ""
-    return_date: date | None = None
+    return_date: Day | None = None
 
 
 class AllocationPatch(Schema):
@@ -852,7 +853,7 @@ class AllocationPatch(Schema):
     to_department: DepartmentKey | None = None
     rule: Text | None = None
     responsibility: Text | None = None
-    return_date: date | None = None
+    return_date: Day | None = None
     returned: bool | None = Field(None, description="true: returned now; false: not returned")
 
 
@@ -874,13 +875,13 @@ class MilestoneOut(Schema):
 
 class MilestoneIn(Schema):
     name: Title
-    due_date: date
+    due_date: Day
 
 
 class MilestonePatch(Schema):
     version: int
     name: Title | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     done: bool | None = Field(None, description="true: done now; false: not done")
 
 

@@ -21,6 +21,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints
 
 from xietong.collabs.models import TaskStatus
+from xietong.lib.limits import check_date
 
 
 def _storable(value: str) -> str:
@@ -49,6 +50,8 @@ Description = Annotated[str, _limit(1000, 1), _Storable]
 Text = Annotated[str, _limit(20_000), _Storable]  # background, a statement, duties, a standard
 RequiredText = Annotated[str, _limit(20_000, 1), _Storable]
 SearchText = Annotated[str, _limit(100), _Storable]  # a search or filter value in the query string
+# A date a person enters: within the window of ``xietong.lib.limits`` (2000-01-01 to 20 years ahead).
+Day = Annotated[date, AfterValidator(check_date)]
 # Decimal columns are numeric(20, 4): refuse what they cannot hold.
 Amount = Annotated[Decimal, Field(max_digits=20, decimal_places=4, allow_inf_nan=False)]
 # A department named by its id (a number) or its name; a metric likewise.
@@ -113,6 +116,41 @@ class DepartmentOut(Schema):
     id: int
     name: str
     head: PersonRef | None
+
+
+class HeadProposalRef(Schema):
+    id: int
+    person: PersonRef
+    detail: str = Field(description="What the proposal waits for, in the caller's language")
+
+
+class HeadProposalOut(Schema):
+    id: int
+    department: DepartmentRef
+    person: PersonRef
+    current_head: PersonRef | None = Field(description="The department's head now")
+    proposed_by: PersonRef | None
+    collaboration: str = Field(description="Title of the collaboration it was proposed in")
+    created_at: datetime
+    state: Literal["pending", "confirmed", "rejected"]
+    decided_by: PersonRef | None
+    decided_at: datetime | None
+
+
+class HeadNamedOut(Schema):
+    department: str
+    person: str
+
+
+class OrgChangesOut(Schema):
+    departments_created: list[str]
+    people_created: list[str]
+    heads_proposed: list[HeadNamedOut] = Field(description="Waiting for staff who manage people to confirm")
+
+
+class HeadProposalConflictOut(Schema):
+    detail: str
+    current: HeadProposalOut
 
 
 # --- tokens
@@ -231,7 +269,7 @@ class GoalIn(Schema):
     background: Text = ""
     expected_outcome: Text = ""
     statement: Text = ""
-    deadline: date | None = None
+    deadline: Day | None = None
     achievable_reason: Text = ""
     relevant_reason: Text = ""
     metrics: list[MetricIn] = Field(description="Every metric: existing metrics not listed are removed")
@@ -254,7 +292,7 @@ class MetricReadingsOut(MetricOut):
 
 
 class ReadingIn(Schema):
-    measured_on: date
+    measured_on: Day
     value: Amount
     note: Line = ""
 
@@ -267,6 +305,10 @@ class ParticipantOut(Schema):
     department: DepartmentRef
     liaison: PersonRef | None
     head: PersonRef | None
+    head_proposals: list[HeadProposalRef] = Field(
+        default_factory=list,
+        description="People proposed as the department's head, waiting for staff who manage people",
+    )
     duties: str
     role: Literal["lead", "support"]
     version: int = Field(description="The collaboration's version")
@@ -287,7 +329,9 @@ class ParticipantPatch(Schema):
     duties: Text | None = None
     role: Literal["lead", "support"] | None = None
     head: OptionalName | None = Field(
-        None, description="Department head by name; set only when the department has none"
+        None,
+        description="Propose a department head by name: it waits for staff who manage people "
+        "(`head_proposals`), the head itself is organisation data",
     )
 
 
@@ -323,7 +367,7 @@ class TaskIn(Schema):
         None, description="Responsible department: id or name of a participating department"
     )
     standard: Text = ""
-    deadline: date | None = None
+    deadline: Day | None = None
     collaborators: list[DepartmentKey] = Field(
         [], description="Collaborating departments: ids or names of participating departments"
     )
@@ -337,7 +381,7 @@ class TaskPatch(Schema):
     description: RequiredText | None = None
     department: DepartmentKey | None = None
     standard: Text | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
     collaborators: list[DepartmentKey] | None = None
     status: TaskStatus | None = None
     blocked_reason: Line | None = None
@@ -374,7 +418,7 @@ class SubGoalOut(Schema):
 
 class TimeLimitIn(Schema):
     kind: Literal["fixed", "recurring", "sla"]
-    date: dt.date | None = Field(None, description="fixed: the date")
+    date: Day | None = Field(None, description="fixed: the date")
     rrule: Rule = Field("", description="recurring: an RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=FR")
     hours: Amount | None = Field(None, description="sla: hours after the trigger, more than 0")
     trigger: Trigger = Field("", description="sla: the trigger")
@@ -410,12 +454,10 @@ class SubGoalConflictOut(Schema):
 
 
 def _moment(value: datetime) -> datetime:
-    """Accept a time from 2000 to 2100; one without an offset is read in the site's time zone."""
-    if not 2000 <= value.year <= 2100:
-        raise ValueError(_("应在 2000 年至 2100 年之间"))
+    """Accept a time within the date window; one without an offset is read in the site's time zone."""
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=timezone.get_default_timezone())
-    return value
+    return check_date(value)
 
 
 def _local(value: datetime) -> datetime:
@@ -492,7 +534,7 @@ class MinutesItemIn(Schema):
         None, description="Responsible department (required for an action item): id or name"
     )
     standard: Text = Field("", description="Delivery standard (required for an action item)")
-    deadline: date | None = Field(None, description="Deadline (required for an action item)")
+    deadline: Day | None = Field(None, description="Deadline (required for an action item)")
 
 
 class ResolveIn(Schema):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
@@ -39,6 +40,7 @@ from xietong.collabs.access import Access, get_subgoal_for_user
 from xietong.collabs.actions.common import VersionConflict, check_version
 from xietong.collabs.actions.subgoals import SubGoalFields, do_delete_subgoal, do_save_subgoal
 from xietong.collabs.models import Collaboration, DeadlineKind, Metric, SubGoal
+from xietong.lib.recurrence import NEVER_OCCURS, occurs_within
 from xietong.orgs.roles import Action
 from xietong.rules.subgoals import is_valid_rrule
 
@@ -102,6 +104,8 @@ def _time_limit(limit: TimeLimitIn | None) -> dict[str, Any]:
             raise Invalid.at("body.time_limit.hours", _("响应时限须大于 0 小时"))
     if limit.kind == DeadlineKind.RECURRING and not is_valid_rrule(limit.rrule):
         raise Invalid.at("body.time_limit.rrule", _("无法识别该 RRULE,请检查写法,如 FREQ=WEEKLY;BYDAY=FR"))
+    if limit.kind == DeadlineKind.RECURRING and not occurs_within(limit.rrule, timezone.localtime()):
+        raise Invalid.at("body.time_limit.rrule", NEVER_OCCURS % {"rrule": limit.rrule})
     return {
         "deadline_kind": limit.kind,
         "deadline_date": limit.date,

@@ -29,8 +29,10 @@ def token_out(token: ApiToken) -> TokenOut:
 
 @router.get("/tokens", response=responses({200: list[TokenOut]}))
 def list_tokens(request: HttpRequest) -> list[TokenOut]:
-    """Your tokens, newest first, revoked ones included (never their secrets)."""
-    return [token_out(t) for t in ApiToken.objects.filter(person=caller(request))]
+    """Your tokens, newest first, revoked ones included (never their secrets).
+
+    A token stops being `active` when revoked, or when your password changes."""
+    return [token_out(t) for t in ApiToken.objects.filter(person=caller(request)).select_related("person")]
 
 
 @router.post("/tokens", response=responses({201: TokenCreatedOut}, INVALID))

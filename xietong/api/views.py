@@ -43,7 +43,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "api/tokens.html",
-        {"tokens": ApiToken.objects.filter(person=person), "form": form, "issued": issued},
+        {
+            "tokens": ApiToken.objects.filter(person=person).select_related("person"),
+            "form": form,
+            "issued": issued,
+        },
     )
     # The page that shows a secret is never kept by a browser or a proxy.
     response["Cache-Control"] = "no-store"

@@ -20,6 +20,7 @@ from xietong.collabs.models import (
     Collaboration,
     MemberRole,
     Membership,
+    Nomination,
     Participant,
     SubGoal,
     Task,
@@ -156,6 +157,20 @@ def get_task_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tupl
 def get_subgoal_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[SubGoal, Access]:
     """Return a department sub-goal and the user's access, or raise 404 / 403."""
     return _row_for_user(SubGoal.objects.select_related("department", "metric"), user, pk, action)
+
+
+def get_nomination_for_user(user: User, pk: int) -> Nomination:
+    """Return one of the user's own nominations (only the person named answers it), or raise 404."""
+    if not isinstance(user, Person):
+        raise Http404
+    nomination = (
+        Nomination.objects.select_related("collaboration__initiator_department", "nominated_by")
+        .filter(pk=pk, person=user)
+        .first()
+    )
+    if nomination is None:
+        raise Http404
+    return nomination
 
 
 def signed_in_person(request: HttpRequest) -> Person:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from xietong.collabs.models import (
     Collaboration,
@@ -6,6 +7,7 @@ from xietong.collabs.models import (
     Membership,
     Metric,
     MetricReading,
+    Nomination,
     Participant,
     SubGoal,
     Task,
@@ -67,3 +69,15 @@ class SubGoalAdmin(admin.ModelAdmin[SubGoal]):
     list_display = ["description", "collaboration", "department", "metric", "target", "deadline_kind"]
     list_select_related = ["collaboration", "department", "metric"]
     autocomplete_fields = ["department"]
+
+
+@admin.register(Nomination)
+class NominationAdmin(admin.ModelAdmin[Nomination]):
+    # Answers are the named person's to give (accept / decline pages); the admin only reads them.
+    list_display = ["person", "collaboration", "role", "state", "nominated_by", "created_at", "decided_at"]
+    list_filter = ["role", "state"]
+    list_select_related = ["person", "collaboration", "nominated_by"]
+    readonly_fields = ["collaboration", "person", "role", "nominated_by", "state", "created_at", "decided_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -23,9 +23,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from xietong.collabs.models import Collaboration, Metric, SubGoal
+from xietong.lib.limits import TEXT_LIMIT, check_date, check_length, limit_of
+from xietong.orgs.models import Department, Person
 from xietong.rules import snapshot as s
 
 
@@ -107,12 +110,32 @@ def _datetime(value: Any) -> datetime | None:
     return moment
 
 
-Text = Annotated[str, BeforeValidator(_text)]
-Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
-TextList = Annotated[tuple[str, ...], BeforeValidator(_text_list)]
+def _fits(limit: int) -> AfterValidator:
+    """Refuse a text, or a name of a list, longer than ``limit`` (what PostgreSQL's column holds)."""
+    one = check_length(limit)
+
+    def check(value: Any) -> Any:
+        for text in value if isinstance(value, tuple) else (value,):
+            one(text)
+        return value
+
+    return AfterValidator(check)
+
+
+# A long text (background, a statement, duties, a standard) and the shorter
+# columns; every limit is the database's (``xietong.lib.limits``).
+Text = Annotated[str, BeforeValidator(_text), _fits(TEXT_LIMIT)]
+Title = Annotated[str, BeforeValidator(_text), _fits(limit_of(Collaboration, "title"))]
+# a metric, an owner, a trigger
+Label = Annotated[str, BeforeValidator(_text), _fits(limit_of(Metric, "name"))]
+Unit = Annotated[str, BeforeValidator(_text), _fits(limit_of(Metric, "unit"))]
+Rule = Annotated[str, BeforeValidator(_text), _fits(limit_of(SubGoal, "rrule"))]
+Name = Annotated[str, BeforeValidator(_text), _fits(limit_of(Department, "name"))]  # a department or person
+Names = Annotated[tuple[str, ...], BeforeValidator(_names), _fits(limit_of(Person, "display_name"))]
+TextList = Annotated[tuple[str, ...], BeforeValidator(_text_list), _fits(TEXT_LIMIT)]
 Number = Annotated[Decimal | None, BeforeValidator(_number)]
-Date = Annotated[date | None, BeforeValidator(_date)]
-DateTime = Annotated[datetime | None, BeforeValidator(_datetime)]
+Date = Annotated[date | None, BeforeValidator(_date), AfterValidator(check_date)]
+DateTime = Annotated[datetime | None, BeforeValidator(_datetime), AfterValidator(check_date)]
 
 
 class _Section(BaseModel):
@@ -120,13 +143,13 @@ class _Section(BaseModel):
 
 
 class Initiator(_Section):
-    department: Text = ""
-    owner: Text = ""
+    department: Name = ""
+    owner: Name = ""
 
 
 class MetricIn(_Section):
-    name: Text = ""
-    unit: Text = ""
+    name: Label = ""
+    unit: Unit = ""
     baseline: Number = None
     target: Number = None
     direction: s.Direction | None = None
@@ -140,9 +163,9 @@ class GoalIn(_Section):
 
 
 class DepartmentIn(_Section):
-    name: Text = ""
+    name: Name = ""
     liaison: Names = ()
-    head: Text = ""
+    head: Name = ""
     duties: Text = ""
     role: Literal["lead", "support"] | None = None
 
@@ -174,9 +197,9 @@ _DEADLINE_KEYS = {
 class DeadlineIn(_Section):
     kind: s.DeadlineKind
     date: Date = None
-    rrule: Text = ""
+    rrule: Rule = ""
     hours: Number = None
-    trigger: Text = ""
+    trigger: Label = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -193,10 +216,10 @@ class DeadlineIn(_Section):
 
 class SubGoalIn(_Section):
     description: Text = ""
-    department: Text = ""
-    metric: Text = ""
+    department: Name = ""
+    metric: Label = ""
     target: Number = None
-    unit: Text = ""
+    unit: Unit = ""
     deadline: DeadlineIn | None = None
 
 
@@ -215,12 +238,12 @@ class CommunicationIn(_Section):
     channel: s.Channel | None = None
     frequency: Annotated[tuple[s.FrequencyKind | None, str], BeforeValidator(_frequency)] = (None, "")
     outputs: TextList = ()
-    owner: Text = ""
-    admin: Text = ""
+    owner: Label = ""
+    admin: Label = ""
 
 
 class CharterIn(_Section):
-    title: Text = ""
+    title: Title = ""
     type: s.CollabType | None = None
     background: Text = ""
     expected_outcome: Text = ""

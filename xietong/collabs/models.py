@@ -376,3 +376,61 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.collaboration}"
+
+
+class NominationRole(models.TextChoices):
+    """The roles someone can be named to by another person (the reminders go to them)."""
+
+    OWNER = "owner", _("发起部门负责人")
+    LIAISON = "liaison", _("对接负责人")
+
+
+class NominationState(models.TextChoices):
+    PENDING = "pending", _("待答复")
+    ACCEPTED = "accepted", _("已接受")
+    DECLINED = "declined", _("已拒绝")
+
+
+class Nomination(models.Model):
+    """Someone named to a role of a collaboration by another person, and their answer.
+
+    Until they accept (or act in the collaboration) the sweep sends them no
+    reminders about it, so naming a colleague cannot turn the product into a
+    mailer in their name. Being named by oneself, or by the operator (the
+    demo, ``xietong import``), needs no answer and leaves no row.
+    """
+
+    collaboration = models.ForeignKey(
+        Collaboration, verbose_name=_("协作"), on_delete=models.CASCADE, related_name="nominations"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="nominations"
+    )
+    role = models.CharField(_("角色"), max_length=10, choices=NominationRole.choices)
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("状态"), max_length=10, choices=NominationState.choices, default=NominationState.PENDING
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("角色指定")
+        verbose_name_plural = _("角色指定")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Also the index the sweep reads by (collaboration, person).
+            models.UniqueConstraint(
+                fields=["collaboration", "person", "role"], name="one_nomination_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.collaboration} ({self.role})"

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from xietong.collabs.views import departments, goal, home, subgoals, table
+from xietong.collabs.views import departments, goal, home, nominations, subgoals, table
 
 app_name = "collabs"
 urlpatterns = [
     path("", home.home, name="home"),
     path("new/", home.new, name="new"),
     path("smart/", goal.smart, name="smart"),
+    path("nominations/<int:pk>/", nominations.nomination, name="nomination"),
     path("c/<str:slug>/", home.workspace, name="workspace"),
     path("c/<str:slug>/goal/", goal.goal, name="goal"),
     path("c/<str:slug>/departments/", departments.departments, name="departments"),

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from xietong.lib.limits import clamp_day
 from xietong.rules import snapshot as s
 from xietong.rules.engine import Context, Finding, Severity
 from xietong.rules.steps import step_of
@@ -339,7 +340,7 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
     drawn), "states": [{"key", "name", "color"}] (the legend), "labels"}``.
     """
     kickoff_at = collab.kickoff.scheduled_at if collab.kickoff else None
-    anchor = kickoff_at.astimezone(ctx.tz).date() if kickoff_at else fallback_start
+    anchor = clamp_day(kickoff_at.astimezone(ctx.tz).date() if kickoff_at else fallback_start)
     today = ctx.today
     labels = state_labels()
     order = {name: i for i, name in enumerate(_department_order(collab))}
@@ -347,25 +348,27 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
     deadlines: dict[str, list[date]] = {}
     for task in collab.tasks:
         if task.deadline is not None:
-            deadlines.setdefault(department_of(task), []).append(task.deadline)
+            deadlines.setdefault(department_of(task), []).append(clamp_day(task.deadline))
 
     rows = []
     for position, task in enumerate(collab.tasks):
         if task.deadline is None:
             continue
         department = department_of(task)
-        earlier = [d for d in deadlines[department] if d < task.deadline]
+        # A deadline stored before the date window (9999-12-31) is drawn at its edge.
+        deadline = clamp_day(task.deadline)
+        earlier = [d for d in deadlines[department] if d < deadline]
         start = max(anchor, max(earlier) + timedelta(days=1)) if earlier else anchor
-        start = min(start, task.deadline)
+        start = min(start, deadline)
         state = task_state(task, today)
         rows.append(
             (
-                (order[department], start, task.deadline, position),
+                (order[department], start, deadline, position),
                 {
                     "task": task.description or _("(未填写任务描述)"),
                     "department": _department_label(department),
                     "start": _day(start),
-                    "deadline": _day(task.deadline),
+                    "deadline": _day(deadline),
                     "state": state,
                     "state_name": labels[state],
                     "color": STATE_COLOURS[state],
@@ -385,7 +388,7 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
                 "when": _moment(kickoff_at, ctx).replace("T", " "),
             }
         )
-    goal_deadline = collab.goal.deadline if collab.goal else None
+    goal_deadline = clamp_day(collab.goal.deadline) if collab.goal and collab.goal.deadline else None
     if goal_deadline is not None:
         # drawn at the end of the day, where the bars of tasks due that day end
         end = goal_deadline + timedelta(days=1)
@@ -395,7 +398,7 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
                 "name": _("目标截止"),
                 "at": f"{_day(end)}T00:00",
                 "day": _day(goal_deadline),
-                "when": _day(goal_deadline),
+                "when": _day(collab.goal.deadline if collab.goal and collab.goal.deadline else goal_deadline),
             }
         )
     milestones.append(

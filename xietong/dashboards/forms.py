@@ -8,10 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.limits import LimitedForm
 from xietong.rules import snapshot as s
 
 
-class ReadingForm(forms.Form):
+class ReadingForm(LimitedForm):
     """One reading of one goal metric; a second reading of the same day corrects the first."""
 
     metric = forms.TypedChoiceField(label=_("指标"), coerce=int)

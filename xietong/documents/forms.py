@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.limits import LimitedForm
 from xietong.lib.security import validate_upload
 
 
-class UploadForm(forms.Form):
+class UploadForm(LimitedForm):
     file = forms.FileField(label=_("Excel 文件(.xlsx)"))
 
     def clean_file(self) -> Any:
@@ -19,7 +20,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(LimitedForm):
     ALL = "all"
     VALID = "valid"
     CANCEL = "cancel"

@@ -2,8 +2,8 @@
 
 ``check_xlsx`` looks only at the zip directory and a few small members, so a
 hostile file (a renamed .docx, an encrypted or macro-enabled workbook, a zip
-bomb, a sheet that declares a million rows) is refused in milliseconds with a
-clear message. The streaming reader (``xietong.documents.workbook``) counts
+bomb, a sheet that declares a million rows, XML with a DOCTYPE or entity
+declarations) is refused in milliseconds with a clear message. The streaming reader (``xietong.documents.workbook``) counts
 rows again as it reads: a declared dimension is never trusted alone.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -45,6 +46,9 @@ _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\""
 _MERGE_START = re.compile(rb"<(?:\w+:)?mergeCells[\s>]")
 _MERGE_END = re.compile(rb"</(?:\w+:)?mergeCells>")
 MAX_MERGE_TAIL = 8 * 2**20
+# What may come before an XML part's root element (declaration, comments);
+# a real workbook's parts have a hundred bytes or so.
+MAX_PROLOG = 2**20
 
 
 class WorkbookRefused(ValueError):
@@ -123,6 +127,8 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
         if b"presentationml" in content_types:
             raise WorkbookRefused(_("文件是演示文稿,不是 Excel 工作簿(.xlsx)"))
         raise WorkbookRefused(_("文件不是 Excel 工作簿(.xlsx):请用模板填写后上传"))
+    for info in infos:
+        _check_prolog(archive, info.filename)
     limit = max_rows()
     for name in names:
         if name.startswith("xl/worksheets/") and name.endswith(".xml"):
@@ -134,6 +140,66 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
             # The dimension may be missing or lie: count the rows as bytes.
             if count_rows(archive, name, stop_after=limit + HEADER_ROWS) > limit + HEADER_ROWS:
                 raise WorkbookRefused(too_many_rows())
+
+
+class _RootReached(Exception):
+    """The root element started: no DOCTYPE can follow."""
+
+
+class _DoctypeFound(Exception):
+    """The part declares a document type (and so possibly entities)."""
+
+
+def _check_prolog(archive: zipfile.ZipFile, member: str) -> None:
+    """Refuse the file when an XML part declares a DOCTYPE (entities, external references).
+
+    Office files never have one; a DOCTYPE is how a file asks a parser to
+    read a local file or an address (external entities) or to expand a
+    billion laughs. Expat reads only the prolog, up to the root element: it
+    fetches nothing and expands nothing (it stops at the declaration's
+    start), whatever parser openpyxl uses afterwards.
+    """
+    parser = expat.ParserCreate()
+
+    def doctype(*_args: object) -> None:
+        raise _DoctypeFound
+
+    def root(*_args: object) -> None:
+        raise _RootReached
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.StartElementHandler = root
+    read = 0
+    with archive.open(member) as stream:
+        first = True
+        while chunk := stream.read(64 * 1024):
+            if first and not _looks_like_xml(chunk):
+                return  # a picture or other binary part: no XML parser reads it
+            first = False
+            read += len(chunk)
+            try:
+                parser.Parse(chunk, False)
+            except _RootReached:
+                return
+            except _DoctypeFound:
+                raise WorkbookRefused(
+                    _("工作簿的 XML 含有 DOCTYPE 或实体声明(%(part)s),Excel 不会这样保存,已拒绝")
+                    % {"part": member}
+                ) from None
+            except expat.ExpatError:
+                raise WorkbookRefused(_("文件已损坏,不是有效的 Excel 工作簿(.xlsx)")) from None
+            if read > MAX_PROLOG:
+                break
+    if read:  # a part that ends, or goes on, without a root element is no XML openpyxl can read
+        raise WorkbookRefused(_("文件已损坏,不是有效的 Excel 工作簿(.xlsx)"))
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    """Return whether a part starts as XML text does (after a byte-order mark and spaces)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 _ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")

@@ -589,6 +589,10 @@ def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | No
             ws = book[sheet.name]
             _read_merges(reader, sheet, book, ws)
             _read_sheet(reader, sheet, ws)
+    except SyntaxError:
+        # Sheets are parsed as they stream, after load_workbook: malformed XML
+        # (xml.etree's ParseError, lxml's XMLSyntaxError) is a broken file, not a server error.
+        raise WorkbookRefused(_("文件已损坏,不是有效的 Excel 工作簿(.xlsx)")) from None
     finally:
         book.close()
     if progress is not None:

@@ -7,15 +7,22 @@ day of the month, optionally at one time of day. ``from_rrule`` returns None
 for anything beyond that (intervals, several days, ``COUNT`` …), so a page
 shows such a rule as raw text instead of silently changing its meaning.
 
+Every expansion of a rule goes through ``expand``, which bounds the search
+(see there): a rule that never occurs (``FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30``)
+must not cost seconds per call. ``occurs_within`` is the check made before a
+rule is saved.
+
 Pure functions: no database, no clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, cast
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
 
+from dateutil import rrule as dateutil_rrule
 from dateutil.rrule import rrulestr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -210,38 +217,159 @@ def is_readable(rrule: str) -> bool:
     return True
 
 
+# Forward searches ("the next meeting", "does this rule ever happen?") look this far ahead.
+HORIZON = timedelta(days=731)
+# No search examines more of the calendar than this, whatever window it is given.
+MAX_MONTHS = 12 * 20
+# A search never returns more occurrences than this (a daily rule over ten years is 3,650).
+MAX_OCCURRENCES = 1000
+
+NEVER_OCCURS = gettext_lazy("周期规则「%(rrule)s」在今后两年内一次也不会发生(例如 2 月 30 日),请检查写法")
+
+
+class _SearchSpent(Exception):
+    """The bounded walk reached the end of its window (raised inside dateutil's generator)."""
+
+
+class _BoundedRule(dateutil_rrule.rrule):
+    """An ``rrule`` whose walk through the calendar stops after ``months_left`` months.
+
+    dateutil steps through candidate periods and yields only matches, so a
+    rule that never matches walks to the year 9999 (seconds per call; UNTIL
+    and COUNT do not stop it, they are checked on matches only). It has no
+    hook for a step limit, but re-reads ``_byeaster`` each time it builds a
+    new month (or, yearly, a new year) of the calendar: counting those reads
+    bounds the walk. ``tests/test_recurrence.py`` fails if dateutil changes that.
+    """
+
+    months_left = MAX_MONTHS
+
+    @property
+    def _byeaster(self) -> Any:
+        self.months_left -= 1
+        if self.months_left < 0:
+            raise _SearchSpent
+        return vars(self)["_byeaster"]
+
+    def _iter(self) -> Iterator[datetime]:
+        try:
+            yield from cast(Any, super())._iter()
+        except _SearchSpent:
+            return  # past the window: this rule (alone, or in a set) has no further match
+
+
+def _bound(parsed: dateutil_rrule.rrulebase, months: int) -> None:
+    """Make every rule of ``parsed`` (one rule, or the rules of a set) stop after ``months``."""
+    if isinstance(parsed, dateutil_rrule.rruleset):
+        rules = [*vars(parsed)["_rrule"], *vars(parsed)["_exrule"]]
+    else:
+        rules = [parsed]
+    for one in rules:
+        one.__class__ = _BoundedRule  # the rule as parsed; only its walk is bounded
+        one.months_left = months
+
+
+def _months(first: datetime, last: datetime) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def expand(
+    text: str,
+    start: datetime,
+    until: datetime,
+    *,
+    after: datetime | None = None,
+    limit: int = MAX_OCCURRENCES,
+) -> list[datetime]:
+    """Return the occurrences of ``text`` from the start of ``start``'s day to ``until`` (inclusive).
+
+    The rule is read in the wall time of ``start``'s time zone (10:00 stays
+    10:00 in Shanghai), beginning at 00:00 of ``start``'s day, so a rule
+    without a time of day falls at 00:00 of its days. Results carry
+    ``start``'s tzinfo (naive in, naive out); with ``after``, only those
+    strictly after it; at most ``limit`` of them. The search is bounded: it
+    walks the calendar no further than ``until`` and never more than
+    ``MAX_MONTHS``, so a rule that never occurs costs milliseconds. Raises
+    ValueError when the rule cannot be read.
+    """
+    if limit <= 0:
+        return []
+    tz = start.tzinfo
+    wall_start = start.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    wall_until = until.astimezone(tz).replace(tzinfo=None) if tz is not None else until
+    wall_after = None
+    if after is not None:
+        wall_after = after.astimezone(tz).replace(tzinfo=None) if tz is not None else after
+    try:
+        parsed = rrulestr(text.strip(), dtstart=wall_start, ignoretz=True)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValueError(f"not a readable RRULE: {text!r}") from error
+    # Two months more than the window: the walk builds the first month, and
+    # a weekly period may start in the month before.
+    _bound(parsed, min(max(_months(wall_start, wall_until), 0) + 2, MAX_MONTHS))
+    times: list[datetime] = []
+    try:
+        for moment in parsed:
+            if moment > wall_until:
+                break
+            if wall_after is not None and moment <= wall_after:
+                continue
+            times.append(moment.replace(tzinfo=tz))
+            if len(times) >= limit:
+                break
+    except (ValueError, OverflowError) as error:  # an empty combination found while walking
+        raise ValueError(f"not a readable RRULE: {text!r}") from error
+    return times
+
+
 def next_occurrences(rrule: str, after: datetime, count: int = 3) -> list[datetime]:
-    """Return the next ``count`` occurrences of ``rrule`` strictly after ``after``.
+    """Return the next ``count`` occurrences of ``rrule`` strictly after ``after``, within ``HORIZON``.
 
     The rule is read in the wall time of ``after``'s time zone, starting at
-    the beginning of ``after``'s day, so a rule without a time of day
-    ("每周五") falls at 00:00 of its days. Results carry ``after``'s tzinfo
-    (naive in, naive out). Raises ValueError when the rule cannot be read.
-    Rules that never occur (30 February) make dateutil search to year 9999:
-    call this for rules people chose in the picker, or accept the wait.
+    the beginning of ``after``'s day (see ``expand``). Results carry
+    ``after``'s tzinfo (naive in, naive out). Raises ValueError when the
+    rule cannot be read; a rule that does not occur within two years
+    (30 February) gives ``[]``.
     """
-    if count <= 0:
-        return []
     tz = after.tzinfo
     local = after.astimezone(tz) if tz is not None else after
-    wall = local.replace(tzinfo=None)
-    start = wall.replace(hour=0, minute=0, second=0, microsecond=0)
-    try:
-        rule = rrulestr(rrule.strip(), dtstart=start, ignoretz=True)
-    except (ValueError, TypeError, OverflowError) as error:
-        raise ValueError(f"not a readable RRULE: {rrule!r}") from error
-    return [moment.replace(tzinfo=tz) for moment in rule.xafter(wall, count=count, inc=False)]
+    return expand(rrule, local, local + HORIZON, after=local, limit=count)
+
+
+def occurs_within(rrule: str, now: datetime, horizon: timedelta = HORIZON) -> bool:
+    """Return True when the readable ``rrule`` occurs at least once in ``horizon`` after ``now``.
+
+    The check made before a rule is saved: a rule that never happens would
+    never remind anyone. Raises ValueError when the rule cannot be read.
+    """
+    return bool(expand(rrule, now, now + horizon, after=now, limit=1))
+
+
+def never_occurs(rrule: str, now: datetime) -> bool:
+    """Return True for a readable rule with no occurrence in the two years after ``now``.
+
+    What saving refuses. Empty and unreadable rules are not judged here:
+    they have their own messages (and rules S04 / C03).
+    """
+    return is_readable(rrule) and not occurs_within(rrule, now)
 
 
 __all__ = [
     "FREQS",
     "FREQ_NAMES",
+    "HORIZON",
+    "MAX_MONTHS",
+    "MAX_OCCURRENCES",
+    "NEVER_OCCURS",
     "WEEKDAY_CODES",
     "WEEKDAY_NAMES",
     "Recurrence",
     "describe",
     "describe_recurrence",
+    "expand",
     "from_rrule",
     "is_readable",
+    "never_occurs",
     "next_occurrences",
+    "occurs_within",
 ]

@@ -149,7 +149,7 @@ class ExceptionReporterFilter(SafeExceptionReporterFilter):
         return multivaluedict
 
 
-# --- login throttling (django-axes, counts in the database)
+# --- login throttling (django-axes, counts in the database; the handler is xietong.lib.throttle)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -179,42 +179,29 @@ def _is_ip(text: str) -> bool:
 def login_locked_out(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    """Return the login page saying that there were too many failures (status 429)."""
+    """Return the login page saying how long to wait before trying again (status 429, ``Retry-After``)."""
+    from axes.helpers import get_client_username  # type: ignore[import-untyped]
     from django.contrib.auth.forms import AuthenticationForm
     from django.shortcuts import render
+    from django.utils import timezone
+
+    from xietong.lib.throttle import locked_until, minutes_left
 
     username = request.POST.get("username", "") if request.method == "POST" else ""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    now = timezone.now()
+    until = locked_until(
+        get_client_username(request, credentials), getattr(request, "axes_ip_address", None), now
+    )
+    minutes = minutes_left(until, now) if until is not None else 1
     context = {
         "form": AuthenticationForm(request, initial={"username": username}),
         "next": request.POST.get("next", "") or request.GET.get("next", ""),
         "locked_out": True,
         "lockout_minutes": minutes,
     }
-    return render(request, "registration/login.html", context, status=429)
-
-
-class LoginThrottle:
-    """Axes' database handler, except that a successful login clears only that username's failures.
-
-    Axes' own reset on success also clears every failure from the address,
-    which would let someone with an account reset the count of another
-    account's password guesses by signing in as themselves in between.
-    """
-
-    def __init__(self) -> None:
-        from axes.handlers.database import AxesDatabaseHandler  # type: ignore[import-untyped]
-
-        self._handler = AxesDatabaseHandler()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handler, name)
-
-    def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-        from axes.models import AccessAttempt  # type: ignore[import-untyped]
-
-        self._handler.user_logged_in(sender, request, user, **kwargs)
-        AccessAttempt.objects.filter(username=user.get_username()).delete()
+    response = render(request, "registration/login.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 # --- uploads

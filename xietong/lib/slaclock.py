@@ -130,10 +130,15 @@ def deadline_of(
                 moment += pause_end - max(pause_start, start)
         return moment
     day = day or WorkingDay()
-    running = _subtract((start, start + timedelta(days=3660)), list(pauses))
+    horizon = start + timedelta(days=3660)
+    running = _subtract((start, horizon), list(pauses))
     remaining = budget
     current = start.astimezone(tz).date()
     while True:
+        if current > horizon.astimezone(tz).date():
+            # A budget beyond ten years of working hours (bad data): not due within the
+            # horizon. Walking on day by day would take minutes, and stall the sweep.
+            return horizon
         if is_workday(current):
             window = (
                 datetime.combine(current, day.start, tzinfo=tz),

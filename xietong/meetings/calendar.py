@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vRecur
 
+from xietong.lib.limits import clamp_moment
 from xietong.meetings.schedule import MAX_OCCURRENCES, Occurrence, day_off_name, has_time_of_day
 
 PRODID = "-//Xietong//Xietong Meetings 1.0//ZH"
@@ -171,7 +172,7 @@ def meeting_event(
     all_day: bool = False,
 ) -> Event:
     """Return the VEVENT of one meeting (or, with ``uid`` and ``recurrence_id``, an occurrence of a series)."""
-    start_at = entry.start.astimezone(tz)
+    start_at = clamp_moment(entry.start).astimezone(tz)  # a time stored before the date window
     start: date
     end: date
     if all_day:

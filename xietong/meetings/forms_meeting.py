@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.limits import LimitedForm
 from xietong.meetings.actions.contributions import ContributionInput
 from xietong.meetings.actions.minutes import ItemInput
 from xietong.meetings.models import ContributionKind, MinutesItemKind
@@ -22,7 +23,7 @@ from xietong.orgs.models import Department, Person
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-class _Form(forms.Form):
+class _Form(LimitedForm):
     """Labels stand above their inputs in bold: no colon after them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import chinese_calendar
-from dateutil.rrule import rrulestr
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+# A series never yields more than MAX_OCCURRENCES (a daily rule over ten years
+# would otherwise fill a calendar file with 3,650 events); ``expand`` also
+# bounds the search, so a rule that never occurs costs no time.
+from xietong.lib.recurrence import MAX_OCCURRENCES as MAX_OCCURRENCES
+from xietong.lib.recurrence import expand
 from xietong.lib.workdays import add_working_days, is_workday
 
 POSTPONE, SKIP, KEEP = "postpone", "skip", "keep"
-
-# A series never yields more than this many occurrences (a daily rule over
-# ten years would otherwise fill a calendar file with 3,650 events).
-MAX_OCCURRENCES = 1000
 
 
 @dataclass(frozen=True)
@@ -69,21 +69,11 @@ def planned_times(rrule: str, start: datetime, until: datetime) -> list[datetime
     """Return the rule's occurrences from ``start``'s day to ``until``, in ``start``'s time zone.
 
     The rule is read in local wall time (10:00 stays 10:00 in Shanghai),
-    at most ``MAX_OCCURRENCES``. Raises ValueError when it cannot be read.
+    at most ``MAX_OCCURRENCES``, by the bounded ``lib.recurrence.expand``.
+    Raises ValueError when it cannot be read.
     """
     tz = start.tzinfo
-    wall_start = start.astimezone(tz).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    wall_until = until.astimezone(tz).replace(tzinfo=None)
-    try:
-        rule = rrulestr(rrule.strip(), dtstart=wall_start, ignoretz=True)
-    except (ValueError, TypeError, OverflowError) as error:
-        raise ValueError(f"not a readable RRULE: {rrule!r}") from error
-    times: list[datetime] = []
-    for moment in rule.xafter(wall_start, inc=True):
-        if moment > wall_until or len(times) >= MAX_OCCURRENCES:
-            break
-        times.append(moment.replace(tzinfo=tz))
-    return times
+    return expand(rrule, start.astimezone(tz), until)
 
 
 def occurrences(rrule: str, start: datetime, until: datetime, policy: str) -> list[Occurrence]:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from xietong.audit.models import AuditEntry, Change
 from xietong.audit.record import record, state_of
 from xietong.collabs.models import Collaboration
+from xietong.lib import netguard
 from xietong.notify import delivery as deliveries
 from xietong.notify.models import (
     ROBOT_TRANSPORTS,
@@ -95,7 +96,13 @@ def do_save_preference(person: Person, data: PreferenceInput) -> Preference:
 
 
 def webhook_problem(url: str) -> str | None:
-    """Return why ``url`` cannot be a robot's webhook address (in the active language), or None."""
+    """Return why ``url`` cannot be a robot's webhook address (in the active language), or None.
+
+    Besides its form, the host is resolved: one that is or resolves to a
+    loopback, private, link-local, multicast or reserved address is refused
+    unless allow-listed (``lib/netguard``); one that does not resolve is
+    accepted and checked again at each send.
+    """
     if any(c.isspace() for c in url) or "\x00" in url:
         return _("地址中不能有空白字符。")
     try:
@@ -109,6 +116,17 @@ def webhook_problem(url: str) -> str | None:
         return _("网址缺少主机名。")
     if parts.username or parts.password:
         return _("网址中不能包含用户名或密码。")
+    try:
+        netguard.checked_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except netguard.BlockedAddress:
+        return _(
+            "这个地址指向本机、内网或保留地址,不能用作机器人地址。"
+            "内网机器人网关请由管理员加入 XIETONG_ROBOT_ALLOWED_HOSTS。"
+        )
+    except netguard.UnresolvedHost:
+        # Accepted: the worker's network may know names this one does not (or DNS is down a
+        # moment); the sender checks again right before it connects and refuses it then.
+        pass
     return None
 
 
@@ -231,11 +249,37 @@ def _record_replacement(robot: Robot, actor: Person | None, collab: Collaboratio
     )
 
 
-@transaction.atomic
-def do_delete_robot(robot: Robot, *, actor: Person | None) -> None:
-    """Delete ``robot`` (its deliveries go with it: they could not be sent any more)."""
+def audit_robot_saved(robot: Robot, before: Robot | None, *, actor: Person | None) -> None:
+    """Audit a robot written outside ``do_*`` (the admin): created, or changed from ``before``.
+
+    Like the actions, the entry holds the host and whether a secret is set,
+    and says when the address or the secret was replaced.
+    """
     collab = robot.collaboration
-    check_open(collab)
+    after = _redacted(robot)
+    if before is None:
+        record(after, None, actor=actor, collaboration=collab, reason=_("添加群机器人"))
+        return
+    replaced = []
+    if robot.webhook_url != before.webhook_url:
+        replaced.append(_("更换了 Webhook 地址"))
+    if robot.secret != before.secret:
+        replaced.append(_("清除了加签密钥") if not robot.secret else _("更换了加签密钥"))
+    reason = ";".join(replaced)
+    entry = record(after, state_of(_redacted(before)), actor=actor, collaboration=collab, reason=reason)
+    if entry is None and reason:
+        _record_replacement(after, actor, collab, reason)
+
+
+@transaction.atomic
+def do_delete_robot(robot: Robot, *, actor: Person | None, check: bool = True) -> None:
+    """Delete ``robot`` (its deliveries go with it: they could not be sent any more).
+
+    ``check=False`` (the admin) deletes it from a closed collaboration too.
+    """
+    collab = robot.collaboration
+    if check:
+        check_open(collab)
     stand_in = _redacted(robot)
     before = state_of(stand_in)
     robot.delete()

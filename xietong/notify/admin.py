@@ -7,11 +7,16 @@ left empty; lists show the address's host only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xietong.notify.actions import webhook_problem
+from xietong.notify.actions import audit_robot_saved, do_delete_robot, webhook_problem
 from xietong.notify.models import Delivery, Notification, Preference, Robot
 
 
@@ -48,6 +53,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "robot",
         "attempts",
         "last_error",
+        "answer",
         "sent_at",
         "created_at",
     ]
@@ -107,6 +113,20 @@ class RobotAdmin(admin.ModelAdmin[Robot]):
     list_select_related = ["collaboration"]
     raw_id_fields = ["collaboration"]
     fields = ["collaboration", "kind", "name", "new_webhook_url", "new_secret", "kinds", "active"]
+
+    def save_model(self, request: HttpRequest, obj: Robot, form: Any, change: bool) -> None:
+        # Audited like the pages' writes: a webhook changed here is in the collaboration's history.
+        before = Robot.objects.filter(pk=obj.pk).first() if change else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_robot_saved(obj, before, actor=request.user if request.user.is_authenticated else None)
+
+    def delete_model(self, request: HttpRequest, obj: Robot) -> None:
+        do_delete_robot(obj, actor=request.user if request.user.is_authenticated else None, check=False)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Robot]) -> None:
+        for robot in queryset.select_related("collaboration"):
+            self.delete_model(request, robot)
 
     @admin.display(description=_("Webhook 地址"))
     def host(self, robot: Robot) -> str:

@@ -4,6 +4,13 @@ A delivery is claimed (state ``sending``) in its own short transaction with
 the row locked (SKIP LOCKED on PostgreSQL), so two workers, or a queued
 task and the worker's own catch-up, never send it twice. The network call
 happens outside any transaction.
+
+Delivery is at least once. The send is recorded the moment the server
+took the message (the transport calls ``accepted``: a robot's answer, the
+SMTP reply to DATA, before the session is closed), so only a worker that
+dies between the server's acceptance and that one UPDATE sends twice. A
+delivery whose worker died mid-send stays ``sending``; once its claim is
+older than ``LEASE`` the sweep puts it back (``outbox.rearm_stuck``).
 """
 
 from __future__ import annotations
@@ -18,11 +25,19 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from xietong.lib import webhooks
 from xietong.lib.webhooks import DeliveryError
 from xietong.notify.messages import render
 from xietong.notify.models import Delivery, DeliveryState, Robot
 
 ERROR_LENGTH = 1000
+ANSWER_LENGTH = 300
+# How long a claim holds. It must outlast the slowest real send (an SMTP
+# session is several steps of up to EMAIL_TIMEOUT each; a robot's POST a few
+# of webhooks.TIMEOUT_SECONDS), or a slow send would be taken over and sent
+# twice; beyond that, shorter is better: it is how late a crashed send is retried.
+LEASE_STEPS = 6
+LEASE_MINIMUM = timedelta(minutes=2)
 
 logger = logging.getLogger("xietong.notify")
 
@@ -31,6 +46,12 @@ logger = logging.getLogger("xietong.notify")
 class Outcome:
     state: DeliveryState | None  # None: nothing was done (not due, taken by another worker)
     retry_at: datetime | None = None
+
+
+def lease() -> timedelta:
+    """How long after its claim a delivery still ``sending`` is taken for the send of a dead worker."""
+    step = max(settings.EMAIL_TIMEOUT or 0, webhooks.TIMEOUT_SECONDS)
+    return max(LEASE_MINIMUM, timedelta(seconds=LEASE_STEPS * step))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -87,9 +108,10 @@ def _claim(pk: int, now: datetime) -> Delivery | Outcome:
         return delivery
 
 
-def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime) -> Outcome:
+def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime, answer: str = "") -> Outcome:
     if error is None:
         delivery.state, delivery.sent_at, delivery.last_error = DeliveryState.SENT, now, ""
+        delivery.answer = answer[:ANSWER_LENGTH]
         retry_at = None
     elif error.retry and delivery.attempts < settings.XIETONG_DELIVERY_ATTEMPTS:
         retry_at = now + backoff(delivery.attempts)
@@ -98,7 +120,7 @@ def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime) -> O
     else:
         delivery.state, delivery.last_error = DeliveryState.FAILED, error.reason[:ERROR_LENGTH]
         retry_at = None
-    delivery.save(update_fields=["state", "sent_at", "last_error", "next_attempt_at"])
+    delivery.save(update_fields=["state", "sent_at", "last_error", "answer", "next_attempt_at"])
     return Outcome(DeliveryState(delivery.state), retry_at)
 
 
@@ -114,17 +136,31 @@ def deliver(pk: int, now: datetime | None = None) -> Outcome:
     claimed = _claim(pk, at)
     if isinstance(claimed, Outcome):
         return claimed
+    taken: Delivery = claimed
+    sent: list[Outcome] = []
+
+    def accepted(answer: str) -> None:
+        # The server has the message: record it now, whatever happens next (QUIT, a crash).
+        if not sent:
+            sent.append(_finish(taken, None, now or timezone.now(), answer))
+
     try:
-        TRANSPORTS[claimed.transport](claimed, render(claimed.notification))
+        TRANSPORTS[claimed.transport](claimed, render(claimed.notification), accepted)
     except DeliveryError as error:
+        if sent:
+            logger.warning("delivery %s was accepted, then: %s", pk, error.reason)
+            return sent[0]
         return _finish(claimed, error, now or timezone.now())
     except Exception as error:
         # A fault of ours (a template, a value) must not leave the delivery stuck in "sending":
         # it is recorded and tried again, and gives up after the usual attempts.
         logger.exception("delivery %s failed unexpectedly", pk)
+        if sent:
+            return sent[0]
         failure = DeliveryError(f"{type(error).__name__}: {error}", retry=True)
         return _finish(claimed, failure, now or timezone.now())
-    return _finish(claimed, None, now or timezone.now())
+    accepted("")  # a backend with no reply to report (the console): sent when it returned
+    return sent[0]
 
 
 def due_deliveries(now: datetime, limit: int = 500) -> list[int]:

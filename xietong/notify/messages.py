@@ -8,6 +8,8 @@ templates ``notify/message.txt`` / ``.html`` / ``.md``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from xietong.collabs.models import NominationRole
 from xietong.meetings.models import MeetingKind
 from xietong.notify.models import Kind, Notification
 
@@ -32,6 +35,8 @@ SUBJECTS: dict[str, Promise] = {
     Kind.SLA_AT_RISK: _("【%(collab)s】时限请求即将超时"),
     Kind.SLA_BREACHED: _("【%(collab)s】时限请求已超时"),
     Kind.OCCURRENCE_MISSED: _("【%(collab)s】周期子目标未按时完成"),
+    Kind.NOMINATED: _("【%(collab)s】%(who)s 将您设为%(role)s"),
+    Kind.NOMINATION_DECLINED: _("【%(collab)s】%(who)s 拒绝担任%(role)s"),
 }
 
 BODIES: dict[str, Promise] = {
@@ -53,7 +58,38 @@ BODIES: dict[str, Promise] = {
     Kind.SLA_AT_RISK: _("%(department)s应答复的请求“%(subject)s”即将超时(时限 %(deadline)s)。"),
     Kind.SLA_BREACHED: _("%(department)s应答复的请求“%(subject)s”已超过时限(%(deadline)s),仍未答复。"),
     Kind.OCCURRENCE_MISSED: _("%(department)s的周期子目标“%(subgoal)s”在 %(when)s 未按时完成。"),
+    Kind.NOMINATED: _(
+        "%(who)s 将您设为「%(collab)s」的%(role)s。请接受或拒绝:在您接受或参与这项协作之前,不会收到它的提醒。"
+    ),
+    Kind.NOMINATION_DECLINED: _("%(who)s 拒绝担任「%(collab)s」的%(role)s,已从该角色中移除。"),
 }
+
+# A role someone is named to, with the department it is held for.
+ROLE_IN_DEPARTMENT = _("%(department)s%(role)s")
+
+
+# A scheme ("http://", "https://", "ftp://" …) and a dot before a top-level-domain-like word
+# ("evil.com", "www.evil.com.cn"): what mail clients and IM apps turn into links on their own.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_DOMAIN_DOT = re.compile(r"(?<=[A-Za-z0-9-])\.(?=[A-Za-z]{2,}(?![A-Za-z]))")
+# Markdown that makes links, images, autolinks and HTML: replaced by look-alikes that are plain text
+# in every robot's dialect (backslash escapes are not read by all of them).
+_MARKDOWN = str.maketrans({"[": "［", "]": "］", "<": "‹", ">": "›"})
+
+
+def defang(text: str) -> str:
+    """``text`` written by people, with no address left that a mail client or IM app would make a link.
+
+    ``http://evil.com/x`` becomes ``http[:]//evil[.]com/x``: still readable,
+    never clickable. Only people's text goes through here; the product's own
+    link in each message stays a link.
+    """
+    return _DOMAIN_DOT.sub("[.]", _SCHEME.sub(r"\1[:]//", text))
+
+
+def markdown_text(text: str) -> str:
+    """People's text for a robot's Markdown: defanged, and no ``[a](b)``, ``![a](b)`` or ``<url>``."""
+    return defang(text).translate(_MARKDOWN)
 
 
 @dataclass(frozen=True)
@@ -62,6 +98,9 @@ class Message:
     body: str
     url: str  # absolute: the message leaves the site
     language: str
+    # The same words with people's text made safe for Markdown (robots).
+    markdown_subject: str = ""
+    markdown_body: str = ""
 
     def _layout(self, template: str) -> str:
         with translation.override(self.language):
@@ -85,12 +124,24 @@ class Message:
         return head + "…" + link
 
 
-def _format(text: Promise, params: dict[str, Any]) -> str:
+def _values(params: dict[str, Any], safe: Callable[[str], str]) -> dict[str, Any]:
+    """The message's values in the reader's language, people's text passed through ``safe``."""
     if not params.get("meeting") and params.get("meeting_kind") in MeetingKind.values:
         # An untitled meeting is named by its kind, in the reader's language (启动会 / Kickoff).
         params = {**params, "meeting": str(MeetingKind(params["meeting_kind"]).label)}
+    values = {k: safe(v) if isinstance(v, str) else v for k, v in params.items()}
+    if params.get("role") in NominationRole.values:
+        role = str(NominationRole(params["role"]).label)
+        department = values.get("department")
+        if department and params["role"] != NominationRole.OWNER:  # the owner's is in the label
+            role = str(ROLE_IN_DEPARTMENT) % {"department": department, "role": role}
+        values["role"] = role
+    return values
+
+
+def _format(text: Promise, values: dict[str, Any]) -> str:
     try:
-        return str(text) % params
+        return str(text) % values
     except (KeyError, TypeError, ValueError):
         # A notification written by an older release may miss a newer placeholder.
         return str(text)
@@ -105,9 +156,14 @@ def render(notification: Notification, language: str | None = None) -> Message:
     """The notification's message in ``language`` (default: its recipient's)."""
     language = language or language_of(notification)
     with translation.override(language):
+        plain = _values(notification.params, defang)
+        marked = _values(notification.params, markdown_text)
+        subject, body = SUBJECTS[notification.kind], BODIES[notification.kind]
         return Message(
-            subject=_format(SUBJECTS[notification.kind], notification.params),
-            body=_format(BODIES[notification.kind], notification.params),
+            subject=_format(subject, plain),
+            body=_format(body, plain),
             url=settings.SITE_URL + notification.link,
             language=language,
+            markdown_subject=_format(subject, marked),
+            markdown_body=_format(body, marked),
         )

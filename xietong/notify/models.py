@@ -32,6 +32,9 @@ class Kind(models.TextChoices):
     SLA_AT_RISK = "sla_at_risk", _("时限请求即将超时")
     SLA_BREACHED = "sla_breached", _("时限请求已超时")
     OCCURRENCE_MISSED = "occurrence_missed", _("周期子目标未按时完成")
+    # Not found by the sweep: written once when someone names a person to a role (collabs.Nomination).
+    NOMINATED = "nominated", _("被指定角色")
+    NOMINATION_DECLINED = "nomination_declined", _("指定被拒绝")
 
 
 class Notification(models.Model):
@@ -163,6 +166,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)
     last_error = models.TextField(_("最近错误"), blank=True)
+    # What the server said when it took the message (SMTP reply, robot code): recorded with the send.
+    answer = models.CharField(_("对方答复"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
@@ -208,3 +213,29 @@ class Preference(models.Model):
 
     def wants(self, kind: str) -> bool:
         return kind not in self.muted_kinds
+
+
+class WorkerBeat(models.Model):
+    """A worker process's heartbeat: written after each sweep, shown to staff (one row per process).
+
+    A row in the database rather than the cache: the local-memory cache is per
+    process, and the staff page runs in the web server, not in the worker.
+    ``restarts`` and ``last_exit`` come from ``xietong run``, which restarts a
+    worker that died and tells the new one why it was started.
+    """
+
+    name = models.CharField(_("进程"), max_length=200, unique=True)  # "host:pid"
+    started_at = models.DateTimeField(_("启动时间"))
+    beat_at = models.DateTimeField(_("最近心跳"))
+    sweeps = models.PositiveIntegerField(_("巡检次数"), default=0)
+    sweep_ms = models.PositiveIntegerField(_("最近巡检耗时(毫秒)"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    restarts = models.PositiveIntegerField(_("重启次数"), default=0)
+    last_exit = models.CharField(_("上次退出"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("后台进程心跳")
+        verbose_name_plural = _("后台进程心跳")
+
+    def __str__(self) -> str:
+        return self.name

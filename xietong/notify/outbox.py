@@ -5,10 +5,18 @@ unique, so concurrent sweeps race on the unique index and the loser's
 insert does nothing; the deliveries of a notification are planned by
 whichever sweep locks it first (``planned`` is set in the same transaction,
 and other sweeps skip locked rows).
+
+The sweep holds no long transaction: what is due is computed outside any
+transaction, and each batch of reminders is written and planned in a short
+one of its own. On SQLite a transaction holds the database's one write lock
+(``transaction_mode`` IMMEDIATE), so a sweep-long transaction would refuse
+every sign-in and save for as long as the sweep runs. A finder that fails
+(one bad row) is logged and skipped: the other finders' reminders still go out.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,8 +42,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from xietong.collabs.nominations import unheard, unheard_pairs
 from xietong.meetings.models import Binding
 from xietong.notify import reminders
+from xietong.notify.delivery import lease
 from xietong.notify.models import (
     Delivery,
     DeliveryState,
@@ -47,9 +57,11 @@ from xietong.notify.models import (
 )
 from xietong.notify.reminders import Due
 
+logger = logging.getLogger("xietong.notify")
+
 BATCH = 500
-# A delivery left "sending" this long belongs to a worker that died mid-send: it is tried again.
-STUCK_AFTER = timedelta(minutes=15)
+# A delivery left "sending" longer than delivery.lease() (about 2 minutes) belongs to a worker
+# that died mid-send: it is tried again.
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class SweepResult:
     written: int
     deliveries: int
     rearmed: int
+    failed: tuple[str, ...] = ()  # the finders that raised (logged; the others' reminders went out)
 
 
 def _chunks(items: Sequence[str], size: int = BATCH) -> Iterable[Sequence[str]]:
@@ -88,10 +101,18 @@ def _wanted(dues: list[Due]) -> list[Due]:
         ).values_list("person_id", "muted_kinds")
     }
     robots = _robots_by_collab(d.collaboration_id for d in dues if d.recipient_id is None)
+    # Named by someone else and not answered yet: no reminders about that collaboration.
+    unheard = unheard_pairs(
+        (d.collaboration_id for d in dues), (d.recipient_id for d in dues if d.recipient_id is not None)
+    )
     return [
         d
         for d in dues
-        if (d.recipient_id is not None and d.kind not in muted.get(d.recipient_id, ()))
+        if (
+            d.recipient_id is not None
+            and d.kind not in muted.get(d.recipient_id, ())
+            and (d.collaboration_id, d.recipient_id) not in unheard
+        )
         or (d.recipient_id is None and _robots_for(robots[d.collaboration_id], d.kind, d.binding))
     ]
 
@@ -108,13 +129,27 @@ def _batches(dues: Iterable[Due], size: int = BATCH) -> Iterator[list[Due]]:
         yield batch
 
 
-def write(dues: Iterable[Due], now: datetime) -> int:
+def write(
+    dues: Iterable[Due],
+    now: datetime,
+    made: dict[datetime, int] | None = None,
+    quiet: list[tuple[int, datetime]] | None = None,
+) -> int:
     """Insert the notifications not written yet; return how many this call inserted.
 
-    The dues are consumed in batches: a finder that streams is never held whole.
+    The dues are consumed in batches: a finder that streams is never held
+    whole, and it computes the next batch outside any transaction. Each batch
+    is inserted in one short transaction. On PostgreSQL that transaction also
+    plans it (deliveries added to ``made``), so a concurrent sweep finds our
+    rows planned when it counts what it inserted itself; on SQLite the
+    transaction holds the write lock, the count is exact, and ``sweep``
+    plans once at its end.
     """
     seen: set[str] = set()  # a finder may name an occasion twice: the key decides
     written = 0
+    made = {} if made is None else made
+    if quiet is None and connection.vendor == "postgresql":
+        quiet = _quiet(now)
     for batch in _batches(dues):
         wanted: dict[str, Due] = {}
         for d in batch:
@@ -124,26 +159,40 @@ def write(dues: Iterable[Due], now: datetime) -> int:
         keys = sorted(wanted)
         existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
         fresh = _wanted([wanted[k] for k in keys if k not in existing])
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    key=d.key,
-                    kind=d.kind,
-                    collaboration_id=d.collaboration_id,
-                    recipient_id=d.recipient_id,
-                    params=d.params,
-                    link=d.link,
-                    binding=d.binding,
-                    created_at=now,
+        if not fresh:
+            continue
+        with transaction.atomic():
+            pg = connection.vendor == "postgresql"
+            if not pg:
+                # SQLite: this transaction holds the one write lock from its start (IMMEDIATE),
+                # so what is not there now is inserted by us and nobody else.
+                there = set(
+                    Notification.objects.filter(key__in=[d.key for d in fresh]).values_list("key", flat=True)
                 )
-                for d in fresh
-            ],
-            ignore_conflicts=True,  # another sweep wrote it meanwhile: the unique key keeps one
-        )
-        if fresh:
-            # What this call inserted: a concurrent sweep's rows were planned when it committed
-            # (before our insert could go past them), ours are planned only below, in ``plan``.
-            written += Notification.objects.filter(key__in=[d.key for d in fresh], planned=False).count()
+                fresh = [d for d in fresh if d.key not in there]
+            Notification.objects.bulk_create(
+                [
+                    Notification(
+                        key=d.key,
+                        kind=d.kind,
+                        collaboration_id=d.collaboration_id,
+                        recipient_id=d.recipient_id,
+                        params=d.params,
+                        link=d.link,
+                        binding=d.binding,
+                        created_at=now,
+                    )
+                    for d in fresh
+                ],
+                ignore_conflicts=True,  # another sweep wrote it meanwhile: the unique key keeps one
+            )
+            if pg:
+                # What this call inserted: a concurrent sweep's rows were planned in the transaction
+                # that wrote them (before our insert could go past them); ours are planned right here.
+                written += Notification.objects.filter(key__in=[d.key for d in fresh], planned=False).count()
+                _plan_into(now, quiet or [], made)
+            else:
+                written += len(fresh)  # planned once, at the end of the sweep
     return written
 
 
@@ -224,7 +273,9 @@ def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
         "n_created",
         "n_planned",
     )
-    personal = rows.filter(n_recipient__isnull=False)
+    personal = rows.filter(n_recipient__isnull=False).exclude(
+        unheard(OuterRef("collaboration_id"), OuterRef("n_recipient"))
+    )
     for kind, people in _muted().items():
         personal = personal.exclude(n_kind=kind, n_recipient__in=people)
     # Written already (every sweep after the first): skipped by an anti-join on the unique key,
@@ -284,6 +335,7 @@ DELIVERY_COLUMNS = (
     "attempts",
     "next_attempt_at",
     "last_error",
+    "answer",
     "created_at",
 )
 
@@ -339,7 +391,7 @@ def _delivery_selects(
         ]
         when = f"COALESCE(q.at, {stamp})"
     mails = (
-        f"SELECT c.id, %s, %s || u.email, NULL, %s, 0, {when}, '', {stamp} "
+        f"SELECT c.id, %s, %s || u.email, NULL, %s, 0, {when}, '', '', {stamp} "
         f"FROM {source} AS c JOIN {person} AS u ON u.id = c.recipient_id "
         f"LEFT JOIN {preference} AS p ON p.person_id = c.recipient_id {quiet_join}"
         "WHERE u.is_active AND u.email <> '' AND (p.email IS NULL OR p.email)"
@@ -350,7 +402,7 @@ def _delivery_selects(
     else:
         kinds = "(json_array_length(r.kinds) = 0 OR EXISTS (SELECT 1 FROM json_each(r.kinds) AS k WHERE k.value = c.kind))"
     robots = (
-        f"SELECT c.id, r.kind, %s || CAST(r.id AS text), r.id, %s, 0, {stamp}, '', {stamp} "
+        f"SELECT c.id, r.kind, %s || CAST(r.id AS text), r.id, %s, 0, {stamp}, '', '', {stamp} "
         f"FROM {source} AS c JOIN {robot} AS r ON r.collaboration_id = c.collaboration_id "
         "WHERE c.recipient_id IS NULL AND r.active AND c.binding NOT IN (%s, %s) "
         f"AND (c.binding = '' OR r.kind = c.binding) AND {kinds}"
@@ -415,6 +467,15 @@ def _plan_sqlite(now: datetime, quiet: list[tuple[int, datetime]], made: dict[da
         cursor.execute(f"UPDATE {notification} SET planned = true WHERE NOT planned")
 
 
+def _plan_into(now: datetime, quiet: list[tuple[int, datetime]], made: dict[datetime, int]) -> None:
+    """Plan every unplanned notification, adding the deliveries made to ``made`` (inside a transaction)."""
+    if connection.vendor == "postgresql":
+        while _plan_postgresql(now, quiet, made) == PLAN_BATCH:
+            pass
+    else:
+        _plan_sqlite(now, quiet, made)
+
+
 def plan(now: datetime) -> Planned:
     """Write the deliveries of notifications nobody planned yet; return how many, by when they go out.
 
@@ -425,19 +486,14 @@ def plan(now: datetime) -> Planned:
     but the people in their quiet hours. SQLite has one writer at a time and
     takes every unplanned notification in one go.
     """
-    quiet = _quiet(now)
     made: dict[datetime, int] = {}
-    if connection.vendor == "postgresql":
-        while _plan_postgresql(now, quiet, made) == PLAN_BATCH:
-            pass
-    else:
-        _plan_sqlite(now, quiet, made)
+    _plan_into(now, _quiet(now), made)
     return Planned(made)
 
 
 def rearm_stuck(now: datetime) -> int:
     """Put back deliveries whose worker died mid-send (at least once beats never)."""
-    return Delivery.objects.filter(state=DeliveryState.SENDING, next_attempt_at__lt=now - STUCK_AFTER).update(
+    return Delivery.objects.filter(state=DeliveryState.SENDING, next_attempt_at__lt=now - lease()).update(
         state=DeliveryState.PENDING, next_attempt_at=now
     )
 
@@ -448,11 +504,17 @@ def sweep(now: datetime | None = None) -> SweepResult:
     The finders stream into the outbox in batches, and the big one (task
     deadlines) is written by one ``INSERT … SELECT``: no finder's rows are all
     held in Python, and the number of queries does not grow with the data.
+    Each finder runs on its own: one that raises is logged and named in
+    ``failed``, and the others' reminders are written all the same. No
+    transaction spans more than one batch (see the module's docstring).
     """
     from xietong.notify.tasks import queue_planned
 
     now = now or timezone.now()
-    due = 0
+    due = written = 0
+    failed: list[str] = []
+    made: dict[datetime, int] = {}
+    quiet = _quiet(now)
 
     def counted(dues: Iterable[Due]) -> Iterator[Due]:
         nonlocal due
@@ -460,13 +522,29 @@ def sweep(now: datetime | None = None) -> SweepResult:
             due += 1
             yield d
 
+    for finder in reminders.STREAMED:
+        try:
+            written += write(counted(finder(now)), now, made, quiet)
+        except Exception:
+            # One bad row (or finder) must not stop everyone's reminders: the next sweep retries it.
+            logger.exception("reminder finder %s failed", finder.__name__)
+            failed.append(finder.__name__)
+    for rows in reminders.IN_SQL:
+        try:
+            with transaction.atomic():
+                found, inserted = write_rows(rows(now), now)  # counted exactly: planned at the end
+        except Exception:
+            logger.exception("reminder finder %s failed", rows.__name__)
+            failed.append(rows.__name__)
+            continue
+        due += found
+        written += inserted
     with transaction.atomic():
-        written = write(counted(d for finder in reminders.STREAMED for d in finder(now)), now)
-        for rows in reminders.IN_SQL:
-            found, inserted = write_rows(rows(now), now)
-            due += found
-            written += inserted
-        planned = plan(now)
+        _plan_into(now, quiet, made)  # what an earlier, interrupted sweep left unplanned
         rearmed = rearm_stuck(now)
-        transaction.on_commit(lambda: queue_planned(planned.by_time))
-    return SweepResult(due=due, written=written, deliveries=planned.count, rearmed=rearmed)
+    planned = Planned(made)
+    # Outside a transaction this runs at once; inside a caller's, when it commits.
+    transaction.on_commit(lambda: queue_planned(planned.by_time))
+    return SweepResult(
+        due=due, written=written, deliveries=planned.count, rearmed=rearmed, failed=tuple(failed)
+    )

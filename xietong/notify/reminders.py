@@ -11,6 +11,7 @@ due instead: minutes overdue rather than minutes due.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ from xietong.tracking.boards import working_day
 from xietong.tracking.models import ProgressUpdate, SlaRequest, SubGoalCheck
 from xietong.tracking.sla import ClockState, clock_of, due_times
 from xietong.tracking.weekly import escalation_level
+
+logger = logging.getLogger("xietong.notify")
 
 AGENDA_LEAD = timedelta(hours=72)  # K02: the agenda goes out three days before the kickoff
 AGENDA_WARNING = timedelta(hours=24)  # … and is reminded one day before that
@@ -290,6 +293,10 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
             )
         except ValueError:
             continue  # an unreadable rule is C-rule finding, not a reminder
+        except Exception:
+            # One bad row must not stop the reminders of every other collaboration.
+            logger.exception("communication rule %s could not be expanded", rule.pk)
+            continue
         held = sorted({o.at for o in found if o.at is not None})
         upcoming += [
             (rule, at, held[i - 1] if i else None)
@@ -518,16 +525,21 @@ def sla_clocks(now: datetime) -> Iterator[Due]:
         subgoal = request.subgoal
         if subgoal.sla_hours is None:
             continue
-        clock = clock_of(
-            request.started_at,
-            None,
-            [(p.started_at, p.ended_at) for p in request.pauses.all()],
-            float(subgoal.sla_hours),
-            subgoal.sla_clock,
-            now,
-            tz,
-            day,
-        )
+        try:
+            clock = clock_of(
+                request.started_at,
+                None,
+                [(p.started_at, p.ended_at) for p in request.pauses.all()],
+                float(subgoal.sla_hours),
+                subgoal.sla_clock,
+                now,
+                tz,
+                day,
+            )
+        except Exception:
+            # One bad row (hours past the calendar's end …) must not stop everyone's reminders.
+            logger.exception("SLA request %s could not be judged", request.pk)
+            continue
         if clock.state not in (ClockState.AT_RISK, ClockState.BREACHED):
             continue
         kind = Kind.SLA_BREACHED if clock.state == ClockState.BREACHED else Kind.SLA_AT_RISK
@@ -574,6 +586,10 @@ def missed_occurrences(now: datetime) -> Iterator[Due]:
         try:
             times = due_times(subgoal.rrule, start, now.astimezone(tz))
         except ValueError:
+            continue  # an unreadable rule is an S04 finding, not a reminder
+        except Exception:
+            # One bad row must not stop the reminders of every other collaboration.
+            logger.exception("recurring sub-goal %s could not be expanded", subgoal.pk)
             continue
         for due_at in times:
             if due_at >= now or due_at < kickoff:

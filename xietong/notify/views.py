@@ -22,13 +22,14 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from xietong.collabs.access import signed_in_person
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
+from xietong.notify import heartbeat
 from xietong.notify.actions import (
     do_add_robot,
     do_change_robot,
@@ -257,10 +258,11 @@ def _staff_only(request: HttpRequest) -> None:
 @login_required
 @require_safe
 def failed(request: HttpRequest) -> HttpResponse:
-    """Every failed delivery of the site, newest first (three queries per page, whatever its length)."""
+    """Every failed delivery of the site, newest first, and the workers' heartbeats (four queries per page)."""
     _staff_only(request)
     page, rows = _delivery_page(failed_deliveries(), request.GET.get("page"))
-    return render(request, "notify/failed.html", {"page": page, "deliveries": rows})
+    context = {"page": page, "deliveries": rows, "workers": heartbeat.workers(timezone.now())}
+    return render(request, "notify/failed.html", context)
 
 
 @login_required

@@ -1,15 +1,29 @@
-"""Writes to the organisation: importing departments, their heads and people."""
+"""Writes to the organisation: importing departments, their heads and people; head proposals.
+
+Department heads are organisation data: a head holds the head role in every
+collaboration their department takes part in. Only organisation authority
+sets one: staff who manage people (``may_manage_org``: the organisation
+import, the head proposals page, the admin site) and trusted code (the demo,
+``bench-data``, ``xietong import --apply-org-changes``). Anyone else, a
+charter import or a collaboration's owner, only proposes (``do_propose_head``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from xietong.audit.record import audited, record
 from xietong.documents.org import OrgRole, OrgRow
-from xietong.orgs.models import Department, Person
+from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
+
+if TYPE_CHECKING:
+    from xietong.collabs.models import Collaboration
 
 
 @dataclass(frozen=True)
@@ -22,9 +36,9 @@ class OrgImported:
     heads_set: int
 
 
-def may_import_org(user: Any) -> bool:
-    """Return whether ``user`` may import the organisation: staff who may add and change
-    people and departments in the admin site (every active superuser)."""
+def may_manage_org(user: Any) -> bool:
+    """Return whether ``user`` may change the organisation (import it, set department heads):
+    staff who may add and change people and departments in the admin site (every active superuser)."""
     return bool(
         user.is_authenticated
         and user.is_active
@@ -33,6 +47,10 @@ def may_import_org(user: Any) -> bool:
             ["orgs.add_person", "orgs.change_person", "orgs.add_department", "orgs.change_department"]
         )
     )
+
+
+# The organisation import is the first thing staff who manage people do.
+may_import_org = may_manage_org
 
 
 @transaction.atomic
@@ -92,3 +110,95 @@ def _fill(person: Person, row: OrgRow, department: Department | None) -> list[st
         person.department = department
         changed.append("department")
     return changed
+
+
+class ProposalRefused(Exception):
+    """The proposal cannot be decided as asked; nothing was written."""
+
+
+def proposed_message(proposal: HeadProposal) -> str:
+    """What a page or an answer says after a head was proposed."""
+    return _("已提议 %(person)s 为 %(department)s 的负责人,待组织管理员确认") % {
+        "person": proposal.person.name,
+        "department": proposal.department.name,
+    }
+
+
+@transaction.atomic
+def do_propose_head(
+    department: Department,
+    person: Person,
+    *,
+    proposed_by: Person | None = None,
+    collaboration: Collaboration | None = None,
+) -> HeadProposal | None:
+    """Propose ``person`` as head of ``department``; return the pending proposal.
+
+    Returns None when ``person`` already heads it. Proposing someone who is
+    already proposed returns the waiting proposal (one per department and
+    person). Never changes the department.
+    """
+    if department.head_id == person.pk:
+        return None
+    proposal, created = HeadProposal.objects.get_or_create(
+        department=department,
+        person=person,
+        state=HeadProposalState.PENDING,
+        defaults={
+            "proposed_by": proposed_by,
+            "collaboration": collaboration,
+            "collaboration_title": collaboration.title if collaboration else "",
+        },
+    )
+    if created:
+        record(proposal, None, actor=proposed_by, collaboration=collaboration, reason=_("提议部门负责人"))
+    return proposal
+
+
+def _pending(proposal: HeadProposal) -> HeadProposal:
+    """Lock ``proposal`` and its department; raise ``ProposalRefused`` once it was decided."""
+    locked = (
+        HeadProposal.objects.select_for_update(of=("self",))  # PostgreSQL locks no outer-joined row
+        .select_related("department", "person", "collaboration")
+        .get(pk=proposal.pk)
+    )
+    if locked.state != HeadProposalState.PENDING:
+        raise ProposalRefused(_("这条提议已处理"))
+    return locked
+
+
+@transaction.atomic
+def do_confirm_head(proposal: HeadProposal, *, actor: Person, replace: bool = False) -> HeadProposal:
+    """Make the proposed person the department's head; return the decided proposal.
+
+    A department that already has another head keeps it unless ``replace``
+    says so explicitly (``ProposalRefused`` otherwise): a head is never
+    replaced by a click meant for an empty seat. The other proposals waiting
+    for that department stay pending for staff to reject.
+    """
+    proposal = _pending(proposal)
+    department = Department.objects.select_for_update().get(pk=proposal.department_id)
+    if department.head_id not in (None, proposal.person_id) and not replace:
+        raise ProposalRefused(
+            _("%(department)s 已有负责人 %(head)s;如要更换,请明确选择替换")
+            % {"department": department.name, "head": department.head.name if department.head else ""}
+        )
+    with audited(department, actor=actor, collaboration=proposal.collaboration, reason=_("确认负责人提议")):
+        department.head = proposal.person
+        department.save(update_fields=["head"])
+    return _decide(proposal, HeadProposalState.CONFIRMED, actor)
+
+
+@transaction.atomic
+def do_reject_head(proposal: HeadProposal, *, actor: Person) -> HeadProposal:
+    """Turn the proposal down; the department is unchanged. Return the decided proposal."""
+    return _decide(_pending(proposal), HeadProposalState.REJECTED, actor)
+
+
+def _decide(proposal: HeadProposal, state: HeadProposalState, actor: Person) -> HeadProposal:
+    with audited(proposal, actor=actor, collaboration=proposal.collaboration):
+        proposal.state = state
+        proposal.decided_by = actor
+        proposal.decided_at = timezone.now()
+        proposal.save(update_fields=["state", "decided_by", "decided_at"])
+    return proposal

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xietong.orgs.models import Department, Person
+from xietong.orgs.models import Department, HeadProposal, Person
 
 
 @admin.register(Department)
@@ -22,3 +23,15 @@ class PersonAdmin(UserAdmin[Person]):
         *(UserAdmin.fieldsets or ()),
         (_("组织"), {"fields": ("display_name", "department", "phone", "language")}),
     )
+
+
+@admin.register(HeadProposal)
+class HeadProposalAdmin(admin.ModelAdmin[HeadProposal]):
+    # Decided on the head proposals page (/org/heads/), which records who decided.
+    list_display = ["department", "person", "state", "proposed_by", "collaboration_title", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["department", "person", "proposed_by"]
+    readonly_fields = [f.name for f in HeadProposal._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -61,3 +61,64 @@ class Person(AbstractUser):
     def name(self) -> str:
         """The name people know this person by."""
         return self.display_name or self.get_full_name() or self.username
+
+
+class HeadProposalState(models.TextChoices):
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已拒绝")
+
+
+class HeadProposal(models.Model):
+    """Someone proposed as a department's head, waiting for staff who manage people.
+
+    A department's head holds the head role in every collaboration the
+    department takes part in, so only organisation authority sets it: a
+    charter import or a collaboration's owner may only propose (docs/security.md,
+    "Organisation data").
+    """
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="head_proposals"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("提议的负责人"), on_delete=models.CASCADE, related_name="head_proposals"
+    )
+    proposed_by = models.ForeignKey(
+        Person, verbose_name=_("提议人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Where it was proposed (a charter import or the departments step); text is
+    # kept too, so the page still says where after the collaboration is deleted.
+    collaboration = models.ForeignKey(
+        "collabs.Collaboration",
+        verbose_name=_("协作"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    collaboration_title = models.CharField(_("协作名称"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("提议时间"), auto_now_add=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=HeadProposalState.choices, default=HeadProposalState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        Person, verbose_name=_("处理人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("负责人提议")
+        verbose_name_plural = _("负责人提议")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Proposing the same person twice while the first waits adds nothing.
+            models.UniqueConstraint(
+                fields=["department", "person"],
+                condition=models.Q(state="pending"),
+                name="one_pending_head_proposal",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} ← {self.person}"

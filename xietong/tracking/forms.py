@@ -8,11 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.models import Task, TaskStatus
+from xietong.lib.limits import LimitedForm
 from xietong.orgs.models import Department
 from xietong.tracking.actions.progress import ProgressInput
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(LimitedForm):
     """A liaison's update of one row: status, percent, note, next step, blocker.
 
     The departments a blocked row may wait on are the participating ones
@@ -74,7 +75,7 @@ class ProgressForm(forms.Form):
         )
 
 
-class PublishForm(forms.Form):
+class PublishForm(LimitedForm):
     """The initiator's remarks on a week's list, published with it."""
 
     remarks = forms.CharField(

@@ -11,13 +11,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.limits import LimitedForm
 from xietong.tracking.actions.changes import Approver
 from xietong.tracking.models import ChangeField
 
 ACCEPT, REJECT = "accept", "reject"
 
 
-class AcceptanceForm(forms.Form):
+class AcceptanceForm(LimitedForm):
     """The verdict on one deliverable: accept, or reject with what falls short of its standard."""
 
     verdict = forms.ChoiceField(choices=[(ACCEPT, _("通过验收")), (REJECT, _("不通过"))])
@@ -40,7 +41,7 @@ class AcceptanceForm(forms.Form):
         return bool(self.cleaned_data["verdict"] == ACCEPT)
 
 
-class RetrospectiveForm(forms.Form):
+class RetrospectiveForm(LimitedForm):
     went_well = forms.CharField(
         label=_("做得好的"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -59,13 +60,13 @@ class RetrospectiveForm(forms.Form):
     )
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(LimitedForm):
     reason = forms.CharField(
         label=_("重新打开的原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ResolutionDeadlineForm(forms.Form):
+class ResolutionDeadlineForm(LimitedForm):
     resolution_deadline = forms.DateField(
         label=_("解决时限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -120,7 +121,7 @@ def change_problem(
     return None
 
 
-class ChangeRequestForm(forms.Form):
+class ChangeRequestForm(LimitedForm):
     target = forms.ChoiceField(label=_("变更对象"))
     field = forms.ChoiceField(label=_("变更内容"), choices=ChangeField.choices)
     new_value = forms.CharField(
@@ -155,7 +156,7 @@ class ChangeRequestForm(forms.Form):
         return self.targets[self.cleaned_data["target"]]
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(LimitedForm):
     approver = forms.ChoiceField(choices=[(a.value, a.value) for a in Approver], widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("驳回"))])
     comment = forms.CharField(label=_("审批意见"), required=False, max_length=2000)

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.limits import LimitedForm
 from xietong.meetings.models import Meeting
 from xietong.orgs.models import Department
 from xietong.tracking.actions.registers import AllocationInput, IssueInput, RiskInput
@@ -24,7 +25,7 @@ def _area(rows: int = 2) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
-class _DepartmentsForm(forms.Form):
+class _DepartmentsForm(LimitedForm):
     """A form with department selects offered from ``departments``."""
 
     department_fields: tuple[str, ...] = ()
@@ -140,15 +141,15 @@ class SlaOpenForm(_DepartmentsForm):
     subject = forms.CharField(label=_("请求内容"), max_length=1000, widget=_area())
 
 
-class SlaPauseForm(forms.Form):
+class SlaPauseForm(LimitedForm):
     reason = forms.CharField(label=_("暂停原因"), max_length=200, help_text=_("例如:等待提出部门补充信息"))
 
 
-class SlaAnswerForm(forms.Form):
+class SlaAnswerForm(LimitedForm):
     answer = forms.CharField(label=_("答复"), max_length=2000, widget=_area())
 
 
-class CheckForm(forms.Form):
+class CheckForm(LimitedForm):
     """The occurrence of a recurring sub-goal being recorded as done (or undone)."""
 
     due_at = forms.DateTimeField(widget=forms.HiddenInput)
@@ -197,7 +198,7 @@ class AllocationForm(_DepartmentsForm):
         )
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(LimitedForm):
     name = forms.CharField(label=_("里程碑"), max_length=200)
     due_date = forms.DateField(label=_("计划日期"), widget=_DATE)
 

@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from xietong.lib.limits import clamp_moment
 from xietong.lib.slaclock import CALENDAR, Span, WorkingDay, deadline_of, elapsed
 from xietong.lib.workdays import is_workday
 from xietong.meetings.schedule import has_time_of_day, planned_times
@@ -62,6 +63,10 @@ def clock_of(
     day: WorkingDay | None = None,
 ) -> Clock:
     """Return the state of an SLA request's clock at ``now`` (a running pause ends at ``now``)."""
+    # A time stored before the date window is computed at its edge.
+    started_at, now = clamp_moment(started_at), clamp_moment(now)
+    answered_at = clamp_moment(answered_at) if answered_at is not None else None
+    pauses = [(clamp_moment(s), clamp_moment(e) if e is not None else None) for s, e in pauses]
     end = answered_at or now
     spans: list[Span] = [(s, e or end) for s, e in pauses if (e or end) > s]
     used = elapsed(started_at, end, pauses=spans, clock=clock or CALENDAR, tz=tz, day=day)

@@ -39,6 +39,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.limits import clamp_moment
 from xietong.lib.workdays import working_days_between
 from xietong.rules.snapshot import TaskStatus
 
@@ -73,6 +74,10 @@ class IsoWeek:
 
     @classmethod
     def of(cls, day: date) -> IsoWeek:
+        """Return the week of ``day``; a day stored outside the weeks counted is in the nearest one."""
+        # Data from before the date window (xietong.lib.limits) may hold 0001-01-01
+        # or 9999-12-31: a page must still show, not fail.
+        day = min(max(day, date(2000, 1, 3)), date(2100, 12, 31))
         year, week, _weekday = day.isocalendar()
         return cls(year, week)
 
@@ -181,7 +186,7 @@ class Execution:
     closed_at: datetime | None = None
 
     def expects_reports(self, week: IsoWeek, tz: tzinfo) -> bool:
-        if self.kickoff is None or week.end(tz) <= self.kickoff + REPORTING_PERIOD:
+        if self.kickoff is None or week.end(tz) <= clamp_moment(self.kickoff) + REPORTING_PERIOD:
             return False
         if self.deadline is not None and week.monday > self.deadline:
             return False

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from xietong.audit.record import record
 from xietong.collabs.actions.common import Directory, free_slug
+from xietong.collabs.actions.nominations import nominate_named
 from xietong.collabs.models import (
     Collaboration,
     Goal,
@@ -27,7 +28,8 @@ from xietong.meetings.models import (
     MinutesRevision,
 )
 from xietong.meetings.reads import default_attendees, revision_content
-from xietong.orgs.models import Person
+from xietong.orgs.actions import do_propose_head
+from xietong.orgs.models import Department, Person
 from xietong.rules import snapshot as s
 
 
@@ -85,13 +87,24 @@ def unstorable(collab: s.Collab) -> Iterator[Problem]:
 
 @transaction.atomic
 def do_import_charter(
-    collab: s.Collab, *, slug: str | None = None, replace: bool = False, actor: Person | None = None
+    collab: s.Collab,
+    *,
+    slug: str | None = None,
+    replace: bool = False,
+    actor: Person | None = None,
+    org_authority: bool = False,
 ) -> Collaboration:
     """Store a parsed charter as a new collaboration and return it.
 
     With ``replace`` an existing collaboration with the same slug is deleted
     first (its readings and memberships with it). Raises ``ImportRefused``
     before writing anything when the charter cannot be stored.
+
+    A head the charter names for a department is only proposed
+    (``HeadProposal``, for staff to confirm): a head holds the head role in
+    every collaboration of the department. ``org_authority`` lets trusted
+    code (the demo, ``xietong import --apply-org-changes``) set the heads of
+    departments that have none; no request ever passes it.
     """
     problems = list(unstorable(collab))
     if slug:
@@ -117,7 +130,7 @@ def do_import_charter(
     )
     record(stored, None, actor=actor, collaboration=stored, reason=_("导入协作章程"))
     _store_goal(stored, collab.goal)
-    _store_departments(stored, collab.departments, people)
+    _store_departments(stored, collab.departments, people, actor=actor, org_authority=org_authority)
     metrics = {m.name: m for m in Metric.objects.filter(goal__collaboration=stored)}
     _store_tasks(stored, collab.tasks, people)
     SubGoal.objects.bulk_create(
@@ -149,7 +162,76 @@ def do_import_charter(
     )
     if collab.kickoff is not None:
         _store_kickoff(stored, collab.kickoff, people)
+    # Colleagues the importer named are asked first; until they answer, no reminders reach them.
+    nominate_named(stored, by=actor)
     return stored
+
+
+@dataclass(frozen=True)
+class OrgChanges:
+    """What storing a charter would change in the organisation, so that nothing changes silently."""
+
+    departments_created: tuple[str, ...]
+    people_created: tuple[str, ...]
+    # (department, person): proposed for staff to confirm, or set by organisation authority
+    heads_proposed: tuple[tuple[str, str], ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.departments_created or self.people_created or self.heads_proposed)
+
+    def lines(self, *, applied: bool = False) -> list[str]:
+        """The report, one line per kind of change (none when nothing changes).
+
+        ``applied``: the heads are set by organisation authority (on departments
+        without one), not proposed.
+        """
+        lines = [_("组织变更:")] if self else []
+        if self.departments_created:
+            lines.append("  " + _("新建部门:%(names)s") % {"names": "、".join(self.departments_created)})
+        if self.people_created:
+            lines.append(
+                "  " + _("新建人员(无登录密码):%(names)s") % {"names": "、".join(self.people_created)}
+            )
+        if self.heads_proposed:
+            pairs = "、".join(f"{d} ← {p}" for d, p in self.heads_proposed)
+            if applied:
+                lines.append("  " + _("设定部门负责人(仅限尚无负责人的部门):%(pairs)s") % {"pairs": pairs})
+            else:
+                lines.append("  " + _("提议部门负责人(待组织管理员确认):%(pairs)s") % {"pairs": pairs})
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "departments_created": list(self.departments_created),
+            "people_created": list(self.people_created),
+            "heads_proposed": [{"department": d, "person": p} for d, p in self.heads_proposed],
+        }
+
+
+def organisation_changes(collab: s.Collab) -> OrgChanges:
+    """Return what importing ``collab`` would change in the organisation; reads only.
+
+    Departments and people are matched by name as the import matches them.
+    """
+    names = [collab.initiator_department, *(d.name for d in collab.departments)]
+    names += [name for t in collab.tasks for name in (*t.departments, *t.collaborators)]
+    names += [g.department for g in collab.subgoals]
+    names += list(collab.kickoff.confirmations) if collab.kickoff else []
+    wanted = [n for n in dict.fromkeys(names) if n]
+    known = {d.name: d for d in Department.objects.filter(name__in=wanted).select_related("head")}
+    people = [collab.initiator_owner, *(n for d in collab.departments for n in (*d.liaisons, d.head))]
+    wanted_people = [n for n in dict.fromkeys(people) if n]
+    found = set(Person.objects.filter(display_name__in=wanted_people).values_list("display_name", flat=True))
+    heads = []
+    for dept in collab.departments:
+        current = known.get(dept.name)
+        if dept.head and not (current and current.head and current.head.name == dept.head):
+            heads.append((dept.name, dept.head))
+    return OrgChanges(
+        departments_created=tuple(n for n in wanted if n not in known),
+        people_created=tuple(n for n in wanted_people if n not in found),
+        heads_proposed=tuple(dict.fromkeys(heads)),
+    )
 
 
 def _store_goal(stored: Collaboration, goal: s.Goal | None) -> None:
@@ -172,17 +254,29 @@ def _store_goal(stored: Collaboration, goal: s.Goal | None) -> None:
 
 
 def _store_departments(
-    stored: Collaboration, departments: tuple[s.Department, ...], people: Directory
+    stored: Collaboration,
+    departments: tuple[s.Department, ...],
+    people: Directory,
+    *,
+    actor: Person | None,
+    org_authority: bool,
 ) -> None:
     rows = []
     for i, dept in enumerate(departments):
         department = people.department(dept.name)
         assert department is not None  # unstorable() refused nameless departments
-        if dept.head and department.head_id is None:
-            # The charter may introduce a head; it never replaces the one the
-            # organisation already records.
-            department.head = people.person(dept.head, department)
+        current = department.head
+        head = (
+            None
+            if current is not None and current.name == dept.head
+            else people.person(dept.head, department)
+        )
+        if head is not None and org_authority and current is None:
+            department.head = head
             department.save(update_fields=["head"])
+        elif head is not None:
+            # Never set by the charter itself, and never replaced: staff decide.
+            do_propose_head(department, head, proposed_by=actor, collaboration=stored)
         liaison = people.person(dept.liaisons[0], department) if dept.liaisons else None
         rows.append(
             Participant(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from xietong.audit.record import audited
 from xietong.collabs.actions.common import Directory, bump_version, delete_row, save_row
-from xietong.collabs.models import Collaboration, Participant
+from xietong.collabs.actions.nominations import do_nominate
+from xietong.collabs.models import Collaboration, NominationRole, Participant
+from xietong.orgs.actions import do_propose_head
 from xietong.orgs.models import Department, Person
 
 
@@ -32,6 +33,7 @@ def do_add_participant(
         raise ValueError(department)
     values = {"department": dept, "liaison": people.person(liaison, dept), "duties": duties, "role": role}
     participant = save_row(None, Participant, collab, values, actor=actor)
+    do_nominate(collab, participant.liaison, NominationRole.LIAISON, by=actor)
     bump_version(collab)
     return participant
 
@@ -46,10 +48,15 @@ def do_update_participant(
     head: str = "",
     actor: Person | None = None,
 ) -> Participant:
-    """Change a department's liaison, duties and role (and set its head if it has none)."""
+    """Change a department's liaison, duties and role; propose ``head`` as the department's head.
+
+    The head is organisation data: this only records a ``HeadProposal`` for
+    staff who manage people to confirm (``xietong.orgs.actions``).
+    """
     people = Directory()
     department: Department = participant.department
     collab = participant.collaboration
+    was_liaison = participant.liaison_id
     save_row(
         participant,
         Participant,
@@ -57,10 +64,14 @@ def do_update_participant(
         {"liaison": people.person(liaison, department), "duties": duties, "role": role},
         actor=actor,
     )
-    if head and department.head_id is None:
-        with audited(department, actor=actor, collaboration=collab):
-            department.head = people.person(head, department)
-            department.save(update_fields=["head"])
+    if participant.liaison_id != was_liaison:  # a new liaison is asked; the one in place is not
+        do_nominate(collab, participant.liaison, NominationRole.LIAISON, by=actor)
+    current = department.head
+    # The form sends the current head back unchanged: nothing to propose then.
+    if head and not (current is not None and current.name == head):
+        proposed = people.person(head, department)
+        assert proposed is not None
+        do_propose_head(department, proposed, proposed_by=actor, collaboration=collab)
     bump_version(participant.collaboration)
     return participant
 

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Concat
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, check_version
 from xietong.collabs.models import Collaboration, Goal, Metric
+from xietong.lib.limits import check_input
 from xietong.orgs.models import Person
 
 
@@ -30,6 +31,9 @@ class MetricInput:
     scale_max: Decimal | None = None
     delete: bool = False
 
+    def __post_init__(self) -> None:
+        check_input(self, Metric)
+
 
 @dataclass(frozen=True)
 class GoalInput:
@@ -40,6 +44,10 @@ class GoalInput:
     deadline: date | None
     achievable_reason: str
     relevant_reason: str
+
+    def __post_init__(self) -> None:
+        check_input(self, Collaboration)
+        check_input(self, Goal)
 
 
 @transaction.atomic

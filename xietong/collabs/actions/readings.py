@@ -10,6 +10,7 @@ from django.db.models import F
 
 from xietong.audit.record import audited
 from xietong.collabs.models import Collaboration, Metric, MetricReading
+from xietong.lib.limits import check_values
 from xietong.orgs.models import Person
 
 
@@ -17,7 +18,8 @@ from xietong.orgs.models import Person
 def do_record_reading(
     metric: Metric, measured_on: date, value: Decimal, *, note: str = "", actor: Person | None = None
 ) -> MetricReading:
-    """Record (or correct) the value of a goal metric on a day."""
+    """Record (or correct) the value of a goal metric on a day; ``LimitError`` outside the limits."""
+    check_values(MetricReading, [("measured_on", measured_on), ("note", note)])
     found = MetricReading.objects.filter(metric=metric, measured_on=measured_on).first()
     collab = Collaboration.objects.filter(goal__metrics=metric).first()
     with audited(found, actor=actor, collaboration=collab) as box:

@@ -7,9 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from xietong.collabs.actions.common import bump_version, delete_row, save_row
 from xietong.collabs.models import Collaboration, DeadlineKind, Metric, SubGoal
+from xietong.lib.limits import check_input
+from xietong.lib.recurrence import never_occurs
 from xietong.orgs.models import Department, Person
 
 
@@ -27,6 +30,9 @@ class SubGoalFields:
     rrule: str = ""
     sla_hours: Decimal | None = None
     sla_trigger: str = ""
+
+    def __post_init__(self) -> None:
+        check_input(self, SubGoal)
 
 
 def _time_limit(fields: SubGoalFields) -> dict[str, object]:
@@ -66,6 +72,9 @@ def do_save_subgoal(
         metric = Metric.objects.filter(pk=fields.metric_id, goal__collaboration=collab).first()
         if metric is None:
             raise ValueError(f"metric {fields.metric_id} is not a metric of {collab.slug}")
+    if fields.deadline_kind == DeadlineKind.RECURRING and never_occurs(fields.rrule, timezone.localtime()):
+        # The form and the API say so to people; this guards every other caller.
+        raise ValueError(f"the rule {fields.rrule!r} does not occur within two years")
     values: dict[str, object] = {
         "description": fields.description,
         "department": fields.department,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, next_position
 from xietong.collabs.models import Collaboration, Task, TaskStatus
+from xietong.lib.limits import check_input
 from xietong.orgs.models import Department, Person
 
 
@@ -32,6 +33,9 @@ class TaskInput:
     collaborators: list[Department]
     status: str
     blocked_reason: str
+
+    def __post_init__(self) -> None:
+        check_input(self, Task)
 
 
 @transaction.atomic

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.models import CollabType
 from xietong.collabs.presets import PRESETS
+from xietong.lib.limits import LimitedForm
 
 
-class NewCollaborationForm(forms.Form):
+class NewCollaborationForm(LimitedForm):
     title = forms.CharField(label=_("协作名称"), max_length=200)
     type = forms.ChoiceField(
         label=_("协作类型"), choices=CollabType.choices, widget=forms.RadioSelect, initial=CollabType.PROJECT

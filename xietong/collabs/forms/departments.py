@@ -6,9 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.models import ParticipantRole
+from xietong.lib.limits import LimitedForm
 
 
-class ParticipantForm(forms.Form):
+class ParticipantForm(LimitedForm):
     liaison = forms.CharField(
         label=_("对接负责人"),
         max_length=100,
@@ -19,7 +20,10 @@ class ParticipantForm(forms.Form):
     role = forms.ChoiceField(
         label=_("角色"), choices=ParticipantRole.choices, initial=ParticipantRole.SUPPORT
     )
-    head = forms.CharField(label=_("部门负责人"), max_length=100, required=False)
+    # Organisation data: a name given here is only proposed, for staff who manage people to confirm.
+    head = forms.CharField(
+        label=_("部门负责人"), max_length=100, required=False, help_text=_("提议的人选需组织管理员确认")
+    )
 
 
 class NewParticipantForm(ParticipantForm):

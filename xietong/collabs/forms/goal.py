@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.actions.goal import GoalInput, MetricInput
 from xietong.collabs.models import Direction
+from xietong.lib.limits import LimitedForm
 
 DECIMAL = {"max_digits": 20, "decimal_places": 4, "required": False}
 
 
-class GoalForm(forms.Form):
+class GoalForm(LimitedForm):
     # The collaboration's version when the form was loaded: a save against an
     # older one is refused instead of overwriting someone else's change.
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -61,7 +62,7 @@ class GoalForm(forms.Form):
         )
 
 
-class MetricForm(forms.Form):
+class MetricForm(LimitedForm):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(label=_("指标名称"), max_length=200, required=False)
     unit = forms.CharField(label=_("单位"), max_length=40, required=False)

@@ -12,12 +12,23 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.actions.subgoals import SubGoalFields
 from xietong.collabs.models import DeadlineKind, SubGoal
-from xietong.lib.recurrence import FREQ_NAMES, FREQS, WEEKDAY_NAMES, Freq, Recurrence, from_rrule
+from xietong.lib.limits import LimitedForm
+from xietong.lib.recurrence import (
+    FREQ_NAMES,
+    FREQS,
+    NEVER_OCCURS,
+    WEEKDAY_NAMES,
+    Freq,
+    Recurrence,
+    from_rrule,
+    occurs_within,
+)
 from xietong.orgs.models import Department
 from xietong.rules.subgoals import is_valid_rrule
 
@@ -30,7 +41,7 @@ def plain(value: Decimal | None) -> Decimal | None:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
-class RecurrencePicker(forms.Form):
+class RecurrencePicker(LimitedForm):
     """Fields and cleaning of the recurrence picker; subclasses say when it is used.
 
     ``recurrence_used()`` tells whether the picker applies to the submitted
@@ -103,7 +114,9 @@ class RecurrencePicker(forms.Form):
             return data
         advanced = (data.get("rrule_advanced") or "").strip()
         if advanced:
-            if is_valid_rrule(advanced):
+            if is_valid_rrule(advanced) and not occurs_within(advanced, timezone.localtime()):
+                self.add_error("rrule_advanced", NEVER_OCCURS % {"rrule": advanced})
+            elif is_valid_rrule(advanced):
                 data["rrule"] = advanced
             else:
                 self.add_error(

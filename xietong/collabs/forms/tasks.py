@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.actions.tasks import TaskInput
 from xietong.collabs.models import TaskStatus
+from xietong.lib.limits import LimitedForm
 from xietong.orgs.models import Department
 
 
-class TaskForm(forms.Form):
+class TaskForm(LimitedForm):
     """A row; the departments offered are the collaboration's participants."""
 
     description = forms.CharField(label=_("任务描述"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -21,7 +22,8 @@ from xietong.collabs.forms.departments import NewParticipantForm, ParticipantFor
 from xietong.collabs.models import Participant
 from xietong.collabs.workspace import open_workspace, render_step, save_unless_stale
 from xietong.lib.http import HtmxHttpRequest
-from xietong.orgs.models import Department
+from xietong.orgs.actions import proposed_message
+from xietong.orgs.models import Department, HeadProposal, HeadProposalState
 from xietong.orgs.roles import Action
 
 
@@ -29,10 +31,14 @@ from xietong.orgs.roles import Action
 @require_http_methods(["GET", "POST"])
 def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ws = open_workspace(request, slug)
+    # Proposed heads wait for staff who manage people: the page says so under the head.
+    pending = HeadProposal.objects.filter(state=HeadProposalState.PENDING).select_related(
+        "person", "department"
+    )
     participants = list(
-        Participant.objects.filter(collaboration=ws.collab).select_related(
-            "department", "department__head", "liaison"
-        )
+        Participant.objects.filter(collaboration=ws.collab)
+        .select_related("department", "department__head", "liaison")
+        .prefetch_related(Prefetch("department__head_proposals", queryset=pending, to_attr="pending_heads"))
     )
     add_form = NewParticipantForm(prefix="new")
     edit_forms = {
@@ -90,6 +96,19 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 )
                 if saved is not None:
                     messages.success(request, _("已保存 %(name)s。") % {"name": participant.department.name})
+                    proposal = (
+                        HeadProposal.objects.filter(
+                            department=participant.department_id,
+                            state=HeadProposalState.PENDING,
+                            person__display_name=d["head"].strip(),
+                        )
+                        .select_related("person", "department")
+                        .first()
+                        if d["head"].strip()
+                        else None
+                    )
+                    if proposal is not None:
+                        messages.info(request, proposed_message(proposal))
                     return redirect("collabs:departments", ws.collab.slug)
     by_row = ws.findings_by_object(2)
     rows = [(p, edit_forms[p.pk], by_row.get(f"departments[{i}]", [])) for i, p in enumerate(participants)]

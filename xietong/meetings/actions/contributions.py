@@ -18,6 +18,7 @@ from xietong.collabs.actions.common import bump_version, delete_row, next_positi
 from xietong.collabs.actions.subgoals import SubGoalFields, do_save_subgoal
 from xietong.collabs.actions.tasks import TaskInput, do_save_task
 from xietong.collabs.models import SubGoal, Task, TaskStatus
+from xietong.lib.limits import check_input
 from xietong.meetings.models import Contribution, ContributionKind, Meeting
 from xietong.orgs.models import Department, Person
 
@@ -30,6 +31,7 @@ class ContributionInput:
     counterpart: Department | None = None  # for a need: the department asked
 
     def __post_init__(self) -> None:
+        check_input(self, Contribution)
         if not self.text.strip():
             raise ValueError("say what is offered or needed")
         if self.counterpart is not None and self.counterpart.pk == self.department.pk:

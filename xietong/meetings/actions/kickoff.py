@@ -19,6 +19,7 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, next_position
 from xietong.collabs.models import Collaboration
 from xietong.collabs.presets import KICKOFF_AGENDA
+from xietong.lib.limits import check_values
 from xietong.meetings.models import AgendaItem, Meeting, MeetingKind
 from xietong.meetings.reads import default_attendees
 from xietong.orgs.models import Person
@@ -53,6 +54,7 @@ def do_schedule_kickoff(
     owner, with the default attendees and the guide's five agenda items; a
     kickoff without agenda (an imported one) gets the five items too.
     """
+    check_values(Meeting, [("scheduled_at", scheduled_at), ("location", location)])
     meeting = kickoff_of(collab)
     with audited(meeting, actor=actor, collaboration=collab) as box:
         if meeting is None:
@@ -85,6 +87,7 @@ def do_set_meeting_place(
     meeting: Meeting, *, location: str, duration_minutes: int, actor: Person | None = None
 ) -> Meeting:
     """Change where and how long ``meeting`` is; its time stays (an occurrence's comes from the plan)."""
+    check_values(Meeting, [("location", location)])
     collab = meeting.collaboration
     with audited(meeting, actor=actor, collaboration=collab):
         meeting.location, meeting.duration_minutes = location, duration_minutes
@@ -112,6 +115,7 @@ def do_save_agenda_item(
     actor: Person | None = None,
 ) -> AgendaItem:
     """Add an item at the end of the agenda, or change ``item``; return it."""
+    check_values(AgendaItem, [("title", title), ("notes", notes)])
     if item is not None and item.meeting_id != meeting.pk:
         raise ValueError("the agenda item belongs to another meeting")
     collab = meeting.collaboration

@@ -25,6 +25,7 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, next_position
 from xietong.collabs.actions.tasks import TaskInput, do_save_task
 from xietong.collabs.models import Participant, Task, TaskStatus
+from xietong.lib.limits import check_input
 from xietong.meetings.models import (
     Meeting,
     MinutesConfirmation,
@@ -98,6 +99,7 @@ class ItemInput:
     deadline: date | None = None
 
     def __post_init__(self) -> None:
+        check_input(self, MinutesItem)
         if not self.text.strip():
             raise ValueError("an item needs its text")
         if self.kind == MinutesItemKind.ACTION and (

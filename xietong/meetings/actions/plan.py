@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from xietong.collabs.actions.common import bump_version, delete_row, save_row
 from xietong.collabs.models import Collaboration
+from xietong.lib.limits import check_input
+from xietong.lib.recurrence import never_occurs
 from xietong.meetings.models import Binding, CommunicationRule, Frequency, HolidayPolicy
 from xietong.orgs.models import Person
 
@@ -33,6 +36,9 @@ class RuleFields:
     duration_minutes: int = 60
     holiday_policy: str = HolidayPolicy.POSTPONE
 
+    def __post_init__(self) -> None:
+        check_input(self, CommunicationRule)
+
 
 @transaction.atomic
 def do_save_communication_rule(
@@ -49,6 +55,9 @@ def do_save_communication_rule(
     """
     if rule is not None and rule.collaboration_id != collab.pk:
         raise ValueError("the rule belongs to another collaboration")
+    if fields.frequency == Frequency.RRULE and never_occurs(fields.rrule, timezone.localtime()):
+        # The form and the API say so to people; this guards every other caller.
+        raise ValueError(f"the rule {fields.rrule!r} does not occur within two years")
     values: dict[str, object] = {
         "scenario": fields.scenario,
         "channel": fields.channel,

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from urllib.parse import quote_plus
 
 from xietong.notify.messages import Message
@@ -37,8 +38,8 @@ def payload(message: Message) -> dict[str, object]:
     }
 
 
-def send(delivery: Delivery, message: Message) -> None:
+def send(delivery: Delivery, message: Message, accepted: Callable[[str], None]) -> None:
     robot = delivery.robot
     assert robot is not None
     url = signed_url(robot.webhook_url, robot.secret, int(time.time() * 1000))
-    post(url, payload(message), code_field="errcode", retry_codes=RETRY_CODES)
+    accepted(post(url, payload(message), code_field="errcode", retry_codes=RETRY_CODES))

@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.smtp import EmailBackend
 
 from xietong.lib.webhooks import DeliveryError
 from xietong.notify.messages import Message
 from xietong.notify.models import Delivery
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class AcceptingBackend(EmailBackend):
+    """Django's SMTP backend that reports the server's reply to DATA the moment it comes.
+
+    Once the server said 250 to the message, it has it: that is recorded
+    before the session is closed (QUIT may hang, or the worker die), so a
+    send the server accepted is not tried again.
+    """
+
+    def __init__(self, accepted: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._accepted = accepted
+
+    def open(self) -> bool | None:
+        opened = super().open()
+        connection = self.connection
+        if opened and connection is not None:
+            data = connection.data
+
+            def recorded(msg: Any) -> tuple[int, bytes]:
+                code, reply = data(msg)
+                if code == 250:
+                    self._accepted(f"SMTP {code} {reply.decode(errors='replace')}"[:300])
+                return code, reply
+
+            connection.data = recorded  # type: ignore[method-assign]  # smtplib's sendmail calls self.data
+        return opened
 
 
 def _smtp_code(error: smtplib.SMTPException) -> int | None:
@@ -18,10 +52,12 @@ def _smtp_code(error: smtplib.SMTPException) -> int | None:
     return getattr(error, "smtp_code", None)
 
 
-def send(delivery: Delivery, message: Message) -> None:
+def send(delivery: Delivery, message: Message, accepted: Callable[[str], None]) -> None:
     # A header holds one line: a value with a line break (a title pasted from elsewhere) would be refused.
     subject = " ".join(message.subject.split())
-    mail = EmailMultiAlternatives(subject, message.text(), to=[delivery.address])
+    # Other backends (the console, tests' locmem) have no reply to record: the caller records the send.
+    connection = AcceptingBackend(accepted) if settings.EMAIL_BACKEND == SMTP_BACKEND else None
+    mail = EmailMultiAlternatives(subject, message.text(), to=[delivery.address], connection=connection)
     mail.attach_alternative(message.html(), "text/html")
     try:
         mail.send()

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from xietong.notify.messages import Message
@@ -61,7 +62,9 @@ def payload(message: Message, secret: str = "", timestamp: int | None = None) ->
     return content
 
 
-def send(delivery: Delivery, message: Message) -> None:
+def send(delivery: Delivery, message: Message, accepted: Callable[[str], None]) -> None:
     robot = delivery.robot
     assert robot is not None
-    post(robot.webhook_url, payload(message, robot.secret), code_field="code", retry_codes=RETRY_CODES)
+    accepted(
+        post(robot.webhook_url, payload(message, robot.secret), code_field="code", retry_codes=RETRY_CODES)
+    )

@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from xietong.lib.webhooks import DeliveryError, post_json
+from xietong.lib.webhooks import MESSAGE_LENGTH, DeliveryError, post_json
 
 
-def post(url: str, payload: dict[str, Any], *, code_field: str, retry_codes: Collection[int]) -> None:
-    """POST to a robot and raise ``DeliveryError`` unless its answer carries code 0."""
+def post(url: str, payload: dict[str, Any], *, code_field: str, retry_codes: Collection[int]) -> str:
+    """POST to a robot; return its answer (code and message) when it carries code 0, else raise ``DeliveryError``.
+
+    Only the robot's code and message are ever quoted, never the rest of
+    what the address answered (it may be any server's page).
+    """
     answer = post_json(url, payload)
-    code = answer.get(code_field, answer.get("StatusCode"))
+    code_name = code_field if code_field in answer else "StatusCode"
+    code = answer.get(code_name)
+    message = str(answer.get("errmsg") or answer.get("msg") or answer.get("StatusMessage") or "")
+    message = message[:MESSAGE_LENGTH]
     if code == 0:
-        return
+        return f"{code_name} 0: {message}".strip()
     if code is None:
         # Every robot answers with a code; a page without one (a proxy's, a portal's) is no delivery.
-        raise DeliveryError(f"no {code_field} in the answer: {str(answer)[:200]}", retry=True)
-    message = answer.get("errmsg") or answer.get("msg") or answer.get("StatusMessage") or ""
-    raise DeliveryError(f"{code_field} {code}: {message}", retry=code in retry_codes)
+        raise DeliveryError(f"no {code_field} in the answer", retry=True)
+    raise DeliveryError(f"{code_name} {code}: {message}".strip(), retry=code in retry_codes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xietong.notify.messages import Message
 from xietong.notify.models import Delivery
 from xietong.notify.transports.robots import post
@@ -15,6 +17,8 @@ def payload(message: Message) -> dict[str, object]:
     return {"msgtype": "markdown", "markdown": {"content": message.markdown(LIMIT_BYTES)}}
 
 
-def send(delivery: Delivery, message: Message) -> None:
+def send(delivery: Delivery, message: Message, accepted: Callable[[str], None]) -> None:
     assert delivery.robot is not None
-    post(delivery.robot.webhook_url, payload(message), code_field="errcode", retry_codes=RETRY_CODES)
+    accepted(
+        post(delivery.robot.webhook_url, payload(message), code_field="errcode", retry_codes=RETRY_CODES)
+    )

@@ -23,6 +23,7 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, save_row
 from xietong.collabs.actions.tasks import TaskInput, do_save_task
 from xietong.collabs.models import Collaboration, DeadlineKind, Goal, Metric, Participant, SubGoal, Task
+from xietong.lib.limits import check_date
 from xietong.orgs.models import Department, Person
 from xietong.tracking.actions.closing import check_open
 from xietong.tracking.models import ChangeField, ChangeRequest, ChangeStatus
@@ -61,7 +62,7 @@ def _parse(field: str, text: str, collab: Collaboration) -> date | Department | 
     if not text:
         raise ValueError("the new value is empty")
     if field == ChangeField.DEADLINE:
-        return date.fromisoformat(text)
+        return check_date(date.fromisoformat(text))
     if field == ChangeField.TARGET:
         try:
             return Decimal(text)

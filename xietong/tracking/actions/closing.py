@@ -18,6 +18,7 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version
 from xietong.collabs.models import Collaboration, CollabType, Phase, Task
 from xietong.collabs.snapshots import load_snapshot
+from xietong.lib.limits import check_input, check_values
 from xietong.orgs.models import Department, Person
 from xietong.rules.engine import Context, Finding, run_rules
 from xietong.tracking.models import Acceptance, Retrospective
@@ -82,6 +83,7 @@ class RetrospectiveInput:
     lessons: str = ""
 
     def __post_init__(self) -> None:
+        check_input(self, Retrospective)
         if not (self.went_well.strip() and self.problems.strip() and self.improvements.strip()):
             raise ValueError("a retrospective says what went well, what went wrong and what to improve")
 
@@ -147,6 +149,7 @@ def do_set_resolution_deadline(
     collab: Collaboration, deadline: date | None, *, actor: Person | None = None, reason: str = ""
 ) -> Collaboration:
     """Set (or clear) the time limit to resolve the problem of a problem-solving collaboration (问题解决型)."""
+    check_values(Collaboration, [("resolution_deadline", deadline)])
     collab = Collaboration.objects.select_for_update().get(pk=collab.pk)
     check_open(collab)
     if collab.type != CollabType.PROBLEM_SOLVING:

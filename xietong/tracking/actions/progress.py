@@ -14,6 +14,7 @@ from django.db import transaction
 
 from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_save_task
 from xietong.collabs.models import Task, TaskStatus
+from xietong.lib.limits import check_input
 from xietong.orgs.models import Department, Person
 from xietong.tracking.actions.closing import check_open
 from xietong.tracking.models import ProgressUpdate
@@ -29,6 +30,7 @@ class ProgressInput:
     waiting_on: Department | None = None
 
     def __post_init__(self) -> None:
+        check_input(self, ProgressUpdate)
         if not 0 <= self.percent <= 100:
             raise ValueError("percent is 0 to 100")
         if self.status == TaskStatus.BLOCKED and not self.blocked_reason.strip():

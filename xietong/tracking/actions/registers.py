@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, save_row
 from xietong.collabs.models import Collaboration
+from xietong.lib.limits import check_input, check_values, clamp_moment
 from xietong.lib.workdays import add_working_days
 from xietong.meetings.actions.kickoff import add_agenda
 from xietong.meetings.models import Meeting, MeetingKind
@@ -39,6 +40,7 @@ class IssueInput:
     status: str = IssueStatus.OPEN
 
     def __post_init__(self) -> None:
+        check_input(self, IssueEntry)
         if not self.title.strip():
             raise ValueError("an issue says what the problem is")
         if self.status == IssueStatus.CLOSED and not self.resolution.strip():
@@ -83,6 +85,7 @@ class RiskInput:
     trigger: str = ""
 
     def __post_init__(self) -> None:
+        check_input(self, Risk)
         if not self.description.strip():
             raise ValueError("a risk says what may go wrong")
 
@@ -107,7 +110,7 @@ def do_save_risk(
 
 def _next_meeting_slot(at: datetime) -> datetime:
     """Return 10:00 of the next working day after ``at`` (local time): when a risk meeting is called."""
-    local = at.astimezone(timezone.get_current_timezone())
+    local = clamp_moment(at).astimezone(timezone.get_current_timezone())
     return datetime.combine(add_working_days(local.date(), 1), time(10), tzinfo=local.tzinfo)
 
 
@@ -167,6 +170,7 @@ class AllocationInput:
     return_date: date | None = None
 
     def __post_init__(self) -> None:
+        check_input(self, Allocation)
         if not self.resource.strip():
             raise ValueError("an allocation names its resource")
         if self.from_department.pk == self.to_department.pk:
@@ -228,6 +232,7 @@ def do_save_milestone(
     milestone: Milestone | None = None,
     actor: Person | None = None,
 ) -> Milestone:
+    check_values(Milestone, [("name", name), ("due_date", due_date)])
     check_open(collab)
     if not name.strip():
         raise ValueError("a milestone has a name")

@@ -9,6 +9,7 @@ from django.db import transaction
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version
 from xietong.collabs.models import DeadlineKind, SubGoal
+from xietong.lib.limits import check_values
 from xietong.orgs.models import Department, Person
 from xietong.tracking.actions.closing import check_open
 from xietong.tracking.models import SlaPause, SlaRequest, SubGoalCheck
@@ -25,6 +26,7 @@ def do_open_sla_request(
         raise ValueError("only a sub-goal with an SLA time limit runs a clock")
     if not subject.strip():
         raise ValueError("say what is requested")
+    check_values(SlaRequest, [("subject", subject), ("started_at", at)])
     with audited(None, actor=actor, collaboration=collab) as box:
         request = SlaRequest.objects.create(
             collaboration=collab,

@@ -1,7 +1,9 @@
 """``xietong check [SLUG|FILE] [--json] [--today D]``: judge a collaboration by the guide's rules.
 
 Exit 0 without error-severity findings, 1 with, 2 when the input cannot be
-read. Without a target, runs Django's own system checks.
+read. Without a target, runs Django's own system checks. For a charter file
+the text report also lists what importing it would change in the
+organisation (departments and people created, heads proposed).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.core.management.commands.check import Command as SystemCheckCommand
+from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from xietong.collabs.actions.charter import organisation_changes
 from xietong.collabs.management.cli import EXIT_FINDINGS, fail, read_charter_file
 from xietong.collabs.models import Collaboration
 from xietong.collabs.snapshots import load_snapshot
@@ -53,8 +57,13 @@ class Command(BaseCommand):
         except ValueError as exc:
             fail(str(exc))
         path = Path(target)
+        org_lines: list[str] = []
         if path.suffix.lower() == ".json" or path.is_file():
             collab = read_charter_file(path)
+            try:
+                org_lines = organisation_changes(collab).lines()
+            except DatabaseError:  # no database yet: nothing to compare the file with
+                org_lines = []
         else:
             stored = (
                 Collaboration.objects.select_related("initiator_department", "owner")
@@ -75,5 +84,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("健康分:%(score)s  问题:%(count)s") % {"score": report.score, "count": len(report.findings)}
             )
+            for line in org_lines:
+                self.stdout.write(line)
         if report.has_errors:
             raise SystemExit(EXIT_FINDINGS)

@@ -1,8 +1,14 @@
-"""``xietong import FILE [--slug S] [--replace] [--valid-rows]``: store a charter, all or nothing.
+"""``xietong import FILE [--slug S] [--replace] [--valid-rows] [--apply-org-changes]``: store a charter.
 
-FILE is a charter in JSON or an .xlsx workbook in the template's layout. A
-workbook with bad rows is refused (each problem listed with sheet, row and
-column) unless ``--valid-rows`` asks to import the rows that are valid.
+FILE is a charter in JSON or an .xlsx workbook in the template's layout,
+stored all or nothing. A workbook with bad rows is refused (each problem
+listed with sheet, row and column) unless ``--valid-rows`` asks to import
+the rows that are valid.
+
+What the charter changes in the organisation is printed first. Department
+heads it names are proposed for staff to confirm (/org/heads/), unless
+``--apply-org-changes``: an operator with shell access sets them on the
+departments that have none.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from xietong.collabs.actions import ImportRefused, do_import_charter
+from xietong.collabs.actions.charter import organisation_changes
 from xietong.collabs.charter import CharterError, parse_charter
 from xietong.collabs.management.cli import fail, read_charter_file
 from xietong.collabs.snapshots import load_snapshot
@@ -51,6 +58,12 @@ class Command(BaseCommand):
             action="store_true",
             help="for a workbook with bad rows: import the valid rows and skip the bad ones",
         )
+        parser.add_argument(
+            "--apply-org-changes",
+            action="store_true",
+            help="set the department heads the charter names on departments without one "
+            "(default: propose them for staff to confirm)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -58,8 +71,12 @@ class Command(BaseCommand):
             collab = self.read_workbook(path, valid_rows=options["valid_rows"])
         else:
             collab = read_charter_file(path)
+        apply = options["apply_org_changes"]
+        changes = organisation_changes(collab)  # before the import creates what it names
         try:
-            stored = do_import_charter(collab, slug=options["slug"], replace=options["replace"])
+            stored = do_import_charter(
+                collab, slug=options["slug"], replace=options["replace"], org_authority=apply
+            )
         except ImportRefused as exc:
             fail(_("未导入:%(problems)s") % {"problems": exc})
         report = run_rules(load_snapshot(stored), context_for())
@@ -73,6 +90,11 @@ class Command(BaseCommand):
                 "count": len(report.findings),
             }
         )
+
+        for line in changes.lines(applied=apply):
+            self.stdout.write(line)
+        if changes.heads_proposed and not apply:
+            self.stdout.write(_("负责人待组织管理员在 /org/heads/ 确认;用 --apply-org-changes 直接设定"))
 
     def read_workbook(self, path: Path, *, valid_rows: bool) -> s.Collab:
         from xietong.documents.safety import declared_rows

@@ -4,15 +4,25 @@ It migrates, on the first start loads the demo and creates the administrator
 ``admin``, then runs the web server (gunicorn) and a worker (background tasks
 and the reminder sweep every minute) and stays in the foreground until
 interrupted, stopping its child processes with it.
+
+The worker is supervised: when it exits without being asked to (a crash, a
+kill), it is logged and started again after a back-off that doubles from
+``BACKOFF_FIRST`` to ``BACKOFF_MAX`` seconds and starts over once a worker
+has run ``BACKOFF_RESET`` seconds; the web server keeps serving meanwhile.
+The new worker is told how often it was restarted and why, and shows it on
+the staff page (``notify.heartbeat``). The web server is gunicorn's master,
+which supervises its own workers; if it exits, ``run`` stops with its code.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 from typing import Any
 
@@ -22,9 +32,82 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from xietong.collabs.demo import load_demo
+from xietong.notify.heartbeat import LAST_EXIT_ENV, RESTARTS_ENV
 from xietong.orgs.models import Person
 
 ADMIN_USERNAME = "admin"
+
+logger = logging.getLogger("xietong.run")
+
+# Seconds before a dead worker is started again: doubling up to the maximum,
+# back to the first once a worker has stayed up BACKOFF_RESET seconds.
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+BACKOFF_RESET = 120.0
+POLL_SECONDS = 0.5
+
+
+def exit_reason(code: int) -> str:
+    """A child's exit status in words for the log and the staff page: "signal 9", "code 1"."""
+    if code < 0:
+        try:
+            return f"signal {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+class Supervised:
+    """A child process that is started again, after a growing back-off, whenever it dies."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.name, self.argv, self.env = name, argv, env
+        self.restarts = 0
+        self.last_exit = ""
+        self.delay = BACKOFF_FIRST
+        self.restart_at: float | None = None
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self.started = time.monotonic()
+        env = {**self.env, RESTARTS_ENV: str(self.restarts), LAST_EXIT_ENV: self.last_exit}
+        return subprocess.Popen(self.argv, env=env)
+
+    def check(self) -> None:
+        """Notice a death and schedule the restart, or restart when its time has come."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restart_at = None
+                self.restarts += 1
+                self.process = self._start()
+                logger.warning(
+                    "%s restarted (pid %s, restart %s)", self.name, self.process.pid, self.restarts
+                )
+            return
+        code = self.process.poll()
+        if code is None:
+            if now - self.started >= BACKOFF_RESET:
+                self.delay = BACKOFF_FIRST  # it has run a while: the next death is a new story
+            return
+        self.last_exit = exit_reason(code)
+        logger.error(
+            "%s (pid %s) exited with %s; starting it again in %.0f s",
+            self.name,
+            self.process.pid,
+            self.last_exit,
+            self.delay,
+        )
+        self.restart_at = now + self.delay
+        self.delay = min(self.delay * 2, BACKOFF_MAX)
+
+    def terminate(self) -> None:
+        self.restart_at = None
+        if self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self) -> None:
+        self.process.wait()
 
 
 class Command(BaseCommand):
@@ -89,20 +172,29 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        children = [web]
-        if worker:
-            # Background tasks and the reminder sweep; reminders go to the inbox and, with no
-            # mail server configured, to this console.
-            children.append(subprocess.Popen([sys.executable, "-m", "xietong.cli", "worker"], env=env))
+        # Background tasks and the reminder sweep; reminders go to the inbox and, with no
+        # mail server configured, to this console.
+        worker_child = (
+            Supervised("worker", [sys.executable, "-m", "xietong.cli", "worker"], env) if worker else None
+        )
+        stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            for child in children:
-                child.terminate()
+            nonlocal stopping
+            stopping = True
+            web.terminate()
+            if worker_child is not None:
+                worker_child.terminate()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        code = web.wait()
-        for child in children:
-            child.wait()
+        while (code := web.poll()) is None:
+            if worker_child is not None and not stopping:
+                worker_child.check()
+            time.sleep(POLL_SECONDS)
+        stopping = True
+        if worker_child is not None:
+            worker_child.terminate()
+            worker_child.wait()
         if code not in (0, -signal.SIGTERM):
             raise SystemExit(code)

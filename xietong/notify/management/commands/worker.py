@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from xietong.notify import heartbeat
 from xietong.notify.delivery import deliver, due_deliveries
 from xietong.notify.outbox import sweep
 
@@ -27,8 +29,21 @@ logger = logging.getLogger("xietong.notify")
 
 
 def clock(stop: threading.Event, seconds: float) -> None:
-    """Sweep, then catch up on due deliveries, every ``seconds`` until ``stop`` is set."""
+    """Sweep, then catch up on due deliveries, every ``seconds`` until ``stop`` is set.
+
+    After each round the process's heartbeat is written (``notify.heartbeat``):
+    the staff page shows when each worker last swept, how long it took, its
+    last error and how often ``xietong run`` restarted it.
+    """
+    started = heartbeat.Started.now(timezone.now())
+    sweeps = 0
+    try:
+        heartbeat.forget_old(started.at)
+    except Exception:
+        logger.exception("could not tidy the heartbeats")
     while not stop.is_set():
+        began = time.monotonic()
+        error = ""
         try:
             now = timezone.now()
             result = sweep(now)
@@ -36,9 +51,19 @@ def clock(stop: threading.Event, seconds: float) -> None:
                 deliver(pk)
             if result.written:
                 logger.info("sweep wrote %s reminders, %s deliveries", result.written, result.deliveries)
-        except Exception:
+            if result.failed:
+                error = "failed: " + ", ".join(result.failed)
+        except Exception as exc:
             # A failed sweep must not stop the worker: the next one catches up from the data.
             logger.exception("sweep failed")
+            error = type(exc).__name__  # the class only: a message may hold an address or a key
+        finally:
+            close_old_connections()
+        sweeps += 1
+        try:
+            heartbeat.beat(started, timezone.now(), sweeps, int((time.monotonic() - began) * 1000), error)
+        except Exception:
+            logger.exception("could not write the heartbeat")
         finally:
             close_old_connections()
         stop.wait(seconds)
@@ -70,6 +95,6 @@ class Command(BaseCommand):
             )
         finally:
             stop.set()
-            # Let a send in progress finish: a delivery left "sending" waits 15 minutes to be retried.
+            # Let a send in progress finish: a delivery left "sending" waits out its lease (delivery.lease()) to be retried.
             if clock_thread is not None:
                 clock_thread.join(timeout=settings.EMAIL_TIMEOUT + 5)
