@@ -300,6 +300,9 @@ def parse_charter(raw: str | bytes | dict[str, Any]) -> s.Collab:
             ) from None
         except UnicodeDecodeError:
             raise CharterError("", _("文件不是 UTF-8 编码")) from None
+        except RecursionError:
+            # A hostile file of 100,000 nested brackets exhausts the parser's stack.
+            raise CharterError("", _("JSON 嵌套层数过多,不是章程")) from None
     else:
         data = raw
     if not isinstance(data, dict):
