@@ -82,6 +82,17 @@ def test_people_named_in_a_charter_cannot_log_in_until_activated() -> None:
         (lambda d: d["tasks"][3].update(department=["技术部", "产品部"]), "tasks[3].department"),
         (lambda d: d["subgoals"][0].update(metric="不存在的指标"), "subgoals[0].metric"),
         (lambda d: d.update(title=""), "title"),
+        # Rules that never happen (issue 15): refused on import as the forms refuse them.
+        (
+            lambda d: d["subgoals"][0]["deadline"].update(rrule="FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"),
+            "subgoals[0].deadline.rrule",
+        ),
+        (
+            lambda d: d["communication"][1].update(
+                frequency={"rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31"}
+            ),
+            "communication[1].frequency",
+        ),
     ],
 )
 def test_it_refuses_what_the_database_cannot_hold_and_stores_nothing(change: Any, path: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.audit.record import record
@@ -20,6 +21,7 @@ from xietong.collabs.models import (
     SubGoal,
     Task,
 )
+from xietong.lib.recurrence import NEVER_OCCURS, never_occurs
 from xietong.meetings.models import (
     CommunicationRule,
     Meeting,
@@ -83,6 +85,16 @@ def unstorable(collab: s.Collab) -> Iterator[Problem]:
             yield Problem(
                 f"subgoals[{i}].metric", _("核心目标中没有名为 %(name)s 的指标") % {"name": subgoal.metric}
             )
+    # A rule that never happens would never remind anyone (and once cost the sweep seconds a row):
+    # refused as the sub-goal and plan forms refuse it.
+    now = timezone.localtime()
+    for i, subgoal in enumerate(collab.subgoals):
+        limit = subgoal.time_limit
+        if limit is not None and limit.kind == s.DeadlineKind.RECURRING and never_occurs(limit.rrule, now):
+            yield Problem(f"subgoals[{i}].deadline.rrule", str(NEVER_OCCURS % {"rrule": limit.rrule}))
+    for i, rule in enumerate(collab.communication):
+        if rule.frequency == s.FrequencyKind.RRULE and never_occurs(rule.rrule, now):
+            yield Problem(f"communication[{i}].frequency", str(NEVER_OCCURS % {"rrule": rule.rrule}))
 
 
 @transaction.atomic
