@@ -20,7 +20,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from xietong.lib.env import env_bool, env_int, env_list, env_str
-from xietong.lib.netguard import parse_allow_list
+from xietong.lib.netguard import parse_allow_list, parse_proxy
 from xietong.lib.slaclock import WorkingDay
 
 # Lets admin and generic classes be subscripted (ModelAdmin[Task]) at run time.
@@ -265,6 +265,9 @@ XIETONG_ROBOT_PER_MINUTE = env_int("XIETONG_ROBOT_PER_MINUTE", 20, minimum=1)
 # gateways): "robot-gw.intranet,10.2.0.0/16". Anything else is refused at start-up.
 XIETONG_ROBOT_ALLOWED_HOSTS = env_list("XIETONG_ROBOT_ALLOWED_HOSTS", [])
 parse_allow_list(XIETONG_ROBOT_ALLOWED_HOSTS, "XIETONG_ROBOT_ALLOWED_HOSTS")
+# The HTTP proxy robots are sent through where the only way out is one: "http://[user:password@]
+# proxy.intranet:3128". Held parsed (its repr hides the password); a bad value stops start-up.
+XIETONG_ROBOT_PROXY = parse_proxy(env_str("XIETONG_ROBOT_PROXY", ""), "XIETONG_ROBOT_PROXY")
 # Mail: SMTP when XIETONG_EMAIL_HOST is set, otherwise printed on the console
 # (the embedded default and the demo: reminders still reach the in-app inbox).
 EMAIL_HOST = env_str("XIETONG_EMAIL_HOST", "")

@@ -242,3 +242,28 @@ def test_it_refuses_what_is_not_a_workbook(outsider: Person) -> None:
     response = client.post(reverse("documents:import"), {"file": upload(b"PK\x03\x04garbage")})
     assert response.context["form"].errors["file"] or response.context.get("refused")
     assert Collaboration.objects.count() == 0
+
+
+def test_the_preview_says_what_the_import_would_change_in_the_organisation(
+    demo: Collaboration, outsider: Person
+) -> None:
+    # A workbook naming a head for a department that has none: the preview says it is only
+    # proposed (issue 15: a charter never changes organisation data silently).
+    department = demo.participants.select_related("department").first().department  # type: ignore[union-attr]
+    head = department.head
+    workbook = good_workbook(demo)  # names the head
+    department.head = None
+    department.save(update_fields=["head"])
+    preview = signed_in(outsider).post(reverse("documents:import"), {"file": upload(workbook)})
+    page = preview.content.decode()
+    assert "导入还会改变组织数据" in page
+    assert f"{department.name} ← {head.name}" in page  # type: ignore[union-attr]
+    department.refresh_from_db()
+    assert department.head is None  # previewing changes nothing
+
+
+def test_the_preview_of_a_workbook_of_known_people_reports_no_organisation_change(
+    demo: Collaboration, outsider: Person
+) -> None:
+    preview = signed_in(outsider).post(reverse("documents:import"), {"file": upload(good_workbook(demo))})
+    assert "导入还会改变组织数据" not in preview.content.decode()

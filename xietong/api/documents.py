@@ -32,7 +32,7 @@ from xietong.documents.org import read_org
 from xietong.documents.safety import WorkbookRefused
 from xietong.documents.workbook import Problem, read_workbook, template_bytes
 from xietong.lib.security import validate_upload
-from xietong.orgs.actions import do_import_org, may_import_org
+from xietong.orgs.actions import do_import_org, may_manage_org
 from xietong.orgs.models import Department
 
 router = Router(tags=["documents"])
@@ -210,7 +210,7 @@ def import_org(
     """Departments, their heads and people (name, login, email, phone, department, role) from an .xlsx
     sheet; people are matched by login and updated, never duplicated. `dry_run` and `valid_rows` as for
     the workbook import. Only staff who may add and change people and departments."""
-    if not may_import_org(caller(request)):
+    if not may_manage_org(caller(request)):
         raise PermissionDenied
     try:
         read = read_org(_checked(file))

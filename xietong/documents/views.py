@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.api.actions import do_import_as
 from xietong.collabs.access import get_collaboration_for_user
 from xietong.collabs.actions import ImportRefused
+from xietong.collabs.actions.charter import organisation_changes
 from xietong.collabs.charter import CharterError, parse_charter
 from xietong.documents import serve
 from xietong.documents.exports import Document, ExportRefused, export
@@ -25,7 +26,7 @@ from xietong.documents.forms import ConfirmForm, UploadForm
 from xietong.documents.org import read_org
 from xietong.documents.org import template_bytes as org_template_bytes
 from xietong.documents.workbook import WorkbookRefused, read_workbook, template_bytes
-from xietong.orgs.actions import do_import_org, may_import_org
+from xietong.orgs.actions import do_import_org, may_manage_org
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 
@@ -81,7 +82,20 @@ def _preview_workbook(path: Path, token: str) -> dict[str, Any]:
         read = read_workbook(path)
     except WorkbookRefused as exc:
         return {"refused": str(exc)}
-    return {"read": read, "token": token, "good_rows": read.rows - read.bad_rows}
+    return {
+        "read": read,
+        "token": token,
+        "good_rows": read.rows - read.bad_rows,
+        "org_changes": _org_changes(read.charter),
+    }
+
+
+def _org_changes(charter: dict[str, Any]) -> list[str]:
+    """What importing would change in the organisation, so that nothing changes silently."""
+    try:
+        return [line.strip() for line in organisation_changes(parse_charter(charter)).lines()[1:]]
+    except CharterError:
+        return []  # the preview already lists what is wrong with the file
 
 
 @dataclass(frozen=True)
@@ -164,7 +178,7 @@ def _preview_org(path: Path, token: str) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def import_org(request: HttpRequest) -> HttpResponse:
     """Upload the organisation sheet and see what it holds (staff who manage people only)."""
-    if not may_import_org(request.user):
+    if not may_manage_org(request.user):
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None)
     context: dict[str, Any] = {"form": form}
@@ -182,7 +196,7 @@ def import_org(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_org_confirm(request: HttpRequest) -> HttpResponse:
     """Store the previewed organisation sheet (all of it, or only its valid rows), or cancel."""
-    if not may_import_org(request.user):
+    if not may_manage_org(request.user):
         raise PermissionDenied
     outcome = _confirmed(request, ORG, _org_page, _preview_org, "documents:org_import")
     if isinstance(outcome, HttpResponse):
@@ -196,6 +210,6 @@ def import_org_confirm(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def org_template(request: HttpRequest) -> HttpResponse:
-    if not may_import_org(request.user):
+    if not may_manage_org(request.user):
         raise PermissionDenied
     return serve.attachment(Document(_("组织架构导入模板") + ".xlsx", serve.XLSX, org_template_bytes()))

@@ -14,16 +14,24 @@ included — unless the operator allow-listed the name or the address
 HTTP client right before it connects, which then connects to exactly the
 addresses checked (a name re-pointed at an internal address between the
 two, DNS rebinding, gains nothing).
+
+Where the only way out is an HTTP proxy, the operator names it
+(``XIETONG_ROBOT_PROXY``, ``robot_proxy``): the proxy itself is not
+checked (the operator chose it), the robot's host still is
+(``checked_for_proxy``), except a name this machine cannot resolve, which
+the proxy resolves and its own access rules then judge.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import ipaddress
 import re
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -184,3 +192,105 @@ def checked_addresses(host: str, port: int, allowed: AllowList | None = None) ->
     if any(not is_public(ip) and not allowed.allows(ip) for ip in addresses):
         raise BlockedAddress(host)
     return addresses
+
+
+def checked_for_proxy(host: str, port: int, allowed: AllowList | None = None) -> None:
+    """Check a robot's host that the operator's proxy will connect to (``XIETONG_ROBOT_PROXY``).
+
+    The same rules as ``checked_addresses`` for what can be judged here: a
+    literal address must be public or allow-listed, a name that resolves
+    must resolve only to such addresses. A name that does not resolve
+    here (intranet DNS often knows no internet names) is left to the
+    proxy, which resolves it itself; its own access rules decide then.
+    """
+    try:
+        checked_addresses(host, port, allowed)
+    except UnresolvedHost:
+        if not _name(host):
+            raise
+
+
+# ---------------------------------------------------------------- the egress proxy
+
+PROXY_SETTING = "XIETONG_ROBOT_PROXY"
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """The operator's HTTP proxy for robots; ``authorization`` (credentials) is never shown."""
+
+    host: str
+    port: int
+    authorization: str | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}" + (" (with credentials)" if self.authorization else "")
+
+
+def _proxy_problem(value: str) -> str | None:
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return "is not a valid address"
+    if parts.scheme.lower() != "http":
+        return "must start with http:// (an HTTP proxy)"
+    host = parts.hostname or ""
+    if not host:
+        return "has no host"
+    if port is None:
+        return "has no port"
+    if port == 0:
+        return "has port 0"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or value.endswith(("?", "#")):
+        return "has a path, query or fragment"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.match(host):
+            return "has an invalid host"
+    return None
+
+
+def parse_proxy(value: str, source: str = PROXY_SETTING) -> Proxy | None:
+    """Read ``http://[user:password@]host:port``; None when empty; ``ImproperlyConfigured`` otherwise.
+
+    The message never repeats the value: it may carry the proxy's password.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    problem = _proxy_problem(value)
+    if problem:
+        raise ImproperlyConfigured(
+            f"{source} {problem}: expected http://[user:password@]host:port, e.g. http://proxy.intranet:3128"
+        )
+    parts = urlsplit(value)
+    authorization = None
+    if parts.username is not None or parts.password is not None:
+        credentials = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        authorization = "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
+    return Proxy(parts.hostname or "", int(parts.port or 0), authorization)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_proxy(value: str) -> Proxy | None:
+    return parse_proxy(value)
+
+
+def robot_proxy() -> Proxy | None:
+    """The proxy robots are sent through (``XIETONG_ROBOT_PROXY``), or None to connect directly.
+
+    Settings hold it parsed (a ``Proxy``: its repr hides the credentials,
+    as a setting named ``…PROXY`` is not masked by Django's error pages);
+    a plain string (a test's override) is parsed here.
+    """
+    from django.conf import settings
+
+    value = getattr(settings, PROXY_SETTING, None)
+    if isinstance(value, str):
+        return _cached_proxy(value)
+    return value if isinstance(value, Proxy) else None

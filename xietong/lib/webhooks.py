@@ -14,6 +14,12 @@ them, so (see ``netguard``):
   name), so DNS rebinding cannot reach an internal address;
 - no redirect is followed, no proxy from the environment is used, and
   only http(s) is opened;
+- only where the operator set ``XIETONG_ROBOT_PROXY`` does the request go
+  through that HTTP proxy: https in a CONNECT tunnel (TLS's server name
+  and certificate check keep the robot's name), http in absolute form.
+  The robot's host is checked first all the same, except a name this
+  machine cannot resolve (``netguard.checked_for_proxy``); a proxy that
+  refuses the tunnel is named by its status only, its credentials never;
 - an error names the HTTP status with its standard phrase and the robot's
   error code and message (``errcode``/``errmsg``, ``code``/``msg``), never
   the body; every network failure (refused, timed out, reset, no such
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
 from http import HTTPStatus
@@ -75,6 +82,60 @@ class GuardedHTTPSConnection(http.client.HTTPSConnection, GuardedHTTPConnection)
     as server name, and the default context verifies the certificate against that name."""
 
 
+class ProxyRefused(Exception):
+    """The proxy answered the CONNECT with something other than 200."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# http.client reports a refused tunnel only as this OSError (3.11 to 3.13 alike).
+_TUNNEL_FAILED = re.compile(r"^Tunnel connection failed: (\d{3})\b")
+
+
+class ProxiedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP to the operator's proxy, once the robot's host passed ``checked_for_proxy``.
+
+    Made by ``_through_proxy``: ``post_json`` then sends the request line
+    in absolute form (``POST http://robot/path``); ``ProxiedHTTPSConnection``
+    tunnels instead.
+    """
+
+    robot: tuple[str, int] = ("", 0)
+
+    def connect(self) -> None:
+        netguard.checked_for_proxy(*self.robot)  # before the proxy hears of it
+        try:
+            super().connect()
+        except OSError as error:
+            refused = _TUNNEL_FAILED.match(str(error))
+            if refused:
+                raise ProxyRefused(int(refused.group(1))) from None
+            raise
+
+
+class ProxiedHTTPSConnection(http.client.HTTPSConnection, ProxiedHTTPConnection):
+    """TLS to the robot inside a CONNECT tunnel through the proxy: ``HTTPSConnection.connect``
+    wraps the tunnel with the robot's name as server name and checks its certificate."""
+
+
+def _through_proxy(
+    proxy: netguard.Proxy, scheme: str, host: str, port: int, timeout: float
+) -> ProxiedHTTPConnection:
+    connection: ProxiedHTTPConnection
+    if scheme == "https":
+        connection = ProxiedHTTPSConnection(
+            proxy.host, proxy.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
+        connection.set_tunnel(host, port, headers)
+    else:
+        connection = ProxiedHTTPConnection(proxy.host, proxy.port, timeout=timeout)
+    connection.robot = (host, port)
+    return connection
+
+
 def _vendor_error(body: bytes) -> str:
     """The robot's own error code and message from an answer, nothing else of it."""
     try:
@@ -115,17 +176,30 @@ def post_json(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SECOND
     except ValueError:
         raise DeliveryError("not a valid address", retry=False) from None
     host = parts.hostname or ""
-    connection: http.client.HTTPConnection
-    if scheme == "https":
-        connection = GuardedHTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
-    else:
-        connection = GuardedHTTPConnection(host, port, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not target.isascii() or any(c.isspace() or not c.isprintable() for c in target):
         # A request line carries no spaces, control or non-ASCII characters (as typed: not encoded).
         raise DeliveryError("not a valid address", retry=False)
     data = json.dumps(payload, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "xietong"}
+    proxy = netguard.robot_proxy()
+    connection: http.client.HTTPConnection
+    if proxy is not None:
+        try:
+            # The proxy is told the name (CONNECT line, absolute URL): in ASCII, as DNS knows it.
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise DeliveryError("not a valid address", retry=False) from None
+        connection = _through_proxy(proxy, scheme, host, port, timeout)
+        if scheme == "http":
+            netloc = f"[{host}]" if ":" in host else host
+            target = f"http://{netloc}{'' if port == 80 else f':{port}'}{target}"
+            if proxy.authorization:
+                headers["Proxy-Authorization"] = proxy.authorization
+    elif scheme == "https":
+        connection = GuardedHTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        connection = GuardedHTTPConnection(host, port, timeout=timeout)
     try:
         connection.request("POST", target, body=data, headers=headers)
         response = connection.getresponse()
@@ -133,6 +207,15 @@ def post_json(url: str, payload: dict[str, Any], timeout: float = TIMEOUT_SECOND
         status = response.status
     except netguard.BlockedAddress:
         raise DeliveryError(BLOCKED, retry=False) from None
+    except ProxyRefused as refused:
+        if refused.status >= 500:
+            # The proxy could not reach the robot: a network failure like any other (and an open
+            # port behind it looks like a closed one).
+            raise DeliveryError(NETWORK_ERROR, retry=True) from None
+        # The proxy's own refusal (403 forbidden destination, 407 wrong credentials): the
+        # operator's to fix, so named, and not retried; its body and reason text are not shown.
+        retry = refused.status in (408, 429)
+        raise DeliveryError(f"proxy refused: {_status(refused.status)}", retry=retry) from None
     except (netguard.UnresolvedHost, OSError, http.client.HTTPException):
         # One message for every failure on the way: refused, timed out, reset, no such name, TLS.
         raise DeliveryError(NETWORK_ERROR, retry=True) from None

@@ -49,10 +49,6 @@ def may_manage_org(user: Any) -> bool:
     )
 
 
-# The organisation import is the first thing staff who manage people do.
-may_import_org = may_manage_org
-
-
 @transaction.atomic
 def do_import_org(rows: Sequence[OrgRow], actor: Person | None = None) -> OrgImported:
     """Store the rows: departments by name, people by login (updated, never duplicated), heads.
