@@ -47,7 +47,7 @@ def held_kickoff(transactional_db: None) -> Collaboration:
         "scheduled_at": (now - timedelta(hours=3)).isoformat(),
         "agenda_sent_at": (now - timedelta(days=4)).isoformat(),
     }
-    collab = do_import_charter(parse_charter(data), slug="minutes")
+    collab = do_import_charter(parse_charter(data), slug="minutes", org_authority=True)
     with_password(collab.owner)
     with_password(Department.objects.get(name="技术部").head)
     return collab

@@ -176,8 +176,11 @@ def proxy() -> Iterator[EgressProxy]:
 
 @pytest.fixture
 def via_proxy(settings: SettingsWrapper, proxy: EgressProxy) -> EgressProxy:
-    """The operator set ``XIETONG_ROBOT_PROXY`` to the local proxy (which nothing allow-lists)."""
-    settings.XIETONG_ROBOT_PROXY = proxy.url()
+    """The operator set ``XIETONG_ROBOT_PROXY`` to the local proxy (which nothing allow-lists).
+
+    Held parsed, as ``settings.py`` holds it (a test's plain string works too).
+    """
+    settings.XIETONG_ROBOT_PROXY = netguard.parse_proxy(proxy.url())
     return proxy
 
 
