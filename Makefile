@@ -28,8 +28,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 messages: $(MO)
 
+# `make run PORT=8080` serves on another port.
+PORT ?= 8000
 run: $(VENV)/.installed-run messages
-	$(BIN)/xietong run
+	$(BIN)/xietong run --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -10,11 +10,12 @@ import pytest
 from tests.api.conftest import as_person
 from tests.test_views import signed_in
 from xietong.collabs.access import access_for
-from xietong.collabs.models import Collaboration, Phase, Task
+from xietong.collabs.models import Collaboration, Phase, Task, TaskStatus
 from xietong.collabs.snapshots import load_snapshot
 from xietong.orgs.roles import Action
 from xietong.rules.engine import Context, run_rules
 from xietong.tracking.actions.closing import (
+    AcceptanceRefused,
     CloseRefused,
     CollaborationClosed,
     RetrospectiveInput,
@@ -23,7 +24,7 @@ from xietong.tracking.actions.closing import (
     do_reopen_collaboration,
     do_write_retrospective,
 )
-from xietong.tracking.models import Acceptance
+from xietong.tracking.models import Acceptance, Verdict
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -41,8 +42,14 @@ def ctx(now: datetime = CLOSING) -> Context:
 
 
 def accept_everything(collab: Collaboration) -> None:
+    """Pass the done rows; accept the others on a condition (only a done row simply passes)."""
     for task in Task.objects.filter(collaboration=collab):
-        do_accept_deliverable(task, True, CLOSING, actor=collab.owner)
+        if task.status == TaskStatus.DONE:
+            do_accept_deliverable(task, Verdict.PASSED, CLOSING, actor=collab.owner)
+        else:
+            do_accept_deliverable(
+                task, Verdict.CONDITIONAL, CLOSING, reason="收尾后两周内完成", actor=collab.owner
+            )
 
 
 def test_closing_is_refused_until_every_deliverable_is_accepted_and_the_retrospective_written(
@@ -72,9 +79,9 @@ def test_a_rejected_deliverable_keeps_the_collaboration_open(demo: Collaboration
     do_write_retrospective(demo, RETRO, CLOSING, actor=demo.owner)
     task = Task.objects.filter(collaboration=demo).first()
     assert task is not None
-    with pytest.raises(ValueError, match="falls short"):
-        do_accept_deliverable(task, False, CLOSING)
-    do_accept_deliverable(task, False, CLOSING, comment="看板缺少平均处理时长", actor=demo.owner)
+    with pytest.raises(AcceptanceRefused, match="未达到交付标准"):
+        do_accept_deliverable(task, Verdict.REJECTED, CLOSING)
+    do_accept_deliverable(task, Verdict.REJECTED, CLOSING, comment="看板缺少平均处理时长", actor=demo.owner)
     assert Acceptance.objects.filter(task=task).count() == 1  # the new verdict replaced the old
     with pytest.raises(CloseRefused) as refused:
         do_close_collaboration(demo, ctx(), actor=demo.owner)

@@ -445,6 +445,7 @@ def test_it_groups_findings_by_severity_with_step_links() -> None:
         "rule": "R01",
         "text": "无责任部门",
         "object": "tasks[1]",
+        "label": "",
         "step": 4,
         "step_name": "制定部门职责分工表",
         "url": "/c/x/table/",

@@ -183,7 +183,9 @@ def test_k03_and_k04_appear_and_disappear_as_minutes_are_issued_and_confirmed(
         assert rules_on(client, no_kickoff) == {"K03"}
         page = client.get(url(no_kickoff)).content.decode()
         assert "已超过会后 24 小时" in page and "现在是会后 25 小时" in page
-        assert client.post(post_url(no_kickoff, meeting, "minutes/issue/")).status_code == 302
+        assert (
+            client.post(post_url(no_kickoff, meeting, "minutes/issue/"), {"confirm": "1"}).status_code == 302
+        )
         # issued late: K03 stays and says when; every head must now confirm: K04
         assert rules_on(client, no_kickoff) == {"K03", "K04"}
         assert "会后 25 小时" in client.get(url(no_kickoff)).content.decode()
@@ -205,11 +207,13 @@ def test_minutes_issued_within_24_hours_raise_no_k03(no_kickoff: Collaboration) 
         meeting = kickoff_of(no_kickoff)
         client.post(post_url(no_kickoff, meeting, "agenda/send/"))
         # before the meeting the minutes cannot be issued
-        early = client.post(post_url(no_kickoff, meeting, "minutes/issue/"))
+        early = client.post(post_url(no_kickoff, meeting, "minutes/issue/"), {"confirm": "1"})
         assert early.status_code == 200 and "会议开始后才能发出会议纪要" in early.content.decode()
         assert kickoff_of(no_kickoff).minutes_revision == 0
     with time_machine.travel(at(2024, 7, 8, 15, 0), tick=False):
-        assert client.post(post_url(no_kickoff, meeting, "minutes/issue/")).status_code == 302
+        assert (
+            client.post(post_url(no_kickoff, meeting, "minutes/issue/"), {"confirm": "1"}).status_code == 302
+        )
         page = client.get(url(no_kickoff)).content.decode()
         assert "会后 5 小时" in page
     with time_machine.travel(at(2024, 7, 10, 9, 0), tick=False):

@@ -29,7 +29,12 @@ from xietong.meetings.actions.contributions import (
     do_need_to_task,
     do_save_contribution,
 )
-from xietong.meetings.actions.kickoff import agenda_would_be_late, do_schedule_kickoff, do_send_agenda
+from xietong.meetings.actions.kickoff import (
+    agenda_would_be_late,
+    do_save_agenda_item,
+    do_schedule_kickoff,
+    do_send_agenda,
+)
 from xietong.meetings.actions.materials import do_add_material, do_delete_material
 from xietong.meetings.actions.minutes import (
     ItemInput,
@@ -122,6 +127,7 @@ def test_k02_agenda_sent_late_is_reported(collab: Collaboration, kickoff: Meetin
 
 def test_sending_again_keeps_the_first_time(collab: Collaboration, kickoff: Meeting) -> None:
     do_send_agenda(kickoff, at(2024, 7, 4, 9), actor=collab.owner)
+    do_save_agenda_item(kickoff, "风险预案讨论", actor=collab.owner)  # an update: something changed
     do_send_agenda(kickoff, at(2024, 7, 7, 9), actor=collab.owner)
     kickoff.refresh_from_db()
     assert kickoff.agenda_sent_at == at(2024, 7, 4, 9)

@@ -175,7 +175,7 @@ def test_a_viewer_reads_but_every_write_is_403(demo: Collaboration) -> None:
         "contributions/": {"kind": "offer", "department": str(department("售后部").pk), "text": "x"},
         "minutes/summary/": {"summary": "x"},
         "minutes/items/": {"kind": "decision", "text": "x"},
-        "minutes/issue/": {},
+        "minutes/issue/": {"confirm": "1"},
         "minutes/confirm/": {"department": str(department("售后部").pk)},
         "minutes/correction/": {"department": str(department("售后部").pk), "comment": "x"},
     }
@@ -311,13 +311,14 @@ def test_sending_the_agenda_in_time_records_when_and_to_whom(planned: Collaborat
     client = owner(planned)
     response = client.post(post_url(planned, kickoff, "agenda/send/"), headers=HTMX)
     assert response.status_code == 200
-    assert "已发送会议议程及背景资料(7 位参会人)" in response.content.decode()
+    assert "已发送会议议程、背景资料及日历邀请(7 位参会人)" in response.content.decode()
     kickoff.refresh_from_db()
     assert kickoff.agenda_sent_at == at(2024, 7, 1, 9, 0)
     assert set(kickoff.agenda_sent_to) == {p.name for p in kickoff.attendees.all()}
     page = client.get(page_url(planned)).content.decode()
     assert "会前 169 小时" in page and "K02" not in page
-    assert "再次发送议程(已更新)" in page
+    # Nothing changed since: no "再次发送" (tests/notify/test_agenda_sending.py covers the rest).
+    assert "再次发送议程(已更新)" not in page
 
 
 def test_sending_the_kickoff_agenda_late_asks_first_naming_k02(planned: Collaboration) -> None:

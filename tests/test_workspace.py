@@ -330,7 +330,7 @@ def test_rows_move_and_are_deleted(demo: Collaboration) -> None:
     assert fragment.startswith('<tbody id="task-rows">')
     now = list(Task.objects.filter(collaboration=demo).values_list("pk", flat=True))
     assert now[:3] == [order[0], order[2], order[1]]
-    client.post(f"/c/{demo.slug}/table/{order[0]}/delete/")
+    client.post(f"/c/{demo.slug}/table/{order[0]}/delete/", {"confirm": "1"})
     assert not Task.objects.filter(pk=order[0]).exists()
 
 

@@ -253,8 +253,11 @@ def test_a_late_agenda_asks_for_confirmation_first_k02(cast: Cast, fresh: Collab
     assert {"王经理", "李工", "赵总监"} <= set(sent.json()["agenda_sent_to"])
     findings = api.get("/api/collaborations/fresh/findings", today="2024-07-07").json()["findings"]
     assert "K02" in {f["rule"] for f in findings}
-    with travel(2024, 7, 7, 9):  # sent again: no question, the first time stays
-        again = api.post(url, {})
+    with travel(2024, 7, 7, 9):
+        unchanged = api.post(url, {})  # nothing changed since: refused, nothing sent twice
+        assert unchanged.status_code == 409 and "没有变化" in unchanged.json()["detail"]
+        api.post(f"/api/collaborations/fresh/meetings/{meeting_id}/agenda-items", {"title": "风险预案"})
+        again = api.post(url, {})  # sent again (an update): no question, the first time stays
     assert (again.status_code, again.json()["agenda_sent_at"]) == (200, "2024-07-06T09:00:00+08:00")
 
 

@@ -21,7 +21,7 @@ from tests.api.conftest import ApiClient, Cast, token_for
 from xietong.collabs.models import Goal, Task
 from xietong.meetings.actions.contributions import ContributionInput, do_save_contribution
 from xietong.meetings.actions.minutes import do_request_correction
-from xietong.meetings.models import CommunicationRule, ContributionKind, Meeting, MeetingKind
+from xietong.meetings.models import AgendaItem, CommunicationRule, ContributionKind, Meeting, MeetingKind
 from xietong.orgs.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -263,11 +263,16 @@ def _api_issue(api: ApiClient, cast: Cast) -> Any:
 
 def _page_issue(client: Client, cast: Cast) -> Any:
     meeting = _reopened(cast, "2024-07-22")
-    return client.post(reverse("meetings:minutes_issue", args=[cast.collab.slug, meeting.pk]))
+    return client.post(
+        reverse("meetings:minutes_issue", args=[cast.collab.slug, meeting.pk]), {"confirm": "1"}
+    )
 
 
 def _page_send_agenda(client: Client, cast: Cast) -> Any:
-    return client.post(reverse("meetings:send_agenda", args=[cast.collab.slug, _day(cast, "2024-08-12").pk]))
+    meeting = _day(cast, "2024-08-12")
+    # The API just sent it: an agenda item more, so that there is an update to send.
+    AgendaItem.objects.create(meeting=meeting, position=99, title="补充议程")
+    return client.post(reverse("meetings:send_agenda", args=[cast.collab.slug, meeting.pk]))
 
 
 def _page_confirm(client: Client, cast: Cast) -> Any:
@@ -308,7 +313,8 @@ ACTIONS: dict[str, tuple[Api, Page | None]] = {
     "delete a task": (
         lambda api, cast: api.delete(f"/api/tasks/{cast.task_of('售后部', 0).pk}"),
         lambda client, cast: client.post(
-            reverse("collabs:task_delete", args=[cast.collab.slug, cast.task_of("售后部", 1).pk])
+            reverse("collabs:task_delete", args=[cast.collab.slug, cast.task_of("售后部", 1).pk]),
+            {"confirm": "1"},
         ),
     ),
     "view history": (

@@ -99,6 +99,11 @@ def upload_a_material(page: Page, collab: Collaboration) -> None:
 
 def issue_the_minutes(page: Page, collab: Collaboration) -> None:
     page.goto(f"/c/{collab.slug}/kickoff/")
+    # 发出纪要 cannot be undone, so it asks first: cancelling the dialog issues nothing
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="发出纪要").click()
+    expect(page.locator("#meeting-minutes .tag.state-issued")).to_have_count(0)
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="发出纪要").click()
     expect(page.locator("#meeting-minutes .tag.state-issued")).to_have_text("已发出,待确认")
     expect(page.locator("#meeting-history")).to_contain_text("第 1 版")

@@ -40,7 +40,12 @@ def _charter(slug: str, *, kickoff: bool) -> Collaboration:
     charter = demo_charter(KICKOFF, AS_OF)
     if not kickoff:
         del charter["kickoff"]
-    return do_import_charter(parse_charter(charter), slug=slug, org_authority=True)  # with its heads
+    stored = do_import_charter(parse_charter(charter), slug=slug, org_authority=True)  # with its heads
+    # The sub-goals were agreed at the kickoff, as in the demo: their duties are owed from then.
+    SubGoal.objects.filter(collaboration=stored).update(
+        created_at=at(KICKOFF.year, KICKOFF.month, KICKOFF.day)
+    )
+    return stored
 
 
 @pytest.fixture

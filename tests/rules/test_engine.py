@@ -39,6 +39,7 @@ CATALOGUE = {
     "R05",
     "R06",
     "R07",
+    "R08",
     "S01",
     "S02",
     "S03",
@@ -170,6 +171,7 @@ def _every_row_broken(good: dict[str, Any]) -> dict[str, Any]:
     tasks[4]["deadline"] = None  # R04
     tasks[5]["department"] = "市场部"  # R05
     tasks[6]["collaborators"] = ["市场部"]  # R06
+    tasks[6]["deadline"] = "2024-10-15"  # R08: after the goal's deadline (2024-09-30)
     tasks.append(dict(tasks[7]))  # R07; tasks[2] is overdue on 07-20: T01
     subgoals = charter["subgoals"]
     subgoals[0]["target"] = None  # S01

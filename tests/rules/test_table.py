@@ -1,4 +1,4 @@
-"""R01-R07: the responsibility table — 事事有人管、件件有标准."""
+"""R01-R08: the responsibility table — 事事有人管、件件有标准."""
 
 from __future__ import annotations
 
@@ -122,3 +122,24 @@ def test_it_normalises_whitespace_punctuation_case_and_full_width_forms() -> Non
     assert normalise_description("Set up the KPI board!") == normalise_description("set up the kpi  board")
     assert normalise_description("Ｓｅｔ ｕｐ，ＫＰＩ") == normalise_description("set up kpi")
     assert normalise_description("制定产品优化方案") != normalise_description("制定产品优化计划")
+
+
+def test_it_flags_a_task_due_after_the_goals_deadline(good_charter: dict[str, Any]) -> None:
+    good_charter["tasks"][4]["deadline"] = "2024-10-08"  # the goal's deadline is 2024-09-30
+
+    found = findings(good_charter, "R08")
+
+    assert where(found) == [("R08", "warning", "tasks[4]")]
+    assert "2024-10-08" in found[0].text("zh-hans") and "2024-09-30" in found[0].text("zh-hans")
+    assert "goal" in found[0].text("en").lower()
+
+
+def test_it_accepts_a_task_due_on_the_goals_deadline_or_without_one_to_compare(
+    good_charter: dict[str, Any],
+) -> None:
+    good_charter["tasks"][4]["deadline"] = "2024-09-30"
+    assert findings(good_charter, "R08") == []
+
+    good_charter["tasks"][4]["deadline"] = "2024-12-31"
+    good_charter["goal"]["deadline"] = None  # G04 says so; R08 has nothing to compare with
+    assert findings(good_charter, "R08") == []

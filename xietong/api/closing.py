@@ -4,15 +4,18 @@ Change requests are read by everyone who sees the collaboration and filed
 by whoever may edit the row (the goal and its metrics: the initiator and
 administrators); the initiator approves every request, the head of the
 department whose duties change approves too. Deliverables are judged by
-the initiating department (its initiator, administrators, or its head);
-the retrospective, closing and reopening are the initiator's. A refused
-close is 409 with A01's findings; a closed collaboration answers 403 to
-every write but reopening.
+the initiating department (its initiator, administrators, or its head):
+only a done row simply passes, one not done is accepted on a condition or
+as an exception with a reason (422 otherwise). The retrospective, closing
+and reopening are the initiator's. ``GET …/close`` lists what closing would
+leave open; a refused close is 409 with A01's findings; a closed
+collaboration answers 403 to every write but reopening.
 """
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
@@ -30,10 +33,12 @@ from xietong.api.errors import INVALID, NOT_FOUND, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import DepartmentRef, FindingOut, Line, PersonRef, Text
 from xietong.collabs.access import get_task_for_user
+from xietong.collabs.judged import phase_of
 from xietong.collabs.models import Metric, SubGoal, Task
 from xietong.collabs.snapshots import load_snapshot
 from xietong.orgs.roles import Action, Role
 from xietong.rules.clock import context_for
+from xietong.rules.closing import closing_gaps
 from xietong.tracking.actions.changes import (
     Approver,
     Target,
@@ -42,6 +47,7 @@ from xietong.tracking.actions.changes import (
     do_request_change,
 )
 from xietong.tracking.actions.closing import (
+    AcceptanceRefused,
     CloseRefused,
     RetrospectiveInput,
     do_accept_deliverable,
@@ -49,9 +55,16 @@ from xietong.tracking.actions.closing import (
     do_reopen_collaboration,
     do_write_retrospective,
 )
-from xietong.tracking.closing_sources import department_scorecards, load_tasks
+from xietong.tracking.closing_sources import department_scorecards, latest_readings, load_tasks, open_items
 from xietong.tracking.forms_closing import change_problem
-from xietong.tracking.models import Acceptance, ChangeField, ChangeRequest, ChangeStatus, Retrospective
+from xietong.tracking.models import (
+    Acceptance,
+    ChangeField,
+    ChangeRequest,
+    ChangeStatus,
+    Retrospective,
+    Verdict,
+)
 
 router = Router(tags=["closing"])
 
@@ -102,13 +115,23 @@ class DecisionIn(Schema):
 
 
 class AcceptanceIn(Schema):
-    accepted: bool
+    verdict: Verdict | None = Field(
+        None,
+        description="passed (only a done row), conditional (有条件验收) or exception (例外), both with a "
+        "reason, or rejected; when absent, `accepted` true means passed and false rejected",
+    )
+    accepted: bool | None = Field(None, description="The older form of `verdict`")
+    reason: Text = Field(
+        "", description="Required for conditional and exception: shown in the closing report"
+    )
     comment: Text = Field("", description="Required when rejected: what falls short of the delivery standard")
 
 
 class AcceptanceOut(Schema):
     task: int
-    accepted: bool
+    accepted: bool = Field(description="True for passed, conditional and exception")
+    verdict: Verdict
+    reason: str
     comment: str
     department: DepartmentRef | None = Field(description="The department that judged it (the initiating one)")
     decided_by: PersonRef | None
@@ -140,6 +163,38 @@ class CloseRefusedOut(Schema):
     )
 
 
+class OpenTaskOut(Schema):
+    id: int
+    description: str
+    department: str
+    status: str
+    verdict: Verdict | None = Field(description="The acceptance so far, if any")
+
+
+class OpenMetricOut(Schema):
+    id: int | None
+    name: str
+    last_measured_on: date | None
+
+
+class OpenMinutesOut(Schema):
+    meeting: int
+    title: str
+    scheduled_at: datetime | None
+    reopened: bool = Field(description="A correction was asked for: being edited again")
+    missing: list[str] = Field(description="Participating departments that have not confirmed")
+
+
+class ClosingSummaryOut(Schema):
+    closed_at: datetime | None
+    findings: list[FindingOut] = Field(
+        description="A01: why closing now would be refused (none: it may close)"
+    )
+    tasks_not_done: list[OpenTaskOut]
+    metrics_without_final_reading: list[OpenMetricOut]
+    minutes_not_confirmed: list[OpenMinutesOut]
+
+
 class ReopenIn(Schema):
     reason: Text = Field(min_length=1, description="Why it is reopened, required")
 
@@ -150,6 +205,12 @@ class RatioOut(Schema):
     percent: int | None
 
 
+class QualifiedOut(Schema):
+    task: str
+    verdict: Verdict
+    reason: str
+
+
 class ScorecardOut(Schema):
     department: str
     on_time: RatioOut = Field(description="Rows done by their deadline / rows with a deadline")
@@ -157,6 +218,9 @@ class ScorecardOut(Schema):
     reporting: RatioOut = Field(description="Weeks of execution with a progress update / weeks")
     confirmation_hours: float | None = Field(description="Median hours from minutes issued to confirmed")
     confirmations: int
+    qualified: list[QualifiedOut] = Field(
+        description="The department's deliverables accepted on a condition or as an exception, with the reason"
+    )
 
 
 # --- helpers
@@ -352,6 +416,8 @@ def _acceptance_out(verdict: Acceptance) -> AcceptanceOut:
     return AcceptanceOut(
         task=verdict.task_id,
         accepted=verdict.accepted,
+        verdict=Verdict(verdict.verdict),
+        reason=verdict.reason,
         comment=verdict.comment,
         department=_department(verdict.department),
         decided_by=_person(verdict.decided_by),
@@ -361,21 +427,34 @@ def _acceptance_out(verdict: Acceptance) -> AcceptanceOut:
 
 @router.post("/tasks/{task_id}/acceptance", response=responses({200: AcceptanceOut}, NOT_FOUND, INVALID))
 def accept_deliverable(request: HttpRequest, task_id: int, payload: AcceptanceIn) -> AcceptanceOut:
-    """Accept or reject a row's deliverable against its delivery standard (the initiating department)."""
+    """Judge a row's deliverable against its delivery standard (the initiating department).
+
+    Only a done row may simply pass; one not done is accepted `conditional`
+    or as an `exception` with a `reason`, or `rejected` with a `comment`.
+    Anything else is 422 with the reason, and nothing is written.
+    """
     task, access = get_task_for_user(caller(request), task_id)
     collab = task.collaboration
     if not (access.can(Action.CLOSE) or access.can(Action.APPROVE_CHANGE, collab.initiator_department_id)):
         raise PermissionDenied
-    if not payload.accepted and not payload.comment.strip():
-        raise Invalid.at("body.comment", _("不通过验收时,请写明哪一项未达到交付标准"))
-    verdict = do_accept_deliverable(
-        task,
-        payload.accepted,
-        timezone.now(),
-        department=collab.initiator_department,
-        comment=payload.comment,
-        actor=caller(request),
-    )
+    if payload.verdict is not None:
+        chosen = payload.verdict
+    elif payload.accepted is not None:
+        chosen = Verdict.PASSED if payload.accepted else Verdict.REJECTED
+    else:
+        raise Invalid.at("body.verdict", _("缺少此项"))
+    try:
+        verdict = do_accept_deliverable(
+            task,
+            chosen,
+            timezone.now(),
+            department=collab.initiator_department,
+            reason=payload.reason,
+            comment=payload.comment,
+            actor=caller(request),
+        )
+    except AcceptanceRefused as refused:
+        raise Invalid.at(f"body.{refused.field}", refused.message) from None
     return _acceptance_out(verdict)
 
 
@@ -406,7 +485,10 @@ def put_retrospective(request: HttpRequest, slug: str, payload: RetrospectiveIn)
 
 
 def _closing_out(collab: Any) -> ClosingOut:
-    return ClosingOut(slug=collab.slug, closed_at=collab.closed_at, phase=collab.phase)
+    # The phase is derived from what the collaboration holds (collabs.judged.phase_of), as everywhere.
+    return ClosingOut(
+        slug=collab.slug, closed_at=collab.closed_at, phase=phase_of(load_snapshot(collab), context_for())
+    )
 
 
 @router.post(
@@ -426,6 +508,49 @@ def close_collaboration(request: HttpRequest, slug: str) -> Any:
             ),
         )
     return _closing_out(closed)
+
+
+@router.get("/collaborations/{slug}/close", response=responses({200: ClosingSummaryOut}, NOT_FOUND))
+def closing_summary(request: HttpRequest, slug: str) -> ClosingSummaryOut:
+    """What closing now would leave open, as the page shows before its final click (the initiator, administrators).
+
+    `findings` are why closing would be refused (A01); the other lists do not
+    stop the closing, they are what the person confirms leaving open.
+    """
+    collab, _access = collaboration(request, slug, Action.CLOSE)
+    ctx = context_for()
+    snapshot = load_snapshot(collab)
+    tasks = load_tasks(collab)
+    has_retro = Retrospective.objects.filter(collaboration=collab).exists()
+    gaps = [] if collab.closed_at else list(closing_gaps(replace(snapshot, has_retrospective=has_retro)))
+    found = open_items(collab, snapshot, tasks, latest_readings(collab), ctx.today)
+    return ClosingSummaryOut(
+        closed_at=collab.closed_at,
+        findings=[FindingOut(**f.as_dict()) for f in gaps],  # type: ignore[arg-type]
+        tasks_not_done=[
+            OpenTaskOut(
+                id=t.pk,
+                description=t.description,
+                department=t.department.name if t.department else "",
+                status=t.status,
+                verdict=Verdict(t.acceptance.verdict) if getattr(t, "acceptance", None) else None,
+            )
+            for t in found.tasks
+        ],
+        metrics_without_final_reading=[
+            OpenMetricOut(id=m.key, name=m.name, last_measured_on=m.latest) for m in found.metrics
+        ],
+        minutes_not_confirmed=[
+            OpenMinutesOut(
+                meeting=m.meeting.pk,
+                title=str(m.meeting),
+                scheduled_at=m.meeting.scheduled_at,
+                reopened=m.reopened,
+                missing=list(m.missing),
+            )
+            for m in found.minutes
+        ],
+    )
 
 
 @router.post("/collaborations/{slug}/reopen", response=responses({200: ClosingOut}, NOT_FOUND, INVALID))
@@ -453,6 +578,9 @@ def get_scorecards(request: HttpRequest, slug: str) -> list[ScorecardOut]:
             reporting=RatioOut(hits=c.reporting.hits, total=c.reporting.total, percent=c.reporting.percent),
             confirmation_hours=c.confirmation_hours,
             confirmations=c.confirmations,
+            qualified=[
+                QualifiedOut(task=q.task, verdict=Verdict(q.verdict), reason=q.reason) for q in c.qualified
+            ],
         )
         for c in cards
     ]

@@ -27,7 +27,8 @@ from xietong.api.schemas import (
     PersonRef,
 )
 from xietong.collabs.access import visible_collaborations
-from xietong.collabs.models import Collaboration
+from xietong.collabs.judged import phase_of
+from xietong.collabs.models import Collaboration, Phase
 from xietong.collabs.snapshots import load_snapshots
 from xietong.rules.clock import context_for
 from xietong.rules.engine import Report, Severity, run_rules
@@ -36,14 +37,14 @@ router = Router(tags=["collaborations"])
 EARLIEST_DAY = date(2000, 1, 1)
 
 
-def _summary(collab: Collaboration, report: Report) -> dict[str, Any]:
+def _summary(collab: Collaboration, report: Report, phase: Phase) -> dict[str, Any]:
     department = collab.initiator_department
     owner = collab.owner
     return {
         "slug": collab.slug,
         "title": collab.title,
         "type": collab.type,
-        "phase": collab.phase,
+        "phase": phase,
         "visibility": collab.visibility,
         "initiator_department": DepartmentRef(id=department.pk, name=department.name) if department else None,
         "owner": PersonRef(id=owner.pk, name=owner.name) if owner else None,
@@ -60,14 +61,17 @@ def judged(collabs: list[Collaboration]) -> Sequence[CollaborationOut]:
     """Return the summaries of a page of collaborations, judged with one read for the whole page."""
     snapshots = load_snapshots(collabs)
     ctx = context_for()
-    return [CollaborationOut(**_summary(c, run_rules(snapshots[c.pk], ctx))) for c in collabs]
+    return [
+        CollaborationOut(**_summary(c, run_rules(snapshots[c.pk], ctx), phase_of(snapshots[c.pk], ctx)))
+        for c in collabs
+    ]
 
 
 def detail(request: HttpRequest, slug: str) -> CollaborationDetailOut:
     collab, access = collaboration(request, slug)
-    report = run_rules(load_snapshots([collab])[collab.pk], context_for())
+    snapshot, ctx = load_snapshots([collab])[collab.pk], context_for()
     return CollaborationDetailOut(
-        **_summary(collab, report),
+        **_summary(collab, run_rules(snapshot, ctx), phase_of(snapshot, ctx)),
         background=collab.background,
         expected_outcome=collab.expected_outcome,
         roles=sorted(str(role) for role in access.roles),

@@ -111,6 +111,7 @@ from xietong.meetings.models import (
     MinutesItemKind,
     MinutesRevision,
 )
+from xietong.notify.invitations import AlreadySending, NobodyInvited, NothingChanged
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
@@ -419,12 +420,16 @@ def delete_agenda_item(request: HttpRequest, slug: str, meeting_id: int, agenda_
     response=responses({200: MeetingDetailOut}, NOT_FOUND, INVALID, REFUSED),
 )
 def send_agenda(request: HttpRequest, slug: str, meeting_id: int, payload: SendAgendaIn) -> MeetingDetailOut:
-    """Record that the agenda and materials went to the attendees now (initiator, administrators).
+    """Send the agenda, the materials' links and a calendar invitation to the attendees now (initiator, administrators).
 
-    The guide asks for the kickoff's 72 hours before the meeting (rule K02).
-    Sending it later, for the first time, is refused with 409 and nothing
-    recorded, unless `confirm_late` is true. Sending again keeps the first
-    time and adds whoever was not on the first list.
+    Each attendee gets one mail (with a `text/calendar; method=REQUEST` part)
+    and one inbox notice, the group robots one message. The guide asks for
+    the kickoff's 72 hours before the meeting (rule K02). Sending it later,
+    for the first time, is refused with 409 and nothing recorded, unless
+    `confirm_late` is true. A meeting without attendees, or one sent before
+    whose agenda, time, place and attendees did not change since, is refused
+    with 409. Sending again (an update) keeps the first time and adds whoever
+    was not on the first list.
     """
     collab, access, meeting = _open(request, slug, meeting_id)
     _may(access, Action.EDIT_COLLABORATION)
@@ -445,7 +450,12 @@ def send_agenda(request: HttpRequest, slug: str, meeting_id: int, payload: SendA
                 "发送时间将如实记录,K02 会提示议程发送过晚。"
             ),
         )
-    do_send_agenda(meeting, now, actor=caller(request))
+    try:
+        do_send_agenda(meeting, now, actor=caller(request))
+    except NobodyInvited:
+        raise HttpError(409, _("尚未邀请参会人:请先选择参会人,再发送议程")) from None
+    except (NothingChanged, AlreadySending):
+        raise HttpError(409, _("议程、时间、地点和参会人自上次发送后没有变化,无需再次发送")) from None
     return meeting_detail(collab, meeting.pk)
 
 

@@ -127,6 +127,9 @@ class DepartmentWeekOut(Schema):
     reported: bool = Field(description="At least one update by the department within the week")
     expected: bool = Field(description="Had to report: open rows, during execution")
     not_reported: bool
+    exempt: bool = Field(
+        default=False, description="A participant without open rows that did not report (无需汇报)"
+    )
     last_report: LocalTime | None
     rows: list[WeeklyRowOut]
 
@@ -157,9 +160,12 @@ class TotalsOut(Schema):
     blocked: int
     not_started: int
     escalated: int
-    departments: int
+    departments: int = Field(description="Participants that must report (open rows) or reported")
     reported: int
     not_reported: int
+    exempt: int = Field(
+        default=0, description="Participants without open rows (无需汇报), not in departments"
+    )
 
 
 class WeeklyOut(Schema):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xietong.audit.models import AuditEntry
+from xietong.audit.words import changes, type_label
 from xietong.collabs.workspace import open_workspace, render_step
 from xietong.lib.cells import neutralise_cell
 from xietong.orgs.roles import Action
@@ -39,7 +40,10 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
         if object_id:
             entries = entries.filter(object_id=object_id[:50])
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render_step(request, ws, "audit/history.html", "history", _("变更记录"), page=page, shown=shown)
+    rows = [{"entry": e, "type": type_label(e.object_type), "changes": changes(e)} for e in page]
+    return render_step(
+        request, ws, "audit/history.html", "history", _("变更记录"), page=page, rows=rows, shown=shown
+    )
 
 
 @login_required

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from xietong.collabs.actions import do_import_charter, do_record_reading
 from xietong.collabs.charter import parse_charter
-from xietong.collabs.models import Collaboration, Metric, Phase, Task, TaskStatus
+from xietong.collabs.models import Collaboration, Metric, Phase, SubGoal, Task, TaskStatus
 from xietong.meetings.demo import add_demo_meetings
 from xietong.notify.demo import add_demo_mailboxes
 from xietong.tracking.demo import add_demo_progress
@@ -254,6 +254,10 @@ def load_demo(
     Task.objects.filter(collaboration=stored, status=TaskStatus.BLOCKED).update(blocked_since=blocked_day)
     # The rows were agreed at the kickoff, not today: the weekly list must not call them new this week.
     Task.objects.filter(collaboration=stored).update(
+        created_at=datetime.combine(kickoff, time(16), tzinfo=tz)
+    )
+    # … and so were the sub-goals: their recurring duties are owed from then.
+    SubGoal.objects.filter(collaboration=stored).update(
         created_at=datetime.combine(kickoff, time(16), tzinfo=tz)
     )
     add_demo_mailboxes()

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.cache import cache
 
-from xietong.collabs.models import Collaboration
+from xietong.collabs.models import Collaboration, Phase
 from xietong.collabs.snapshots import load_snapshots
 from xietong.rules import snapshot as s
 from xietong.rules.engine import Context, Report, run_rules
+from xietong.rules.steps import current_step
 
 
 def version_key(collab: Collaboration) -> str:
@@ -72,3 +73,22 @@ def reports_of(
 
 def report_of(collab: Collaboration, snapshot: s.Collab, ctx: Context) -> Report:
     return reports_of([collab], {collab.pk: snapshot}, ctx)[collab.pk]
+
+
+# The phase of each step (its stage in the guide: 启动, 筹备 … 收尾).
+PHASE_OF_STEP = {
+    1: Phase.INITIATING,
+    2: Phase.PREPARING,
+    3: Phase.ALIGNING,
+    4: Phase.DETAILING,
+    5: Phase.CONSENSUS,
+    6: Phase.EXECUTING,
+    7: Phase.MONITORING,
+    8: Phase.CLOSING,
+}
+
+
+def phase_of(snapshot: s.Collab, ctx: Context) -> Phase:
+    """Return the phase a collaboration is in, derived from its snapshot (never stored, never stale)."""
+    step = current_step(snapshot, ctx.today)
+    return Phase.CLOSED if step is None else PHASE_OF_STEP[step.number]

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xietong.lib.numbers import plain
 from xietong.rules import snapshot as s
 
 
@@ -170,7 +171,7 @@ class MetricReading(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.measured_on}: {self.value}"
+        return f"{self.metric} {self.measured_on}: {plain(self.value)}"
 
 
 class ParticipantRole(models.TextChoices):
@@ -341,6 +342,8 @@ class SubGoal(models.Model):
     sla_clock = models.CharField(
         _("计时方式"), max_length=10, choices=SlaClock.choices, default=SlaClock.CALENDAR, blank=True
     )
+    # A recurring time limit owes nothing before the sub-goal existed (null for rows older than it).
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, null=True)
 
     class Meta:
         verbose_name = _("部门子目标")

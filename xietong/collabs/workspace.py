@@ -24,14 +24,14 @@ from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import Access, get_collaboration_for_user
 from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
-from xietong.collabs.judged import minute, report_of, snapshot_of, version_key
-from xietong.collabs.models import Collaboration
+from xietong.collabs.judged import minute, phase_of, report_of, snapshot_of, version_key
+from xietong.collabs.models import Collaboration, Phase
 from xietong.lib.http import pk_param
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
 from xietong.rules.engine import Context, Finding, Report, Severity
-from xietong.rules.steps import STEPS, Step, step_of
+from xietong.rules.steps import STEPS, Step, has_content, step_of
 
 # The page of each step: (url name, takes the slug).
 STEP_PAGES = {
@@ -63,19 +63,6 @@ class StepState:
         return "done" if self.has_content else "todo"
 
 
-def _has_content(snapshot: s.Collab) -> dict[int, bool]:
-    return {
-        1: bool(snapshot.goal and snapshot.goal.statement),
-        2: bool(snapshot.departments),
-        3: bool(snapshot.kickoff and snapshot.kickoff.scheduled_at),
-        4: bool(snapshot.tasks),
-        5: bool(snapshot.subgoals),
-        6: bool(snapshot.communication),
-        7: any(t.status != s.TaskStatus.NOT_STARTED for t in snapshot.tasks),
-        8: False,
-    }
-
-
 @dataclass(frozen=True)
 class Workspace:
     collab: Collaboration
@@ -86,7 +73,7 @@ class Workspace:
 
     @cached_property
     def steps(self) -> list[StepState]:
-        content = _has_content(self.snapshot)
+        content = has_content(self.snapshot)
         grouped: dict[int, list[Finding]] = {step.number: [] for step in STEPS}
         for finding in self.report.findings:
             grouped[step_of(finding.rule).number].append(finding)
@@ -99,6 +86,11 @@ class Workspace:
             )
             for step in STEPS
         ]
+
+    @cached_property
+    def phase(self) -> Phase:
+        """The phase (阶段) the collaboration is in: the step it is at (``rules.steps.current_step``)."""
+        return phase_of(self.snapshot, self.ctx)
 
     def findings_of_step(self, number: int) -> list[Finding]:
         return [f for f in self.report.findings if step_of(f.rule).number == number]

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from xietong.lib.limits import clamp_day
 from xietong.rules import snapshot as s
-from xietong.rules.engine import Context, Finding, Severity
+from xietong.rules.engine import Context, Finding, Severity, object_label
 from xietong.rules.steps import step_of
 
 # The five states a task is shown in. Overdue is derived (deadline < today and
@@ -471,11 +471,14 @@ class FindingGroup:
     items: tuple[dict[str, Any], ...]
 
 
-def findings_by_severity(findings: Iterable[Finding], step_urls: Mapping[int, str]) -> list[FindingGroup]:
+def findings_by_severity(
+    findings: Iterable[Finding], step_urls: Mapping[int, str], collab: s.Collab | None = None
+) -> list[FindingGroup]:
     """Return the findings grouped by severity (errors, warnings, then info), empty groups left out.
 
-    Each item: ``{"rule", "text", "object", "step" (its number), "step_name",
-    "url" (the step's page, from ``step_urls``)}``, in the report's order.
+    Each item: ``{"rule", "text", "object", "label" (what it points at in
+    words, from ``collab``), "step" (its number), "step_name", "url" (the
+    step's page, from ``step_urls``)}``, in the report's order.
     """
     names = severity_labels()
     grouped: dict[Severity, list[dict[str, Any]]] = {severity: [] for severity in SEVERITY_ORDER}
@@ -486,6 +489,7 @@ def findings_by_severity(findings: Iterable[Finding], step_urls: Mapping[int, st
                 "rule": finding.rule,
                 "text": finding.text(),
                 "object": finding.object,
+                "label": object_label(collab, finding.object) if collab is not None else "",
                 "step": step.number,
                 "step_name": str(step.name),
                 "url": step_urls.get(step.number, ""),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from xietong.collabs.access import signed_in_person, visible_collaborations
 from xietong.collabs.actions import do_record_reading
-from xietong.collabs.judged import reports_of, snapshots_of
+from xietong.collabs.judged import phase_of, reports_of, snapshots_of
 from xietong.collabs.models import Collaboration, Metric, MetricReading
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.dashboards import data
@@ -87,7 +87,7 @@ def _dashboard(request: HttpRequest, ws: Workspace, reading_form: ReadingForm | 
         gauge=cache(lambda: data.gauge(ws.report.score)),
         finding_groups=cache(
             lambda: data.findings_by_severity(
-                ws.report.findings, {state.step.number: state.url for state in ws.steps}
+                ws.report.findings, {state.step.number: state.url for state in ws.steps}, snapshot
             )
         ),
         metrics=cache(lambda: data.metric_charts(snapshot.goal, _readings(ws.collab), start)),
@@ -147,7 +147,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     for collab in on_page:
         report = reports[collab.pk]
         line = data.overview_row(snapshots[collab.pk], report.score, report.findings, latest, ctx.today)
-        rows.append({"collab": collab, **line})
+        rows.append({"collab": collab, "phase": phase_of(snapshots[collab.pk], ctx), **line})
     return render(
         request,
         "dashboards/overview.html",

@@ -18,14 +18,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xietong.api.actions import do_import_as
 from xietong.collabs.access import get_collaboration_for_user
 from xietong.collabs.actions import ImportRefused
-from xietong.collabs.actions.charter import organisation_changes
+from xietong.collabs.actions.charter import organisation_changes, unstorable
 from xietong.collabs.charter import CharterError, parse_charter
 from xietong.documents import serve
 from xietong.documents.exports import Document, ExportRefused, export
 from xietong.documents.forms import ConfirmForm, UploadForm
 from xietong.documents.org import read_org
 from xietong.documents.org import template_bytes as org_template_bytes
-from xietong.documents.workbook import WorkbookRefused, read_workbook, template_bytes
+from xietong.documents.workbook import Problem as WorkbookProblem
+from xietong.documents.workbook import WorkbookRead, WorkbookRefused, read_workbook, template_bytes
 from xietong.orgs.actions import do_import_org, may_manage_org
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
@@ -82,12 +83,26 @@ def _preview_workbook(path: Path, token: str) -> dict[str, Any]:
         read = read_workbook(path)
     except WorkbookRefused as exc:
         return {"refused": str(exc)}
+    # What the import itself would refuse (no title, say) is named in the preview, at its cell:
+    # the untouched template must not read "文件没有问题" and then fail on 导入.
+    blocking = _unstorable(read)
+    read.problems += blocking
     return {
         "read": read,
+        "blocked": bool(blocking),
         "token": token,
         "good_rows": read.rows - read.bad_rows,
         "org_changes": _org_changes(read.charter),
     }
+
+
+def _unstorable(read: WorkbookRead) -> list[WorkbookProblem]:
+    """Return what the charter import would refuse in ``read``, placed at the workbook's cells."""
+    try:
+        charter = parse_charter(read.charter)
+    except CharterError as exc:
+        return [read.place(exc.path, exc.reason)]
+    return [read.place(problem.path, problem.reason) for problem in unstorable(charter)]
 
 
 def _org_changes(charter: dict[str, Any]) -> list[str]:
@@ -126,7 +141,7 @@ def _confirmed(
         return redirect(back)
     context = preview(path, token)
     read = context.get("read")
-    if read is None or (not read.ok and choice != ConfirmForm.VALID):
+    if read is None or context.get("blocked") or (not read.ok and choice != ConfirmForm.VALID):
         return page(request, **context)
     return Confirmed(read, context)
 

@@ -249,10 +249,39 @@ class WorkbookRead:
     problems: list[Problem]
     rows: int
     bad_rows: int
+    # The sheet row of each charter row, per section: a charter path names its cell.
+    kept: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def place(self, path: str, reason: str) -> Problem:
+        """Return a problem the charter reports at ``path`` ("title", "tasks[1].department") as a cell."""
+        match = _PATH.fullmatch(path)
+        if match is None:
+            return Problem(INFO.name, None, None, reason)
+        head, index, rest = match["head"], match["index"], match["rest"] or ""
+        if index is None:
+            for sheet in SHEETS:
+                column = next((c for c in sheet.fields if c.key == path), None)
+                if column is not None:
+                    row = sheet.fields.index(column) + 1
+                    return Problem(sheet.name, row, f"B({column.header})", reason)
+            return Problem(INFO.name, None, None, reason)
+        section = "metrics" if head == "goal.metrics" else head
+        sheet = next((sh for sh in SHEETS if sh.section == section), INFO)
+        rows = self.kept.get(section, [])
+        number = rows[int(index)] if int(index) < len(rows) else None
+        key = rest.lstrip(".").split(".")[-1] if rest else ""
+        key = {"liaisons": "liaison", "frequency": "rrule"}.get(key, key)
+        column = next((c for c in sheet.columns if c.key == key), None)
+        letter = f"{_letter(sheet, column)}({column.header})" if column is not None else None
+        return Problem(sheet.name, number, letter, reason)
+
+
+# "title", "goal.statement", "departments[2].name", "goal.metrics[0].name", "subgoals[1].deadline.rrule"
+_PATH = re.compile(r"(?P<head>[a-z_.]+?)(?:\[(?P<index>\d+)\](?P<rest>(?:\.[a-z_]+)*))?")
 
 
 # --- writing
@@ -551,6 +580,7 @@ class _Reader:
     fields: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     merged: dict[str, dict[int, str]] = field(default_factory=dict)
+    kept: dict[str, list[int]] = field(default_factory=dict)
 
     def problem(self, sheet: Sheet, row: int | None, column: Column | None, reason: str) -> None:
         letter = None
@@ -606,6 +636,7 @@ def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | No
         problems=problems,
         rows=reader.rows,
         bad_rows=len(reader.bad),
+        kept=reader.kept,
     )
 
 
@@ -799,7 +830,10 @@ def _validated(reader: _Reader, sheet: Sheet, number: int, section: str, item: d
 
 
 def _keep(reader: _Reader, sheet: Sheet, number: int, section: str, item: dict[str, Any]) -> bool:
-    return (sheet.name, number) not in reader.bad and _validated(reader, sheet, number, section, item)
+    kept = (sheet.name, number) not in reader.bad and _validated(reader, sheet, number, section, item)
+    if kept:
+        reader.kept.setdefault(section, []).append(number)
+    return kept
 
 
 def _metrics(reader: _Reader, rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -842,6 +876,8 @@ def _departments(
         # A row with only a confirmation time is a confirmation, not a participant.
         if any(item[key] for key in ("liaison", "head", "duties", "role")) or not row.get("confirmed_at"):
             out.append(item)
+        else:
+            reader.kept["departments"].pop()  # a confirmation only: no charter row
     return out, confirmations
 
 

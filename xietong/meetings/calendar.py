@@ -335,3 +335,34 @@ def build_calendar(
         # time of 1986-1991 need not travel in every file).
         calendar.add_missing_timezones(first_date=min(starts).replace(month=1, day=1))
     return calendar.to_ical()
+
+
+REQUEST, CANCEL = "REQUEST", "CANCEL"
+
+
+def invitation_calendar(entry: MeetingEntry, tz: ZoneInfo, stamp: datetime, method: str = REQUEST) -> bytes:
+    """Return the bytes of an iTIP invitation (RFC 5546) of one meeting: METHOD:REQUEST or METHOD:CANCEL.
+
+    What a mail carries as its ``text/calendar; method=…`` part: one VEVENT
+    with the meeting's UID (the same in every sending, so an update replaces
+    the event and a cancellation removes it), the sending's SEQUENCE, the
+    ORGANIZER (required by iTIP: ``entry.organizer`` must have an address)
+    and one ATTENDEE per invitee with RSVP=TRUE. Unlike ``build_calendar``
+    it names no calendar (it is no feed) and says whether the event stands.
+    """
+    if method not in (REQUEST, CANCEL):
+        raise ValueError(f"not an invitation method: {method}")
+    if entry.organizer is None or not entry.organizer.email:
+        raise ValueError("an invitation needs an organizer with an address")
+    event = meeting_event(entry, tz, stamp)
+    event.add("STATUS", "CANCELLED" if method == CANCEL else "CONFIRMED")
+    event.add("TRANSP", "OPAQUE")
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", method)
+    calendar.add_component(event)
+    start = clamp_moment(entry.start).astimezone(tz)
+    calendar.add_missing_timezones(first_date=start.date().replace(month=1, day=1))
+    return calendar.to_ical()

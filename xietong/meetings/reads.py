@@ -12,10 +12,13 @@ from xietong.orgs.models import Person
 
 
 def default_attendees(collab: Collaboration) -> list[Person]:
-    """Return who a meeting of ``collab`` invites: its owner, then each department's liaison and head."""
+    """Return who a meeting of ``collab`` invites: its owner, the initiating department's head, then each
+    department's liaison and head (what the meeting page says it invites)."""
     people: dict[int, Person] = {}
-    if collab.owner is not None:
-        people[collab.owner.pk] = collab.owner
+    initiator = collab.initiator_department
+    for person in (collab.owner, initiator.head if initiator is not None else None):
+        if person is not None:
+            people.setdefault(person.pk, person)
     participants = Participant.objects.filter(collaboration=collab).select_related(
         "liaison", "department__head"
     )

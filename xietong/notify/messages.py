@@ -37,6 +37,9 @@ SUBJECTS: dict[str, Promise] = {
     Kind.OCCURRENCE_MISSED: _("【%(collab)s】周期子目标未按时完成"),
     Kind.NOMINATED: _("【%(collab)s】%(who)s 将您设为%(role)s"),
     Kind.NOMINATION_DECLINED: _("【%(collab)s】%(who)s 拒绝担任%(role)s"),
+    Kind.MEETING_INVITATION: _("【%(collab)s】会议邀请:%(meeting)s(%(when)s)"),
+    Kind.MEETING_UPDATED: _("【%(collab)s】会议更新:%(meeting)s(%(when)s)"),
+    Kind.MEETING_CANCELLED: _("【%(collab)s】会议取消:%(meeting)s(%(when)s)"),
 }
 
 BODIES: dict[str, Promise] = {
@@ -62,7 +65,20 @@ BODIES: dict[str, Promise] = {
         "%(who)s 将您设为「%(collab)s」的%(role)s。请接受或拒绝:在您接受或参与这项协作之前,不会收到它的提醒。"
     ),
     Kind.NOMINATION_DECLINED: _("%(who)s 拒绝担任「%(collab)s」的%(role)s,已从该角色中移除。"),
+    Kind.MEETING_INVITATION: _(
+        "诚邀您参加%(meeting)s,时间 %(when)s,地点 %(location)s。会议议程及背景资料如下,请提前准备;"
+        "日历邀请随邮件附上。"
+    ),
+    Kind.MEETING_UPDATED: _(
+        "%(meeting)s已更新:时间 %(when)s,地点 %(location)s。以下为最新的会议议程及背景资料;"
+        "日历邀请随邮件更新。"
+    ),
+    Kind.MEETING_CANCELLED: _("您已不在%(meeting)s(%(when)s)的参会人之列,日历中的这次会议已取消。"),
 }
+
+# The lines under an invitation's text: its agenda, then its materials with their links.
+AGENDA_HEADING = _("会议议程:")
+MATERIALS_HEADING = _("背景资料:")
 
 # A role someone is named to, with the department it is held for.
 ROLE_IN_DEPARTMENT = _("%(department)s%(role)s")
@@ -101,6 +117,9 @@ class Message:
     # The same words with people's text made safe for Markdown (robots).
     markdown_subject: str = ""
     markdown_body: str = ""
+    # Lines after the body (an invitation's agenda and materials), as text and as Markdown.
+    details: tuple[str, ...] = ()
+    markdown_details: tuple[str, ...] = ()
 
     def _layout(self, template: str) -> str:
         with translation.override(self.language):
@@ -147,6 +166,24 @@ def _format(text: Promise, values: dict[str, Any]) -> str:
         return str(text)
 
 
+def _details(params: dict[str, Any], safe: Callable[[str], str], *, markdown: bool) -> tuple[str, ...]:
+    """An invitation's agenda (people's text, made ``safe``) and its materials' links (the site's own)."""
+    if not isinstance(params.get("invitation"), int):
+        return ()
+    agenda = [str(t) for t in params.get("agenda") or [] if isinstance(t, str)]
+    materials = [m for m in params.get("materials") or [] if isinstance(m, list) and len(m) == 2]
+    lines: list[str] = []
+    if agenda:
+        lines.append(str(AGENDA_HEADING))
+        lines += [f"{i}. {safe(title)}" for i, title in enumerate(agenda, start=1)]
+    if materials:
+        lines.append(str(MATERIALS_HEADING))
+        for name, path in materials:
+            url = settings.SITE_URL + str(path)
+            lines.append(f"- [{safe(str(name))}]({url})" if markdown else f"- {safe(str(name))}:{url}")
+    return tuple(lines)
+
+
 def language_of(notification: Notification) -> str:
     person = notification.recipient
     return (person.language if person is not None and person.language else "") or settings.LANGUAGE_CODE
@@ -166,4 +203,6 @@ def render(notification: Notification, language: str | None = None) -> Message:
             language=language,
             markdown_subject=_format(subject, marked),
             markdown_body=_format(body, marked),
+            details=_details(notification.params, defang, markdown=False),
+            markdown_details=_details(notification.params, markdown_text, markdown=True),
         )

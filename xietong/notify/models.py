@@ -35,6 +35,10 @@ class Kind(models.TextChoices):
     # Not found by the sweep: written once when someone names a person to a role (collabs.Nomination).
     NOMINATED = "nominated", _("被指定角色")
     NOMINATION_DECLINED = "nomination_declined", _("指定被拒绝")
+    # Not found by the sweep: written when the agenda is sent (an Invitation), once per invitee.
+    MEETING_INVITATION = "meeting_invitation", _("会议邀请")
+    MEETING_UPDATED = "meeting_updated", _("会议变更")
+    MEETING_CANCELLED = "meeting_cancelled", _("会议取消")
 
 
 class Notification(models.Model):
@@ -79,6 +83,56 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class InvitationMethod(models.TextChoices):
+    """The iTIP method of a sending (RFC 5546): an invitation or update, or a cancellation."""
+
+    REQUEST = "REQUEST", _("邀请")
+    CANCEL = "CANCEL", _("取消")
+
+
+class Invitation(models.Model):
+    """One sending of a meeting's agenda and calendar invitation (发送议程), and what it said.
+
+    ``sequence`` is the iCalendar SEQUENCE of the sending (0, 1, 2 … per
+    meeting, unique: two clicks at once make one sending); ``fingerprint``
+    is a digest of what was sent (time, place, agenda, materials, invitees),
+    so the page offers "再次发送" only when something changed; ``content``
+    keeps what the calendar part is built from when each mail goes out.
+    """
+
+    meeting = models.ForeignKey(
+        "meetings.Meeting", verbose_name=_("会议"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    sequence = models.PositiveIntegerField(_("序号"))
+    method = models.CharField(
+        _("方式"), max_length=10, choices=InvitationMethod.choices, default=InvitationMethod.REQUEST
+    )
+    fingerprint = models.CharField(_("内容摘要"), max_length=64)
+    content = models.JSONField(_("邀请内容"), default=dict)
+    # Who received it (person ids): a later sending cancels for those it no longer invites.
+    invitees = models.JSONField(_("接收人"), default=list)
+    sent_at = models.DateTimeField(_("发送时间"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发送人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("会议邀请")
+        verbose_name_plural = _("会议邀请")
+        ordering = ["meeting", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "sequence"], name="one_invitation_per_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} #{self.sequence}"
 
 
 class Transport(models.TextChoices):

@@ -44,6 +44,7 @@ from xietong.meetings.models import MinutesConfirmation as Confirmation
 from xietong.meetings.schedule import occurrences as meeting_occurrences
 from xietong.notify.models import Kind
 from xietong.orgs.models import Department
+from xietong.rules.reporting import UPDATE_WARNING, has_reported, meeting_asks_for_update, must_report
 from xietong.tracking.boards import working_day
 from xietong.tracking.models import ProgressUpdate, SlaRequest, SubGoalCheck
 from xietong.tracking.sla import ClockState, clock_of, due_times
@@ -54,7 +55,7 @@ logger = logging.getLogger("xietong.notify")
 AGENDA_LEAD = timedelta(hours=72)  # K02: the agenda goes out three days before the kickoff
 AGENDA_WARNING = timedelta(hours=24)  # … and is reminded one day before that
 MINUTES_WITHIN = timedelta(hours=24)  # K03
-WEEKLY_UPDATE_WARNING = timedelta(hours=24)  # before a weekly meeting
+WEEKLY_UPDATE_WARNING = UPDATE_WARNING  # before a weekly meeting
 # How far back the previous meeting (or a meeting postponed over a holiday) is looked for.
 WEEKLY_LOOKBACK = timedelta(days=42)
 # How far back missed occurrences of recurring sub-goals are still reminded.
@@ -264,8 +265,10 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
 
     "Since the last one" is since the previous meeting of the same row of
     the plan (its holiday policy applied), or the kickoff when there was
-    none. Only departments with open rows are reminded: their liaison, and
-    the group through the plan's binding.
+    none. Only departments that must report (``rules.reporting``: open rows)
+    are reminded: their liaison, and the group through the plan's binding.
+    Nothing before the kickoff is held: the first meeting reminded is the
+    first whose reminder comes after the kickoff.
     """
     tz = _tz()
     # EXISTS, not a join with DISTINCT: a join reads every task of every collaboration.
@@ -307,19 +310,23 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
     upcoming = [
         (rule, at, previous)
         for rule, at, previous in upcoming
-        if rule.collaboration_id in kickoffs and kickoffs[rule.collaboration_id] < at
+        if meeting_asks_for_update(kickoffs.get(rule.collaboration_id), at)
     ]
     if not upcoming:
         return
     collab_ids = {rule.collaboration_id for rule, _at, _previous in upcoming}
-    open_rows: dict[int, set[int]] = defaultdict(set)
-    for collab_id, dept_id in (
+    statuses: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for collab_id, dept_id, status in (
         Task.objects.filter(collaboration_id__in=collab_ids, department__isnull=False)
-        .exclude(status=TaskStatus.DONE)
-        .values_list("collaboration_id", "department_id")
+        .values_list("collaboration_id", "department_id", "status")
+        .order_by()
         .distinct()
     ):
-        open_rows[collab_id].add(dept_id)
+        statuses[collab_id, dept_id].append(status)
+    open_rows: dict[int, set[int]] = defaultdict(set)
+    for (collab_id, dept_id), of_department in statuses.items():
+        if must_report(of_department):
+            open_rows[collab_id].add(dept_id)
     last_update = {
         (c, d): at
         for c, d, at in ProgressUpdate.objects.filter(collaboration_id__in=collab_ids)
@@ -334,8 +341,7 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
         kickoff = kickoffs[collab.pk]
         since = previous if previous is not None and previous > kickoff else kickoff
         for dept_id in sorted(open_rows[collab.pk]):
-            last = last_update.get((collab.pk, dept_id))
-            if last is not None and last > since:
+            if has_reported(last_update.get((collab.pk, dept_id)), since):
                 continue
             yield from _fan_out(
                 [people.liaison(collab.pk, dept_id)],
@@ -594,6 +600,8 @@ def missed_occurrences(now: datetime) -> Iterator[Due]:
         for due_at in times:
             if due_at >= now or due_at < kickoff:
                 continue
+            if subgoal.created_at is not None and due_at < subgoal.created_at:
+                continue  # owed only from the sub-goal's creation on
             done_at = done.get((subgoal.pk, due_at))
             if done_at is not None and done_at <= due_at:
                 continue

@@ -9,6 +9,7 @@ are reproducible (``xietong check --today``).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -137,6 +138,64 @@ def lazy_format(template: str | Promise, **params: Any) -> str:
 def lazy_join(parts: Iterable[Any]) -> str:
     """Return ``parts`` joined with the list separator of the language active when rendered."""
     return _lazy_join(tuple(parts))
+
+
+# --- what a finding points at, in words
+#
+# A finding's ``object`` is a path into the snapshot ("tasks[1]",
+# "departments[2]", "goal.metrics[0]"): stable, and what ``check --json`` and
+# the API give. People read a label instead: "任务 #2「…」", "技术部".
+
+_PATH = re.compile(r"^(?P<list>tasks|departments|subgoals|communication|goal\.metrics)\[(?P<index>\d+)\]$")
+_WHOLE = {
+    "goal": _("核心目标"),
+    "kickoff": _("启动会"),
+    "communication": _("沟通机制"),
+    "retrospective": _("复盘"),
+}
+# A long description is cut in a label: the finding's message has it whole.
+LABEL_TEXT_MAX = 40
+
+
+def _quoted(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= LABEL_TEXT_MAX else text[: LABEL_TEXT_MAX - 1] + "…"
+
+
+def object_label(collab: Collab, path: str) -> str:
+    """Return what a finding's ``path`` names, as people say it ("" for the collaboration itself).
+
+    Rows are named by their position (#2 is the table's second row, as the
+    table numbers it) and their text; a department by its name.
+    """
+    if path in _WHOLE:
+        return str(_WHOLE[path])
+    match = _PATH.match(path)
+    if match is None:
+        return ""
+    index = int(match["index"])
+    number = index + 1
+    kind = match["list"]
+    if kind == "tasks" and index < len(collab.tasks):
+        text = collab.tasks[index].description
+        label = _("任务 #%(n)s「%(text)s」") if text else _("任务 #%(n)s")
+    elif kind == "subgoals" and index < len(collab.subgoals):
+        text = collab.subgoals[index].description
+        label = _("子目标 #%(n)s「%(text)s」") if text else _("子目标 #%(n)s")
+    elif kind == "departments" and index < len(collab.departments):
+        text = collab.departments[index].name
+        if text:
+            return text
+        label = _("第 %(n)s 个部门")
+    elif kind == "goal.metrics" and collab.goal is not None and index < len(collab.goal.metrics):
+        text = collab.goal.metrics[index].name
+        label = _("指标「%(text)s」") if text else _("第 %(n)s 个指标")
+    elif kind == "communication":
+        text = ""
+        label = _("沟通规则 #%(n)s")
+    else:
+        return ""
+    return str(label) % {"n": number, "text": _quoted(text)}
 
 
 def rule(rule_id: str, severity: Severity, title: str | Promise) -> Callable[[RuleFunc], Rule]:

@@ -1,8 +1,9 @@
 """Step 4 (细化): the responsibility table (部门职责分工表).
 
-Rules R01-R07: 事事有人管、件件有标准 — every task has exactly one
-responsible department, a delivery standard and a deadline; owners and
-collaborators take part in the collaboration; no task is listed twice.
+Rules R01-R08: 事事有人管、件件有标准 — every task has exactly one
+responsible department, a delivery standard and a deadline within the
+goal's; owners and collaborators take part in the collaboration; no task is
+listed twice.
 """
 
 from __future__ import annotations
@@ -179,3 +180,28 @@ def duplicate_task(collab: Collab, ctx: Context) -> Iterator[Finding]:
             )
         else:
             first_row[key] = i
+
+
+@rule("R08", Severity.WARNING, _("任务时间节点晚于核心目标截止日期"))
+def task_after_goal_deadline(collab: Collab, ctx: Context) -> Iterator[Finding]:
+    """Flag each task whose deadline is after the goal's deadline (as S04 does for sub-goals).
+
+    A task finishing after the goal cannot support it. The goal's deadline
+    day itself is still in time; not judged without a goal deadline (G04) or
+    a task deadline (R04).
+    """
+    goal_deadline = collab.goal.deadline if collab.goal else None
+    if goal_deadline is None:
+        return
+    for i, task in enumerate(collab.tasks):
+        if task.deadline is not None and task.deadline > goal_deadline:
+            yield task_after_goal_deadline.finding(
+                f"tasks[{i}]",
+                _(
+                    "任务「%(task)s」的时间节点 %(deadline)s 晚于核心目标截止日期 %(goal_deadline)s,"
+                    "无法支撑整体目标:请提前时间节点,或经变更申请调整目标截止日期"
+                ),
+                task=task_label(i, task),
+                deadline=task.deadline.isoformat(),
+                goal_deadline=goal_deadline.isoformat(),
+            )

@@ -8,7 +8,7 @@ Statuses are 未开始 / 进行中 / 已完成 / 阻塞; 逾期 is derived from 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from datetime import date
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from django.utils.translation import ngettext_lazy
 
 from xietong.lib.workdays import working_days_between
 from xietong.rules.engine import Context, Finding, Severity, rule
+from xietong.rules.reporting import REPORTING_PERIOD, first_report_due, has_reported, must_report
 from xietong.rules.snapshot import Collab, TaskStatus
 from xietong.rules.table import task_label
 
@@ -102,10 +103,6 @@ def blocked_task_unattended(collab: Collab, ctx: Context) -> Iterator[Finding]:
             )
 
 
-# A department reports on its rows at least once a week (周进度清单).
-REPORTING_PERIOD = timedelta(days=7)
-
-
 def in_execution(collab: Collab, ctx: Context) -> bool:
     """Return True between the kickoff and the goal's deadline, while the collaboration is open."""
     kickoff = collab.kickoff
@@ -130,12 +127,17 @@ def department_not_reporting(collab: Collab, ctx: Context) -> Iterator[Finding]:
     if not collab.reports_known or not in_execution(collab, ctx):
         return
     assert collab.kickoff is not None and collab.kickoff.scheduled_at is not None
-    open_rows = {name for task in collab.tasks if task.status != TaskStatus.DONE for name in task.departments}
+    if ctx.now <= first_report_due(collab.kickoff.scheduled_at):
+        return
+    statuses: dict[str, list[str]] = {}
+    for task in collab.tasks:
+        for name in task.departments:
+            statuses.setdefault(name, []).append(task.status)
     for i, department in enumerate(collab.departments):
-        if department.name not in open_rows:
+        # What "must report" and "has reported" mean is rules.reporting's, shared with the weekly list.
+        if not must_report(statuses.get(department.name, ())):
             continue
-        since = max(filter(None, (department.last_report, collab.kickoff.scheduled_at)))
-        if ctx.now - since <= REPORTING_PERIOD:
+        if has_reported(department.last_report, ctx.now - REPORTING_PERIOD):
             continue
         if department.last_report is None:
             message = _(

@@ -245,8 +245,13 @@ class SlaBoard:
             if window is None or not subgoal.rrule:
                 judged[subgoal.pk] = ([], not subgoal.rrule)
                 continue
+            # Nothing is owed before the sub-goal existed: one added today has no missed past.
+            start = max(window[0], subgoal.created_at) if subgoal.created_at else window[0]
+            if start >= window[1]:
+                judged[subgoal.pk] = ([], False)
+                continue
             try:
-                due = due_times(subgoal.rrule, window[0], window[1])
+                due = due_times(subgoal.rrule, start.astimezone(self.tz), window[1])
             except ValueError:
                 judged[subgoal.pk] = ([], True)
                 continue

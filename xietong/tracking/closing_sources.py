@@ -3,7 +3,8 @@
 The rows with their verdicts and the moment each was done (one query), the
 latest metric readings (one), the retrospective (one), and the scorecards'
 facts: SLA requests with their pauses (two), the progress updates' authors
-and times (one), minutes revisions and confirmations (two). The schedule
+and times (one), minutes revisions and confirmations (two). What closing
+would leave open (``open_items``): minutes not confirmed (two more). The schedule
 (kickoff, deadline) and the participating departments come from the
 workspace's snapshot.
 """
@@ -18,9 +19,10 @@ from zoneinfo import ZoneInfo
 from django.db.models import Max, OuterRef, Subquery
 
 from xietong.collabs.models import Collaboration, MetricReading, Task, TaskStatus
-from xietong.meetings.models import MinutesConfirmation, MinutesRevision
+from xietong.meetings.models import Meeting, MinutesConfirmation, MinutesRevision
 from xietong.rules import snapshot as s
-from xietong.tracking.models import ProgressUpdate, Retrospective, SlaRequest
+from xietong.rules.closing import has_final_reading
+from xietong.tracking.models import Acceptance, ProgressUpdate, Retrospective, SlaRequest
 from xietong.tracking.scorecards import ConfirmationFact, RowFact, Scorecard, SlaFact, scorecards
 from xietong.tracking.weekly import Execution
 
@@ -120,7 +122,7 @@ def department_scorecards(
 ) -> list[Scorecard]:
     """Return the scorecard of each participating department (``tasks`` from ``load_tasks``)."""
     facts = load_facts(collab)
-    rows = [RowFact(t.department.name if t.department else "", t.deadline, done_at(t)) for t in tasks]
+    rows = [_row_fact(t) for t in tasks]
     return scorecards(
         [d.name for d in snapshot.departments],
         rows,
@@ -131,3 +133,90 @@ def department_scorecards(
         now,
         tz,
     )
+
+
+def _row_fact(task: Task) -> RowFact:
+    verdict: Acceptance | None = getattr(task, "acceptance", None)
+    return RowFact(
+        task.department.name if task.department else "",
+        task.deadline,
+        done_at(task),
+        task=task.description,
+        verdict=verdict.verdict if verdict is not None else "",
+        reason=verdict.reason if verdict is not None else "",
+    )
+
+
+@dataclass(frozen=True)
+class OpenMetric:
+    name: str
+    key: int | None
+    latest: date | None  # when it was last measured; None: never
+
+
+@dataclass(frozen=True)
+class OpenMinutes:
+    meeting: Meeting
+    missing: tuple[str, ...]  # the participating departments that have not confirmed the revision in force
+    reopened: bool  # a correction was asked for: nobody can confirm until it is issued again
+
+
+@dataclass(frozen=True)
+class OpenItems:
+    """What is still open when a collaboration is about to close (shown before the final click)."""
+
+    tasks: list[Task]  # rows not done
+    metrics: list[OpenMetric]  # goal metrics without a final reading (rules.closing.has_final_reading)
+    minutes: list[OpenMinutes]  # issued minutes not confirmed by every participating department
+
+    @property
+    def count(self) -> int:
+        return len(self.tasks) + len(self.metrics) + len(self.minutes)
+
+
+def open_items(
+    collab: Collaboration,
+    snapshot: s.Collab,
+    tasks: list[Task],
+    readings: list[tuple[int, date, Decimal]],
+    today: date,
+) -> OpenItems:
+    """Return what closing now would leave open (``tasks`` from ``load_tasks``, ``readings`` from ``latest_readings``)."""
+    latest: dict[int, date] = {}
+    for metric, measured_on, _value in readings:
+        if metric not in latest or measured_on > latest[metric]:
+            latest[metric] = measured_on
+    goal = snapshot.goal
+    metrics = [
+        OpenMetric(m.name, m.key, latest.get(m.key) if m.key is not None else None)
+        for m in (goal.metrics if goal is not None else ())
+        if not has_final_reading(
+            latest.get(m.key) if m.key is not None else None, goal.deadline if goal else None, today
+        )
+    ]
+    meetings = list(
+        Meeting.objects.filter(
+            collaboration=collab, minutes_revision__gt=0, minutes_locked_at__isnull=True
+        ).order_by("scheduled_at", "id")
+    )
+    confirmed: dict[int, set[str]] = {m.pk: set() for m in meetings}
+    revision_of = {m.pk: m.minutes_revision for m in meetings}
+    if meetings:
+        for meeting, revision, name in MinutesConfirmation.objects.filter(meeting__in=meetings).values_list(
+            "meeting_id", "revision", "department__name"
+        ):
+            if revision == revision_of[meeting]:
+                confirmed[meeting].add(name)
+    names = [d.name for d in snapshot.departments if d.name]
+    minutes = [
+        OpenMinutes(
+            m,
+            tuple(n for n in names if n not in confirmed[m.pk])
+            if m.minutes_reopened_at is None
+            else tuple(names),
+            m.minutes_reopened_at is not None,
+        )
+        for m in meetings
+        if m.minutes_reopened_at is not None or not confirmed[m.pk].issuperset(names)
+    ]
+    return OpenItems([t for t in tasks if t.status != TaskStatus.DONE], metrics, minutes)

@@ -13,15 +13,40 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.lib.limits import LimitedForm
 from xietong.tracking.actions.changes import Approver
-from xietong.tracking.models import ChangeField
+from xietong.tracking.models import ChangeField, Verdict
 
-ACCEPT, REJECT = "accept", "reject"
+# The page posts these names for the verdicts (``accept`` / ``reject`` kept from before).
+VERDICT_OF = {
+    "accept": Verdict.PASSED,
+    "conditional": Verdict.CONDITIONAL,
+    "exception": Verdict.EXCEPTION,
+    "reject": Verdict.REJECTED,
+}
 
 
 class AcceptanceForm(LimitedForm):
-    """The verdict on one deliverable: accept, or reject with what falls short of its standard."""
+    """The verdict on one deliverable: pass a done row, accept on a condition or as an exception, or reject.
 
-    verdict = forms.ChoiceField(choices=[(ACCEPT, _("通过验收")), (REJECT, _("不通过"))])
+    What is allowed is the action's question (``acceptance_problem``): the
+    view puts its answer on the field at fault.
+    """
+
+    verdict = forms.ChoiceField(
+        label=_("验收结论"),
+        choices=[
+            ("accept", _("通过验收")),
+            ("conditional", _("有条件验收")),
+            ("exception", _("例外")),
+            ("reject", _("不通过")),
+        ],
+    )
+    reason = forms.CharField(
+        label=_("有条件验收或例外的原因"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("有条件验收或例外时必填:会写入收尾报告和部门评分卡"),
+    )
     comment = forms.CharField(
         label=_("验收意见"),
         required=False,
@@ -30,15 +55,9 @@ class AcceptanceForm(LimitedForm):
         help_text=_("不通过时必填:哪一项未达到交付标准"),
     )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("verdict") == REJECT and not (data.get("comment") or "").strip():
-            self.add_error("comment", _("不通过验收时,请写明哪一项未达到交付标准"))
-        return data
-
     @property
-    def accepted(self) -> bool:
-        return bool(self.cleaned_data["verdict"] == ACCEPT)
+    def chosen(self) -> Verdict:
+        return VERDICT_OF[self.cleaned_data["verdict"]]
 
 
 class RetrospectiveForm(LimitedForm):

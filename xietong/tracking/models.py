@@ -382,8 +382,28 @@ class ChangeRequest(models.Model):
         return f"{self.get_field_display()}: {self.old_value} → {self.new_value}"
 
 
+class Verdict(models.TextChoices):
+    """How a deliverable was judged. Only a done row may simply pass; anything else says why."""
+
+    PASSED = "passed", _("通过验收")
+    # Accepted although the row is not done or falls short, on a stated condition.
+    CONDITIONAL = "conditional", _("有条件验收")
+    # Accepted as an exception (the task was dropped, overtaken, no longer needed), with the reason.
+    EXCEPTION = "exception", _("例外")
+    REJECTED = "rejected", _("不通过")
+
+
+# The verdicts that accept a deliverable only with a reason (shown in the closing report and scorecards).
+QUALIFIED_VERDICTS = (Verdict.CONDITIONAL, Verdict.EXCEPTION)
+
+
 class Acceptance(models.Model):
-    """The verdict on one deliverable (a row of the table) against its delivery standard."""
+    """The verdict on one deliverable (a row of the table) against its delivery standard.
+
+    ``accepted`` is true for every verdict but a rejection (A01 counts it);
+    ``verdict`` says how, and a conditional acceptance or an exception
+    carries its ``reason`` (the database refuses one without).
+    """
 
     task = models.OneToOneField(
         "collabs.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="acceptance"
@@ -397,6 +417,8 @@ class Acceptance(models.Model):
         related_name="+",
     )
     accepted = models.BooleanField(_("通过验收"))
+    verdict = models.CharField(_("验收结论"), max_length=20, choices=Verdict.choices, default=Verdict.PASSED)
+    reason = models.TextField(_("有条件验收或例外的原因"), blank=True)
     comment = models.TextField(_("验收意见"), blank=True)
     decided_by = _person(_("验收人"))
     decided_at = models.DateTimeField(_("验收时间"))
@@ -404,6 +426,17 @@ class Acceptance(models.Model):
     class Meta:
         verbose_name = _("成果验收")
         verbose_name_plural = _("成果验收")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(accepted=True, verdict__in=["passed", "conditional", "exception"])
+                | models.Q(accepted=False, verdict="rejected"),
+                name="acceptance_verdict_matches_accepted",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(verdict__in=["conditional", "exception"], reason=""),
+                name="acceptance_qualified_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task}: {self.accepted}"

@@ -18,6 +18,10 @@ without a database:
   rate never drops in the middle of a week.
 - **minutes confirmation speed** (纪要确认速度): the median hours from a
   revision's issue to the department's confirmation of that revision.
+
+Each card also lists the department's deliverables accepted only on a
+condition (有条件验收) or as an exception (例外), with the reason: a row
+accepted that way is not shown as simply passed anywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
+from xietong.tracking.models import QUALIFIED_VERDICTS
 from xietong.tracking.sla import clock_of, compliance
 from xietong.tracking.weekly import Execution, IsoWeek
 
@@ -39,6 +44,18 @@ class RowFact:
     department: str
     deadline: date | None
     done_at: datetime | None
+    task: str = ""  # the description, named in the card's list of qualified acceptances
+    verdict: str = ""  # the acceptance's verdict (tracking.models.Verdict); "" before acceptance
+    reason: str = ""  # why a conditional acceptance or an exception was granted
+
+
+@dataclass(frozen=True)
+class QualifiedAcceptance:
+    """A deliverable accepted on a condition or as an exception, and why."""
+
+    task: str
+    verdict: str  # "conditional" or "exception"
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,7 @@ class Scorecard:
     reporting: Ratio
     confirmation_hours: float | None  # the median, to 0.1 h; None without confirmations
     confirmations: int
+    qualified: tuple[QualifiedAcceptance, ...] = ()
 
 
 def on_time(rows: Iterable[RowFact], tz: ZoneInfo) -> Ratio:
@@ -181,6 +199,11 @@ def scorecards(
                 reporting=punctuality(by_report.get(name, []), weeks, as_of, tz),
                 confirmation_hours=median_hours,
                 confirmations=count,
+                qualified=tuple(
+                    QualifiedAcceptance(r.task, r.verdict, r.reason)
+                    for r in by_row.get(name, [])
+                    if r.verdict in QUALIFIED_VERDICTS
+                ),
             )
         )
     return cards

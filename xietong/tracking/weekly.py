@@ -21,9 +21,11 @@ question, asked per week); totals. No database: the caller reads the facts
   ``escalation_working_days``, level 2 (the department heads) once it
   exceeds twice that.
 - **Reported** means at least one update by the department dated within
-  the week. A participating department with open rows is expected to report
-  in every week that ends more than a week after the kickoff and starts by
-  the goal's deadline (before the closing).
+  the week. A participating department with open rows must report
+  (``rules.reporting``, as T03 and the reminder say) in every week that ends
+  more than a week after the kickoff and starts by the goal's deadline
+  (before the closing). One without open rows that did not report is
+  无需汇报: it is counted apart, never as 未汇报.
 """
 
 from __future__ import annotations
@@ -41,11 +43,9 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.lib.limits import clamp_moment
 from xietong.lib.workdays import working_days_between
+from xietong.rules.reporting import first_report_due, has_reported, must_report
 from xietong.rules.snapshot import TaskStatus
 
-# A department reports on its rows at least once a week; the first report
-# is due a week after the kickoff (as T03 says).
-REPORTING_PERIOD = timedelta(days=7)
 # The version of the frozen content (WeeklyReport.content).
 CONTENT_FORMAT = 1
 
@@ -186,7 +186,7 @@ class Execution:
     closed_at: datetime | None = None
 
     def expects_reports(self, week: IsoWeek, tz: tzinfo) -> bool:
-        if self.kickoff is None or week.end(tz) <= clamp_moment(self.kickoff) + REPORTING_PERIOD:
+        if self.kickoff is None or week.end(tz) <= first_report_due(clamp_moment(self.kickoff)):
             return False
         if self.deadline is not None and week.monday > self.deadline:
             return False
@@ -279,6 +279,11 @@ class DepartmentWeek:
         return self.expected and not self.reported
 
     @property
+    def exempt(self) -> bool:
+        """A participant without open rows that did not report: nothing to report (无需汇报)."""
+        return self.participant and not self.reported and not must_report(r.status for r in self.rows)
+
+    @property
     def groups(self) -> list[GroupRows]:
         """The non-empty groups, in the guide's order."""
         by_group: dict[Group, list[Row]] = defaultdict(list)
@@ -327,9 +332,10 @@ class Totals:
     blocked: int
     not_started: int
     escalated: int  # blocked rows at escalation level 1 or 2
-    departments: int
-    reported: int
-    not_reported: int
+    departments: int  # participants that must report (open rows) or reported; the exempt ones are apart
+    reported: int  # of those, the ones that reported in the week
+    not_reported: int  # of those, the ones that had to report this week and did not
+    exempt: int = 0  # participants without open rows (无需汇报); 0 in lists frozen before it was counted
 
     def of(self, group: Group) -> int:
         return int(getattr(self, group.value))
@@ -422,14 +428,11 @@ def compile_weekly(
     limit = escalation_working_days
 
     history: dict[int, list[UpdateFacts]] = defaultdict(list)
-    reported: set[str] = set()
     last_report: dict[str, datetime] = {}
     for update in sorted(updates, key=lambda u: u.at):
         if not _seen(update.at, start, end, now)[0]:
             continue
         history[update.task].append(update)
-        if update.at >= start:
-            reported.add(update.department)
         if update.department:
             last_report[update.department] = update.at  # in time order: the last one wins
 
@@ -503,19 +506,18 @@ def compile_weekly(
         rows = rows_by_department.get(name, [])
         ordered = sorted(rows, key=lambda r: GROUP_ORDER.index(r.group))  # stable: the table's order within
         is_participant = name in participants
-        open_rows = any(r.status != TaskStatus.DONE for r in rows)
         weeks.append(
             DepartmentWeek(
                 name=name,
                 participant=is_participant,
                 rows=tuple(ordered),
-                reported=name in reported,
-                expected=expects and is_participant and open_rows,
+                reported=has_reported(last_report.get(name), start),
+                expected=expects and is_participant and must_report(r.status for r in rows),
                 last_report=last_report.get(name),
             )
         )
     all_rows = [r for d in weeks for r in d.rows]
-    counted = [d for d in weeks if d.participant]
+    counted = [d for d in weeks if d.participant and not d.exempt]
     totals = Totals(
         rows=len(all_rows),
         done=sum(1 for r in all_rows if r.group == Group.DONE),
@@ -527,6 +529,7 @@ def compile_weekly(
         departments=len(counted),
         reported=sum(1 for d in counted if d.reported),
         not_reported=sum(1 for d in counted if d.not_reported),
+        exempt=sum(1 for d in weeks if d.exempt),
     )
     return WeeklyList(
         week=week,
@@ -610,6 +613,7 @@ def to_content(weekly: WeeklyList) -> dict[str, Any]:
                 "reported": d.reported,
                 "expected": d.expected,
                 "not_reported": d.not_reported,
+                "exempt": d.exempt,
                 "last_report": _iso(d.last_report),
                 "rows": [_row_content(r) for r in d.rows],
             }
@@ -640,6 +644,7 @@ def to_content(weekly: WeeklyList) -> dict[str, Any]:
             "departments": totals.departments,
             "reported": totals.reported,
             "not_reported": totals.not_reported,
+            "exempt": totals.exempt,
         },
     }
 

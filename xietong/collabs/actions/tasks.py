@@ -93,7 +93,14 @@ def _write_task(collab: Collaboration, task: Task | None, data: TaskInput, at: d
 
 
 @transaction.atomic
-def do_delete_task(task: Task, *, actor: Person | None = None, reason: str = "") -> None:
+def do_delete_task(
+    task: Task, *, actor: Person | None = None, reason: str = "", version: int | None = None
+) -> None:
+    """Delete a row; with ``version``, only the row as the person confirmed it (else ``StaleWrite``)."""
+    if version is not None:
+        current = Task.objects.select_for_update().get(pk=task.pk)
+        if current.version != version:
+            raise StaleWrite(current)
     delete_row(task, task.collaboration, actor=actor, reason=reason)
 
 

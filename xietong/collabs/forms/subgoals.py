@@ -106,9 +106,20 @@ class RecurrencePicker(LimitedForm):
     def recurrence_used(self, data: dict[str, Any]) -> bool:
         raise NotImplementedError
 
+    PICKER_FIELDS = ("freq", "weekday", "monthday", "at", "rrule_advanced")
+
+    def picker_hidden(self, data: dict[str, Any]) -> set[str]:
+        """Return the fields the page hides for ``data`` (the picker's, unless it is used)."""
+        return set() if self.recurrence_used(data) else set(self.PICKER_FIELDS)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         assert data is not None
+        # What the page hides is not asked for: a leftover value there (an SLA of 0 hours
+        # behind "固定日期", say) must not block the save, and it is not kept.
+        for name in self.picker_hidden(data):
+            self.errors.pop(name, None)
+            data.pop(name, None)
         data["rrule"] = ""
         if not self.recurrence_used(data):
             return data
@@ -230,6 +241,14 @@ class SubGoalForm(RecurrencePicker):
 
     def recurrence_used(self, data: dict[str, Any]) -> bool:
         return data.get("deadline_kind") == DeadlineKind.RECURRING
+
+    # The time-limit picker shows only the chosen kind's fields.
+    KIND_FIELDS = {DeadlineKind.FIXED: ("deadline_date",), DeadlineKind.SLA: ("sla_hours", "sla_trigger")}
+
+    def picker_hidden(self, data: dict[str, Any]) -> set[str]:
+        kind = data.get("deadline_kind")
+        others = {name for k, names in self.KIND_FIELDS.items() if k != kind for name in names}
+        return super().picker_hidden(data) | others
 
     def clean_sla_hours(self) -> Decimal | None:
         hours: Decimal | None = self.cleaned_data.get("sla_hours")

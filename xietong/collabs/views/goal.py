@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +20,8 @@ from xietong.collabs.forms.goal import BaseMetricFormSet, GoalForm, metric_forms
 from xietong.collabs.models import Goal, Metric
 from xietong.collabs.smart import SmartAnalysis, analyze
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.conflicts import FieldConflict, at_version, conflicts, resolve
+from xietong.lib.flash import saved_at
 from xietong.lib.http import HtmxHttpRequest
 from xietong.lib.numbers import plain
 from xietong.orgs.roles import Action
@@ -85,10 +88,13 @@ def _with_proposals(
 def goal(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ws = open_workspace(request, slug)
     editable = ws.can(Action.EDIT_COLLABORATION)
+    found: list[FieldConflict] = []
     if request.method == "POST":
         ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
-        form = GoalForm(request.POST)
-        formset = metric_formset(request.POST)
+        # A save after a conflict applies the person's "use theirs" choices.
+        posted = resolve(request.POST, None, _initial(ws)[0])
+        form = GoalForm(posted)
+        formset = metric_formset(posted)
         if "apply_smart" in request.POST:
             analysis = analyze(request.POST.get("statement", ""), context_for().today)
             form, formset = _with_proposals(form, formset, analysis)
@@ -102,11 +108,20 @@ def goal(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                     actor=signed_in_person(request),
                     expected_version=form.cleaned_data.get("version"),
                 )
-            except VersionConflict:
-                form.add_error(None, _("这份目标刚被他人修改:请刷新页面,在最新内容上重新修改。"))
+            except VersionConflict as stale:
+                # Keep what the person typed, at the current version, with the current values next to it.
+                form = GoalForm(at_version(posted, form, stale.current))
+                form.is_valid()
+                found = conflicts(form, _initial(ws)[0])
+                form.add_error(
+                    None,
+                    _(
+                        "这份目标刚被他人修改:表单里仍是您填写的内容,旁边是他人保存的当前内容;请逐项选择后再保存。"
+                    ),
+                )
             else:
-                messages.success(request, _("已保存核心目标。"))
-                return redirect("collabs:goal", ws.collab.slug)
+                url = reverse("collabs:goal", args=[ws.collab.slug])
+                return saved_at(request, url, "step1", _("已保存核心目标。"))
     else:
         fields, metrics = _initial(ws)
         form, formset = GoalForm(initial=fields), metric_formset(initial=metrics)
@@ -122,6 +137,10 @@ def goal(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         editable=editable,
         findings=ws.findings_of_step(1),
         analysis=analyze(statement, ws.ctx.today) if statement else None,
+        # A and R are the person's answers, not the statement's: the panel shows them answered.
+        achievable=bool(str(form["achievable_reason"].value() or "").strip()),
+        relevant=bool(str(form["relevant_reason"].value() or "").strip()),
+        conflicts=found,
     )
 
 
@@ -131,4 +150,13 @@ def smart(request: HtmxHttpRequest) -> HttpResponse:
     """Return the SMART analysis of the posted statement as a fragment (htmx)."""
     statement = request.POST.get("statement", "")[:2000]
     analysis = analyze(statement, context_for().today) if statement.strip() else None
-    return render(request, "collabs/_smart.html", {"analysis": analysis})
+    # htmx posts the whole goal form: the A and R answers come with the statement.
+    return render(
+        request,
+        "collabs/_smart.html",
+        {
+            "analysis": analysis,
+            "achievable": bool(request.POST.get("achievable_reason", "").strip()),
+            "relevant": bool(request.POST.get("relevant_reason", "").strip()),
+        },
+    )

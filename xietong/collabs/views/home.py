@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from xietong.collabs.access import visible_collaborations
 from xietong.collabs.actions.collaborations import do_create_collaboration
 from xietong.collabs.forms.collaborations import NewCollaborationForm, departments_text
-from xietong.collabs.judged import reports_of, snapshots_of
+from xietong.collabs.judged import phase_of, reports_of, snapshots_of
 from xietong.collabs.presets import PRESETS
 from xietong.collabs.waiting import waiting_for
 from xietong.collabs.workspace import open_workspace, render_step
@@ -36,6 +36,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         {
             "collab": c,
             "report": reports[c.pk],
+            "phase": phase_of(snapshots[c.pk], ctx),
             "errors": sum(1 for f in reports[c.pk].findings if f.severity == Severity.ERROR),
             "warnings": sum(1 for f in reports[c.pk].findings if f.severity == Severity.WARNING),
         }

@@ -18,12 +18,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from xietong.collabs.access import get_task_for_user, signed_in_person
 from xietong.collabs.actions.tasks import StaleWrite, do_delete_task, do_move_task, do_save_task
 from xietong.collabs.forms.tasks import TaskForm
 from xietong.collabs.models import Participant, Task
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.conflicts import FieldConflict, at_version, conflicts, resolve
+from xietong.lib.flash import saved_at
 from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
@@ -56,6 +59,8 @@ def _row(ws: Workspace, task: Task, index: int | None = None) -> dict[str, Any]:
         index = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == task.pk), None)
     return {
         "task": task,
+        # The row's number is its place in the table (1, 2, 3 …), as the findings count it.
+        "number": index + 1 if index is not None else "",
         "findings": ws.findings_by_object(4).get(f"tasks[{index}]", [])
         + ws.findings_by_object(7).get(f"tasks[{index}]", []),
         "overdue": task.is_overdue(ws.ctx.today),
@@ -64,21 +69,24 @@ def _row(ws: Workspace, task: Task, index: int | None = None) -> dict[str, Any]:
     }
 
 
+def _values(task: Task) -> dict[str, Any]:
+    """Return the row's values as its form holds them (the initial data, "theirs" in a conflict)."""
+    return {
+        "description": task.description,
+        "department": task.department_id,
+        "standard": task.standard,
+        "deadline": task.deadline,
+        "collaborators": [d.pk for d in task.collaborators.all()],
+        "status": task.status,
+        "blocked_reason": task.blocked_reason,
+        "version": task.version,
+    }
+
+
 def _form(
     ws: Workspace, departments: list[Department], data: Any = None, task: Task | None = None
 ) -> TaskForm:
-    initial = None
-    if task is not None:
-        initial = {
-            "description": task.description,
-            "department": task.department_id,
-            "standard": task.standard,
-            "deadline": task.deadline,
-            "collaborators": [d.pk for d in task.collaborators.all()],
-            "status": task.status,
-            "blocked_reason": task.blocked_reason,
-            "version": task.version,
-        }
+    initial = _values(task) if task is not None else None
     prefix = f"t{task.pk}" if task else "new"
     return TaskForm(data, initial=initial, departments=departments, prefix=prefix)
 
@@ -90,7 +98,7 @@ def _page(
     editing: int | None = None,
     edit_form: TaskForm | None = None,
     new_form: TaskForm | None = None,
-    conflict: bool = False,
+    conflict: list[FieldConflict] | bool = False,
 ) -> HttpResponse:
     # Read only when a form is drawn (cached parts need none), once.
     departments = cache(lambda: _departments(ws))
@@ -175,8 +183,8 @@ def new_row(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return _fragment(
             request, slug, "collabs/_task_created.html", task_pk=task.pk, new_form=_form(ws, departments)
         )
-    messages.success(request, _("已添加任务。"))
-    return redirect("collabs:table", ws.collab.slug)
+    url = reverse("collabs:table", args=[ws.collab.slug])
+    return saved_at(request, url, f"task-{task.pk}", _("已添加任务。"), near="step4")
 
 
 @login_required
@@ -206,8 +214,10 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             "collabs/_task_edit.html",
             {"collab": ws.collab, "row": _row(ws, task), "form": _form(ws, departments, task=task)},
         )
-    form = _form(ws, departments, request.POST, task=task)
-    conflict = False
+    # A save after a conflict applies the person's "use theirs" choices.
+    posted = resolve(request.POST, f"t{task.pk}", _values(task))
+    form = _form(ws, departments, posted, task=task)
+    conflict: list[FieldConflict] | bool = False
     if form.is_valid():
         data = form.to_input()
         _check_department(ws, data.department)
@@ -220,13 +230,16 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
                 actor=signed_in_person(request),
             )
         except StaleWrite as stale:
-            # Show the row as it is now; the person redoes their change on it.
-            form, task, conflict = _form(ws, departments, task=stale.current), stale.current, True
+            # Keep what the person typed, at the current version, with the current values next to it.
+            task = stale.current
+            form = _form(ws, departments, at_version(request.POST, form, task.version), task=task)
+            form.is_valid()
+            conflict = conflicts(form, _values(task)) or True
         else:
             if request.htmx:
                 return _fragment(request, slug, "collabs/_task_saved.html", task_pk=task.pk)
-            messages.success(request, _("已保存任务。"))
-            return redirect("collabs:table", ws.collab.slug)
+            url = reverse("collabs:table", args=[ws.collab.slug])
+            return saved_at(request, url, f"task-{task.pk}", _("已保存任务。"), near="step4")
     if request.htmx:
         context = {"collab": ws.collab, "row": _row(ws, task), "form": form, "conflict": conflict}
         return render(request, "collabs/_task_edit.html", context)
@@ -234,14 +247,47 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Delete a row after a confirmation: GET, or a POST without ``confirm=1``, shows the confirmation page.
+
+    With JavaScript the row's button asks in a dialog and posts ``confirm``.
+    ``version`` is the row as the person saw it: a row changed since is not
+    deleted, the confirmation page shows it as it is now.
+    """
     task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
-    do_delete_task(task, actor=signed_in_person(request))
+    ws = open_workspace(request, slug)
+    if task.collaboration_id != ws.collab.pk:
+        raise PermissionDenied
+    raw = request.POST.get("version", "")
+    version = int(raw) if raw.isdigit() else None
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return _confirm_delete(request, ws, task, version)
+    try:
+        do_delete_task(task, actor=signed_in_person(request), version=version)
+    except StaleWrite as stale:
+        if request.htmx:  # the dialog's answer cannot show the row: go to the confirmation page
+            messages.warning(request, _("这一行刚被他人修改,请核对现在的内容后再决定是否删除。"))
+            return HttpResponseClientRedirect(reverse("collabs:task_delete", args=[slug, pk]))
+        return _confirm_delete(request, ws, stale.current, version)
     if request.htmx:
         return _fragment(request, slug, "collabs/_task_rows.html", all_rows=True)
     messages.success(request, _("已删除任务。"))
     return redirect("collabs:table", slug)
+
+
+def _confirm_delete(request: HtmxHttpRequest, ws: Workspace, task: Task, seen: int | None) -> HttpResponse:
+    """The confirmation page: the row as it is now (its version is what the person confirms)."""
+    return render_step(
+        request,
+        ws,
+        "collabs/table_confirm_delete.html",
+        4,
+        _(TITLE),
+        task=task,
+        number=task.position + 1,
+        changed=seen is not None and seen != task.version,
+    )
 
 
 @login_required

@@ -4,14 +4,22 @@ The kickoff (启动会) is chaired by the initiating department's head; its
 attendees are, by default, every participating department's liaison and
 head. Each ``do_*`` function is atomic and bumps the collaboration's
 version. Permission is the caller's business (the access layer).
+
+Sending the agenda delivers it (``notify.invitations``): a mail with the
+agenda, the materials' links and a calendar invitation to each invitee, an
+inbox notice, and a message to the group robots. Moving a meeting whose
+agenda went out sends the update (same UID, next SEQUENCE) at once: the
+invitees' calendars must not keep the old time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +30,8 @@ from xietong.collabs.presets import KICKOFF_AGENDA
 from xietong.lib.limits import check_values
 from xietong.meetings.models import AgendaItem, Meeting, MeetingKind
 from xietong.meetings.reads import default_attendees
+from xietong.notify import invitations
+from xietong.notify.invitations import AlreadySending, NobodyInvited, NothingChanged
 from xietong.orgs.models import Person
 from xietong.rules.kickoff import AGENDA_LEAD
 
@@ -56,6 +66,7 @@ def do_schedule_kickoff(
     """
     check_values(Meeting, [("scheduled_at", scheduled_at), ("location", location)])
     meeting = kickoff_of(collab)
+    moved = False
     with audited(meeting, actor=actor, collaboration=collab) as box:
         if meeting is None:
             meeting = Meeting.objects.create(
@@ -69,17 +80,33 @@ def do_schedule_kickoff(
             )
             meeting.attendees.set(default_attendees(collab))
         else:
+            before = _where_and_when(meeting)
             meeting.scheduled_at = scheduled_at
             if location is not None:
                 meeting.location = location
             if duration_minutes is not None:
                 meeting.duration_minutes = duration_minutes
             meeting.save(update_fields=["scheduled_at", "location", "duration_minutes"])
+            moved = before != _where_and_when(meeting)
         box["obj"] = meeting
     if not AgendaItem.objects.filter(meeting=meeting).exists():
         add_agenda(meeting, KICKOFF_AGENDA)
     bump_version(collab)
+    if moved:
+        _send_update(meeting, actor)
     return meeting
+
+
+def _where_and_when(meeting: Meeting) -> tuple[datetime | None, str, int]:
+    return meeting.scheduled_at, meeting.location, meeting.duration_minutes
+
+
+def _send_update(meeting: Meeting, actor: Person | None) -> None:
+    """A meeting whose agenda went out was moved: its invitees get the update (same UID, next SEQUENCE)."""
+    if meeting.agenda_sent_at is None or invitations.last_invitation(meeting) is None:
+        return
+    with suppress(NobodyInvited, NothingChanged, AlreadySending):  # nobody to tell, or told already
+        invitations.send(meeting, timezone.now(), actor=actor)
 
 
 @transaction.atomic
@@ -89,10 +116,13 @@ def do_set_meeting_place(
     """Change where and how long ``meeting`` is; its time stays (an occurrence's comes from the plan)."""
     check_values(Meeting, [("location", location)])
     collab = meeting.collaboration
+    before = _where_and_when(meeting)
     with audited(meeting, actor=actor, collaboration=collab):
         meeting.location, meeting.duration_minutes = location, duration_minutes
         meeting.save(update_fields=["location", "duration_minutes"])
     bump_version(collab)
+    if before != _where_and_when(meeting):
+        _send_update(meeting, actor)
     return meeting
 
 
@@ -146,18 +176,25 @@ def agenda_would_be_late(meeting: Meeting, at: datetime) -> bool:
 
 
 @transaction.atomic
-def do_send_agenda(meeting: Meeting, at: datetime, *, actor: Person | None = None) -> Meeting:
-    """Record that the agenda and materials went to the attendees at ``at``.
+def do_send_agenda(
+    meeting: Meeting, at: datetime, *, actor: Person | None = None, force: bool = False
+) -> Meeting:
+    """Send the agenda, the materials' links and the calendar invitation to the invitees at ``at``.
 
-    The first sending is the one K02 judges; sending again (an updated
-    agenda) keeps that time and adds whoever was not on the first list.
-    Raises ValueError for a meeting without a time.
+    Each invitee gets it once per sending (mail and inbox) and the group
+    robots one message; the first sending is the one K02 judges, and sending
+    again (an update: the agenda, time, place or invitees changed) keeps that
+    time and adds whoever was not on the first list. Raises ValueError for a
+    meeting without a time, ``NobodyInvited`` without invitees,
+    ``NothingChanged`` when nothing changed since the last sending (unless
+    ``force``), ``AlreadySending`` when a concurrent request sent it.
     """
     if meeting.scheduled_at is None:
         raise ValueError("the meeting has no time yet")
     collab = meeting.collaboration
-    names = [person.display_name or person.username for person in meeting.attendees.all()]
     with audited(meeting, actor=actor, collaboration=collab):
+        invitation = invitations.send(meeting, at, actor=actor, force=force)
+        names = [name for _pk, name, _email in invitation.content["attendees"]]
         if meeting.agenda_sent_at is None:
             meeting.agenda_sent_at = at
         meeting.agenda_sent_to = list(dict.fromkeys([*meeting.agenda_sent_to, *names]))

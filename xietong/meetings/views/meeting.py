@@ -85,6 +85,7 @@ from xietong.meetings.models import (
     MinutesItemKind,
     MinutesRevision,
 )
+from xietong.notify.invitations import AlreadySending, NobodyInvited, NothingChanged, changed_since_sent
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 from xietong.rules.engine import Finding
@@ -447,10 +448,13 @@ class MeetingPage:
     def timings(self) -> dict[str, Any]:
         m, now = self.meeting, self.ws.ctx.now
         scheduled, sent, issued = m.scheduled_at, m.agenda_sent_at, m.minutes_issued_at
+        lead = scheduled - sent if scheduled and sent else None
         return {
             "scheduled": scheduled,
             "held": bool(scheduled and now >= scheduled),
-            "agenda_lead_hours": hours(scheduled - sent) if scheduled and sent else None,
+            # Sent after the meeting began: "会后 N 小时", never "会前 -N 小时".
+            "agenda_lead_hours": hours(lead) if lead is not None and lead >= timedelta(0) else None,
+            "agenda_after_hours": hours(-lead) if lead is not None and lead < timedelta(0) else None,
             "agenda_in_time": bool(scheduled and sent and scheduled - sent >= AGENDA_LEAD),
             "agenda_late_now": bool(
                 self.is_kickoff and scheduled and sent is None and now < scheduled < now + AGENDA_LEAD
@@ -514,6 +518,8 @@ class MeetingPage:
         }
         if can_edit:
             context.update(
+                # "再次发送" is offered only when what the invitees have is out of date.
+                agenda_changed=bool(meeting.agenda_sent_at) and changed_since_sent(meeting),
                 details_form=self.details_form(),
                 attendees_form=self.attendees_form(attendees=attendees),
                 agenda_form=self.agenda_form(),
@@ -803,9 +809,18 @@ def send_agenda(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     late = page.is_kickoff and meeting.agenda_sent_at is None and agenda_would_be_late(meeting, now)
     if late and request.POST.get("confirm") != "1":
         return render_current(request, page, agenda_warning=True)
-    do_send_agenda(meeting, now, actor=signed_in_person(request))
-    count = len(meeting.agenda_sent_to)
-    message = _("已发送会议议程及背景资料(%(count)s 位参会人)") % {"count": count}
+    try:
+        do_send_agenda(meeting, now, actor=signed_in_person(request))
+    except NobodyInvited:
+        return render_current(
+            request, page, agenda_error=_("尚未邀请参会人:请先在“调整参会人”中选择参会人,再发送议程")
+        )
+    except (NothingChanged, AlreadySending):
+        return render_current(
+            request, page, agenda_error=_("议程、时间、地点和参会人自上次发送后没有变化,无需再次发送")
+        )
+    count = meeting.attendees.count()
+    message = _("已发送会议议程、背景资料及日历邀请(%(count)s 位参会人)") % {"count": count}
     return answer_saved(request, slug, pk, message, "#meeting-agenda")
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xietong.collabs.access import signed_in_person
+from xietong.collabs.workspace import render_step
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.meetings.actions.minutes import (
     MinutesClosed,
@@ -30,7 +32,7 @@ from xietong.meetings.actions.minutes import (
     do_save_minutes_item,
     do_save_minutes_summary,
 )
-from xietong.meetings.models import MinutesItemKind
+from xietong.meetings.models import MinutesItem, MinutesItemKind
 from xietong.meetings.views.meeting import (
     MeetingPage,
     answer_saved,
@@ -131,21 +133,55 @@ def item_resolve(request: HtmxHttpRequest, slug: str, pk: int, item: int) -> Htt
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def issue(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Issue the minutes (a new revision); allowed once the meeting has begun."""
+    """Issue the minutes (a new revision); allowed once the meeting has begun.
+
+    Issuing cannot be undone (the minutes are then changed only through a
+    correction request), so it asks first: GET, or a POST without
+    ``confirm=1``, shows what will be issued and to whom, and writes nothing.
+    With JavaScript the button asks in a dialog and posts the confirmation.
+    """
     page = _open_minutes(request, slug, pk)
     if not page.minutes_open:
         return minutes_closed(request, page)
     meeting, now = page.meeting, page.ws.ctx.now
     if meeting.scheduled_at is None or now < meeting.scheduled_at:
         return render_current(request, page, minutes_error=_("会议开始后才能发出会议纪要"))
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return _confirm_issue(request, page)
     try:
         revision = do_issue_minutes(meeting, now, actor=signed_in_person(request))
     except MinutesClosed as closed:
         return minutes_closed(request, page, str(closed))
     message = _("已发出会议纪要(第 %(number)s 版),等待各部门负责人确认") % {"number": revision.number}
     return answer_saved(request, slug, pk, message, ANCHOR)
+
+
+def _confirm_issue(request: HtmxHttpRequest, page: MeetingPage) -> HttpResponse:
+    """The confirmation page of 发出纪要: what the minutes hold and who is asked to confirm them."""
+    counts = dict(
+        MinutesItem.objects.filter(meeting=page.meeting)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    kinds = [(label, counts.get(kind, 0)) for kind, label in MinutesItemKind.choices]
+    heads = [(d.name, d.head.name if d.head else "") for d in page.departments]
+    return render_step(
+        request,
+        page.ws,
+        "meetings/minutes_confirm_issue.html",
+        page.step,
+        page.title,
+        meeting=page.meeting,
+        revision=page.meeting.minutes_revision + 1,
+        kinds=kinds,
+        heads=heads,
+        has_summary=bool(page.meeting.minutes_summary.strip()),
+        back=page.url + ANCHOR,
+    )
 
 
 def _department_to_answer_for(request: HtmxHttpRequest, page: MeetingPage) -> Department:

@@ -9,8 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
+from django.utils import translation
 
 from xietong.lib.webhooks import DeliveryError
+from xietong.notify.invitations import calendar_of
 from xietong.notify.messages import Message
 from xietong.notify.models import Delivery
 
@@ -45,6 +47,44 @@ class AcceptingBackend(EmailBackend):
         return opened
 
 
+class InvitationMail(EmailMultiAlternatives):
+    """A mail whose ``text/calendar`` alternative names its iTIP method (``method=REQUEST``).
+
+    Outlook, Apple Mail and Feishu show an invitation (accept / decline) only
+    when the calendar is an alternative of the body with the method in its
+    Content-Type, as the calendar's own METHOD; the same file is attached as
+    ``invite.ics`` too, for clients that only offer attachments.
+    """
+
+    def __init__(self, *args: Any, method: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.method = method
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        message = super().message(*args, **kwargs)
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                part.set_param("method", self.method, requote=False)  # as Outlook writes it: unquoted
+        return message
+
+
+def _mail(delivery: Delivery, message: Message, subject: str, connection: Any) -> EmailMultiAlternatives:
+    """The mail of ``message``: text and HTML, and an invitation's calendar part."""
+    with translation.override(message.language):
+        calendar = calendar_of(delivery.notification)
+    to = [delivery.address]
+    if calendar is None:
+        mail = EmailMultiAlternatives(subject, message.text(), to=to, connection=connection)
+        mail.attach_alternative(message.html(), "text/html")
+        return mail
+    ics, method = calendar
+    mail = InvitationMail(subject, message.text(), to=to, connection=connection, method=method)
+    mail.attach_alternative(message.html(), "text/html")
+    mail.attach_alternative(ics.decode(), "text/calendar")
+    mail.attach("invite.ics", ics, "application/ics")
+    return mail
+
+
 def _smtp_code(error: smtplib.SMTPException) -> int | None:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in error.recipients.values()]
@@ -57,8 +97,7 @@ def send(delivery: Delivery, message: Message, accepted: Callable[[str], None]) 
     subject = " ".join(message.subject.split())
     # Other backends (the console, tests' locmem) have no reply to record: the caller records the send.
     connection = AcceptingBackend(accepted) if settings.EMAIL_BACKEND == SMTP_BACKEND else None
-    mail = EmailMultiAlternatives(subject, message.text(), to=[delivery.address], connection=connection)
-    mail.attach_alternative(message.html(), "text/html")
+    mail = _mail(delivery, message, subject, connection)
     try:
         mail.send()
     except smtplib.SMTPException as error:

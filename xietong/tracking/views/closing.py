@@ -10,10 +10,17 @@ reopening a closed collaboration is ``Action.REOPEN`` with a reason.
 Writes answer htmx with the re-rendered ``#closing-section`` and plain
 browsers with a redirect; closing and reopening reload the whole page (the
 read-only banner comes and goes).
+
+Only a done row simply passes; one not done is accepted on a condition or
+as an exception with a reason (the action refuses anything else, 422 here).
+关闭协作 goes through a confirmation page listing what is still open
+(rows not done, metrics without a final reading, minutes not confirmed):
+a POST without ``confirm`` shows it and closes nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -25,7 +32,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from xietong.collabs.access import signed_in_person
@@ -34,9 +41,11 @@ from xietong.collabs.workspace import Workspace, open_workspace, render_section,
 from xietong.dashboards.data import latest_by_metric, metric_progress, reaches
 from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.roles import Action
+from xietong.rules.closing import closing_gaps
 from xietong.rules.engine import Finding
 from xietong.rules.steps import STEPS
 from xietong.tracking.actions.closing import (
+    AcceptanceRefused,
     CloseRefused,
     RetrospectiveInput,
     do_accept_deliverable,
@@ -46,10 +55,12 @@ from xietong.tracking.actions.closing import (
     do_write_retrospective,
 )
 from xietong.tracking.closing_sources import (
+    OpenItems,
     department_scorecards,
     done_at,
     latest_readings,
     load_tasks,
+    open_items,
     retrospective_of,
 )
 from xietong.tracking.forms_closing import (
@@ -58,7 +69,7 @@ from xietong.tracking.forms_closing import (
     ResolutionDeadlineForm,
     RetrospectiveForm,
 )
-from xietong.tracking.models import Acceptance, Retrospective
+from xietong.tracking.models import QUALIFIED_VERDICTS, Acceptance, Retrospective
 from xietong.tracking.scorecards import Scorecard
 
 STEP = 8
@@ -86,6 +97,14 @@ class ClosingPage:
         return retrospective_of(self.collab)
 
     @cached_property
+    def readings(self) -> list[Any]:
+        return latest_readings(self.collab)
+
+    @cached_property
+    def open_items(self) -> OpenItems:
+        return open_items(self.collab, self.ws.snapshot, self.tasks, self.readings, self.ws.ctx.today)
+
+    @cached_property
     def scorecards(self) -> list[Scorecard]:
         return department_scorecards(
             self.collab, self.ws.snapshot, self.tasks, self.ws.ctx.now, self.ws.ctx.tz
@@ -111,8 +130,13 @@ class ClosingPage:
             )
         return rows
 
+    def gaps(self) -> list[Finding]:
+        """What closing now would be refused for (A01, worded for an open collaboration)."""
+        snapshot = replace(self.ws.snapshot, has_retrospective=self.retrospective is not None)
+        return list(closing_gaps(snapshot))
+
     def metrics(self) -> list[dict[str, Any]]:
-        found = metric_progress(self.ws.snapshot.goal, latest_by_metric(latest_readings(self.collab)))
+        found = metric_progress(self.ws.snapshot.goal, latest_by_metric(self.readings))
         goal = self.ws.snapshot.goal
         directions = {m.name: m.direction for m in goal.metrics} if goal else {}
         for item in found:
@@ -134,6 +158,9 @@ class ClosingPage:
             "can_close": self.can_close,
             "can_reopen": self.can_reopen,
             "unaccepted": pending,
+            "qualified": [
+                r for r in rows if r["verdict"] is not None and r["verdict"].verdict in QUALIFIED_VERDICTS
+            ],
             "retro_form": RetrospectiveForm(initial=_retro_initial(retro)) if self.can_close else None,
             "reopen_form": ReopenForm() if self.can_reopen else None,
             "deadline_form": ResolutionDeadlineForm(
@@ -212,21 +239,29 @@ def accept(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     if task is None:
         raise Http404
     form = AcceptanceForm(request.POST, prefix=f"accept{pk}")
-    if not form.is_valid():
-        return _invalid(request, ClosingPage(ws), accept_form=form, accept_pk=pk)
-    do_accept_deliverable(
-        task,
-        form.accepted,
-        timezone.now(),
-        department=ws.collab.initiator_department,
-        comment=form.cleaned_data["comment"],
-        actor=signed_in_person(request),
-    )
-    if form.accepted:
-        message = _("「%(task)s」已通过验收") % {"task": task.description}
-    else:
-        message = _("「%(task)s」未通过验收") % {"task": task.description}
-    return _answer(request, slug, f"#deliverable-{pk}", message)
+    if form.is_valid():
+        try:
+            verdict = do_accept_deliverable(
+                task,
+                form.chosen,
+                timezone.now(),
+                department=ws.collab.initiator_department,
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+                actor=signed_in_person(request),
+            )
+        except AcceptanceRefused as refused:
+            form.add_error(refused.field if refused.field != "verdict" else None, refused.message)
+        else:
+            message = _("「%(task)s」:%(verdict)s") % {
+                "task": task.description,
+                "verdict": verdict.get_verdict_display(),
+            }
+            return _answer(request, slug, f"#deliverable-{pk}", message)
+    response = _invalid(request, ClosingPage(ws), accept_form=form, accept_pk=pk)
+    if not request.htmx:  # htmx swaps only a 2xx answer
+        response.status_code = 422
+    return response
 
 
 @login_required
@@ -243,24 +278,43 @@ def retrospective(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def close(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Close the collaboration; A01's findings come back when something is missing."""
-    ws = open_workspace(request, slug, Action.CLOSE)
+    """Close the collaboration after a confirmation page that lists what is still open.
+
+    GET, or a POST without ``confirm``, shows that page and writes nothing;
+    A01's findings come back when something is missing.
+    """
+    ws = open_workspace(request, slug, Action.CLOSE)  # 403 once closed
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return _confirm_close(request, ClosingPage(ws))
     try:
         do_close_collaboration(ws.collab, ws.ctx, actor=signed_in_person(request))
     except CloseRefused as refused:
-        refusal: list[Finding] = refused.findings
-        page = ClosingPage(ws)
-        if request.htmx:
-            return render_section(
-                request, ws, "tracking/_closing_section.html", SECTION, STEP, **page.context(refused=refusal)
-            )
-        return _page(request, page, refused=refusal)
+        return _confirm_close(request, ClosingPage(ws), refused.findings)
     messages.success(request, _("协作已关闭,现为只读;如需修改,请重新打开"))
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("tracking:closing", slug)
+
+
+def _confirm_close(
+    request: HtmxHttpRequest, page: ClosingPage, refused: list[Finding] | None = None
+) -> HttpResponse:
+    """The confirmation page of 关闭协作: what closing leaves out (A01) and what is still open."""
+    gaps = refused if refused is not None else page.gaps()
+    response = render_step(
+        request,
+        page.ws,
+        "tracking/close_confirm.html",
+        STEP,
+        title(),
+        gaps=gaps,
+        open=page.open_items,
+    )
+    if refused is not None:
+        response.status_code = 409
+    return response
 
 
 @login_required

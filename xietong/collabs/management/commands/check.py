@@ -25,7 +25,7 @@ from xietong.collabs.management.cli import EXIT_FINDINGS, fail, read_charter_fil
 from xietong.collabs.models import Collaboration
 from xietong.collabs.snapshots import load_snapshot
 from xietong.rules.clock import context_for, parse_day
-from xietong.rules.engine import run_rules
+from xietong.rules.engine import object_label, run_rules
 
 
 class Command(BaseCommand):
@@ -78,8 +78,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
             for finding in report.findings:
+                # People read what the finding points at in words; the path is in --json.
+                where = object_label(collab, finding.object)
                 self.stdout.write(
-                    f"{finding.severity.upper():7} {finding.rule}  {finding.object:20} {finding.text()}"
+                    f"{finding.severity.upper():7} {finding.rule}  {where + '  ' if where else ''}{finding.text()}"
                 )
             self.stdout.write(
                 _("健康分:%(score)s  问题:%(count)s") % {"score": report.score, "count": len(report.findings)}

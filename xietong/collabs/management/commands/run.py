@@ -31,7 +31,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from xietong.collabs.demo import load_demo
+from xietong.collabs.demo import DEMO_SLUG, load_demo
+from xietong.collabs.models import Collaboration
 from xietong.notify.heartbeat import LAST_EXIT_ENV, RESTARTS_ENV
 from xietong.orgs.models import Person
 
@@ -122,28 +123,31 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        password = self._first_start()
+        password_note = self._first_start()
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(_("协同已启动:%(url)s") % {"url": url})
         self.stdout.write(
             _("登录:%(url)s/accounts/login/  用户名 %(user)s") % {"url": url, "user": ADMIN_USERNAME}
         )
-        if password:
-            self.stdout.write(_("管理员密码(只显示这一次):%(password)s") % {"password": password})
-        else:
-            self.stdout.write(_("密码见首次启动时的输出;可用 `xietong changepassword admin` 重设。"))
+        self.stdout.write(password_note)
         self.stdout.flush()
         self._serve(options["host"], options["port"], options["workers"], options["worker"])
 
-    def _first_start(self) -> str | None:
-        """Create the administrator and the demo once; return a password to show, if any."""
+    def _first_start(self) -> str:
+        """Create the administrator and the demo once; return what to tell about the password."""
         if Person.objects.filter(username=ADMIN_USERNAME).exists():
-            return None
-        load_demo()
+            return _("密码见首次启动时的输出;可用 `xietong changepassword admin` 重设。")
+        # `xietong demo` may have loaded the demo into this data folder already: keep it.
+        if not Collaboration.objects.filter(slug=DEMO_SLUG).exists():
+            load_demo()
         given = os.environ.get("XIETONG_ADMIN_PASSWORD", "")
         password = given or secrets.token_urlsafe(12)
         Person.objects.create_superuser(ADMIN_USERNAME, email="", password=password, display_name=_("管理员"))
-        return None if given else password
+        if given:
+            return _(
+                "管理员密码:环境变量 XIETONG_ADMIN_PASSWORD 设定的值;可用 `xietong changepassword admin` 重设。"
+            )
+        return _("管理员密码(只显示这一次):%(password)s") % {"password": password}
 
     def _serve(self, host: str, port: int, workers: int, worker: bool) -> None:
         env = {**os.environ, "XIETONG_DATA": str(settings.DATA_DIR)}
