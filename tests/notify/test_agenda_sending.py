@@ -8,8 +8,6 @@ robot message through the product's HTTP client to a server on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -31,7 +29,8 @@ from icalendar import Calendar
 from tests.api.conftest import as_person
 from tests.notify.conftest import make_robot
 from tests.notify.servers import Mail, RobotServer, SmtpServer
-from tests.notify.test_run import ROOT, Inbox, _answers, _free_port
+from tests.notify.test_run import Inbox
+from tests.running import ROOT, answers, free_port, xietong_run
 from tests.test_meeting_page import HTMX, at, kickoff_of, owner, page_url, plan_kickoff, post_url
 from xietong.collabs.models import Collaboration, Participant
 from xietong.meetings.actions.kickoff import do_save_agenda_item
@@ -335,110 +334,73 @@ def test_run_sends_the_kickoff_invitation_through_the_api(tmp_path: Path) -> Non
     """A collaboration created, its kickoff scheduled and its agenda sent through the API of a running
     `xietong run`: each invitee receives exactly one mail with a METHOD:REQUEST calendar part naming them."""
     inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")
-    }
-    env.update(
-        XIETONG_DATA=str(tmp_path / "data"),
-        XIETONG_EMAIL_HOST="127.0.0.1",
-        XIETONG_EMAIL_PORT=str(smtp.port),
-        XIETONG_SWEEP_SECONDS="1",
-        XIETONG_ADMIN_PASSWORD="a-long-test-password-0123",
-    )
-    log = (tmp_path / "run.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "xietong.cli", "run", "--port", str(port), "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not _answers(f"{base}/accounts/login/"):
-            assert server.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
-            time.sleep(0.5)
-        token = subprocess.run(
-            [sys.executable, "-m", "xietong.cli", "api_token", "admin"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        with xietong_run(tmp_path, XIETONG_EMAIL_HOST="127.0.0.1", XIETONG_EMAIL_PORT=str(smtp.port)) as run:
+            run.wait_until(lambda: answers(f"{run.base}/accounts/login/"), 120)
+            token = subprocess.run(
+                [sys.executable, "-m", "xietong.cli", "api_token", "admin"],
+                cwd=ROOT,
+                env=run.env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
 
-        def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            request = urllib.request.Request(
-                base + urllib.parse.quote(path),
-                data=json.dumps(body).encode(),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    answer: dict[str, Any] = json.loads(response.read())
-                    return answer
-            except urllib.error.HTTPError as error:
-                raise AssertionError(f"{path}: {error.code} {error.read().decode()}") from None
+            def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
+                request = urllib.request.Request(
+                    run.base + urllib.parse.quote(path),
+                    data=json.dumps(body).encode(),
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                    method="POST",
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        answer: dict[str, Any] = json.loads(response.read())
+                        return answer
+                except urllib.error.HTTPError as error:
+                    raise AssertionError(f"{path}: {error.code} {error.read().decode()}") from None
 
-        # The demo's departments (their heads have mailboxes); nobody else named, so nobody is
-        # waiting to accept a nomination.
-        charter = {
-            "title": "新品上市协同",
-            "type": "problem_solving",
-            "initiator": {"department": "售后部"},
-            "goal": {"statement": "2030年Q1末,新品上市周期缩短至45天", "deadline": "2030-03-31"},
-            "departments": [
-                {"name": "售后部", "duties": "收集上市反馈", "role": "lead"},
-                {"name": "产品部", "duties": "确定上市方案", "role": "support"},
-                {"name": "技术部", "duties": "系统支持", "role": "support"},
-            ],
-        }
-        created = call("/api/collaborations", charter)
-        slug = created["slug"]
-        start = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
-        kickoff = call(f"/api/collaborations/{slug}/kickoff", {"scheduled_at": start.isoformat()})
-        sent = call(f"/api/collaborations/{slug}/meetings/{kickoff['id']}/send-agenda", {})
-        invitees = set(sent["agenda_sent_to"])
-        assert len(invitees) == 3  # the three departments' heads (售后部's heads the initiating one)
+            # The demo's departments (their heads have mailboxes); nobody else named, so nobody is
+            # waiting to accept a nomination.
+            charter = {
+                "title": "新品上市协同",
+                "type": "problem_solving",
+                "initiator": {"department": "售后部"},
+                "goal": {"statement": "2030年Q1末,新品上市周期缩短至45天", "deadline": "2030-03-31"},
+                "departments": [
+                    {"name": "售后部", "duties": "收集上市反馈", "role": "lead"},
+                    {"name": "产品部", "duties": "确定上市方案", "role": "support"},
+                    {"name": "技术部", "duties": "系统支持", "role": "support"},
+                ],
+            }
+            slug = call("/api/collaborations", charter)["slug"]
+            start = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
+            kickoff = call(f"/api/collaborations/{slug}/kickoff", {"scheduled_at": start.isoformat()})
+            sent = call(f"/api/collaborations/{slug}/meetings/{kickoff['id']}/send-agenda", {})
+            invitees = set(sent["agenda_sent_to"])
+            assert len(invitees) == 3  # the three departments' heads (售后部's heads the initiating one)
 
-        def invitations() -> list[tuple[list[str], Message]]:
-            return [
-                (to, mail)
-                for to, mail in inbox.mails
-                if any(part.get_content_type() == "text/calendar" for part in mail.walk())
-            ]
+            def invitations() -> list[tuple[list[str], Message]]:
+                return [
+                    (to, mail)
+                    for to, mail in inbox.mails
+                    if any(part.get_content_type() == "text/calendar" for part in mail.walk())
+                ]
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(invitations()) < len(invitees):
-            assert server.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
-            time.sleep(0.5)
-        time.sleep(3)  # a few more sweeps: nothing is sent twice
-        received = invitations()
-        assert len(received) == len(invitees), (tmp_path / "run.log").read_text()[-3000:]
-        recipients = [address for to, _mail in received for address in to]
-        assert len(recipients) == len(set(recipients)) == len(invitees)
-        for to, mail in received:
-            part = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
-            assert part.get_param("method") == "REQUEST"
-            calendar = Calendar.from_ical(part.get_payload(decode=True))
-            event = event_of(calendar)
-            assert event["method"] == "REQUEST" and event["sequence"] == 0
-            assert to[0] in event["attendees"]
-            assert event["uid"] == f"meeting-{kickoff['id']}@127.0.0.1"
+            run.wait_until(lambda: len(invitations()) >= len(invitees), 60)
+            time.sleep(3)  # a few more sweeps: nothing is sent twice
+            received = invitations()
+            assert len(received) == len(invitees), run.log()
+            recipients = [address for to, _mail in received for address in to]
+            assert len(recipients) == len(set(recipients)) == len(invitees)
+            for to, mail in received:
+                part = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
+                assert part.get_param("method") == "REQUEST"
+                event = event_of(Calendar.from_ical(part.get_payload(decode=True)))
+                assert event["method"] == "REQUEST" and event["sequence"] == 0
+                assert to[0] in event["attendees"]
+                assert event["uid"] == f"meeting-{kickoff['id']}@127.0.0.1"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
         smtp.stop()
-        log.close()
