@@ -32,6 +32,7 @@ from xietong.api.pagination import Pages
 from xietong.api.schemas import (
     AgendaItemIn,
     AgendaItemOut,
+    CancelMeetingIn,
     ConfirmationOut,
     ContributionIn,
     ContributionOut,
@@ -70,7 +71,10 @@ from xietong.meetings.actions.contributions import (
     do_save_contribution,
 )
 from xietong.meetings.actions.kickoff import (
+    MeetingCancelled,
+    NotCancellable,
     agenda_would_be_late,
+    do_cancel_meeting,
     do_delete_agenda_item,
     do_save_agenda_item,
     do_schedule_kickoff,
@@ -164,6 +168,8 @@ def _summary(meeting: Meeting) -> dict[str, Any]:
         "series": meeting.series_id,
         "agenda_sent_at": meeting.agenda_sent_at,
         "agenda_sent_to": [str(name) for name in meeting.agenda_sent_to or []],
+        "cancelled_at": meeting.cancelled_at,
+        "cancel_reason": meeting.cancel_reason,
     }
 
 
@@ -367,7 +373,7 @@ def schedule_kickoff(request: HttpRequest, slug: str, payload: KickoffIn) -> Sta
 
 @router.post(
     "/collaborations/{slug}/meetings/{meeting_id}/agenda-items",
-    response=responses({201: AgendaItemOut}, NOT_FOUND, INVALID),
+    response=responses({201: AgendaItemOut}, NOT_FOUND, INVALID, REFUSED),
 )
 def add_agenda_item(
     request: HttpRequest, slug: str, meeting_id: int, payload: AgendaItemIn
@@ -375,6 +381,7 @@ def add_agenda_item(
     """Add an item at the end of the agenda (initiator, administrators)."""
     _collab, access, meeting = _open(request, slug, meeting_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _not_cancelled(meeting)
     item = do_save_agenda_item(meeting, payload.title, payload.notes, actor=caller(request))
     return Status(201, agenda_item_out(item))
 
@@ -389,7 +396,7 @@ def _agenda_item(meeting: Meeting, item_id: int) -> AgendaItem:
 
 @router.put(
     "/collaborations/{slug}/meetings/{meeting_id}/agenda-items/{agenda_item_id}",
-    response=responses({200: AgendaItemOut}, NOT_FOUND, INVALID),
+    response=responses({200: AgendaItemOut}, NOT_FOUND, INVALID, REFUSED),
 )
 def update_agenda_item(
     request: HttpRequest, slug: str, meeting_id: int, agenda_item_id: int, payload: AgendaItemIn
@@ -398,19 +405,21 @@ def update_agenda_item(
     _collab, access, meeting = _open(request, slug, meeting_id)
     item = _agenda_item(meeting, agenda_item_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _not_cancelled(meeting)
     saved = do_save_agenda_item(meeting, payload.title, payload.notes, item=item, actor=caller(request))
     return agenda_item_out(saved)
 
 
 @router.delete(
     "/collaborations/{slug}/meetings/{meeting_id}/agenda-items/{agenda_item_id}",
-    response=responses({204: None}, NOT_FOUND),
+    response=responses({204: None}, NOT_FOUND, REFUSED),
 )
 def delete_agenda_item(request: HttpRequest, slug: str, meeting_id: int, agenda_item_id: int) -> Status[None]:
     """Remove an item from the agenda (initiator, administrators)."""
     _collab, access, meeting = _open(request, slug, meeting_id)
     item = _agenda_item(meeting, agenda_item_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _not_cancelled(meeting)
     do_delete_agenda_item(item, actor=caller(request))
     return Status(204, None)
 
@@ -434,6 +443,7 @@ def send_agenda(request: HttpRequest, slug: str, meeting_id: int, payload: SendA
     collab, access, meeting = _open(request, slug, meeting_id)
     _may(access, Action.EDIT_COLLABORATION)
     now = _now()
+    _not_cancelled(meeting)
     if meeting.scheduled_at is None:
         raise HttpError(409, _("请先设定会议时间,再发送议程"))
     late = (
@@ -452,11 +462,50 @@ def send_agenda(request: HttpRequest, slug: str, meeting_id: int, payload: SendA
         )
     try:
         do_send_agenda(meeting, now, actor=caller(request))
+    except MeetingCancelled as error:
+        raise HttpError(409, str(error)) from None
     except NobodyInvited:
         raise HttpError(409, _("尚未邀请参会人:请先选择参会人,再发送议程")) from None
     except (NothingChanged, AlreadySending):
         raise HttpError(409, _("议程、时间、地点和参会人自上次发送后没有变化,无需再次发送")) from None
     return meeting_detail(collab, meeting.pk)
+
+
+@router.post(
+    "/collaborations/{slug}/meetings/{meeting_id}/cancel",
+    response=responses({200: MeetingDetailOut}, NOT_FOUND, INVALID, REFUSED),
+)
+def cancel_meeting(
+    request: HttpRequest, slug: str, meeting_id: int, payload: CancelMeetingIn
+) -> MeetingDetailOut:
+    """Cancel the meeting, with the reason (initiator, administrators).
+
+    If its agenda was sent, everyone it invited gets one mail with a
+    `text/calendar; method=CANCEL` part (same UID, next SEQUENCE) and one
+    inbox notice, the group robots one message. A meeting cancelled already,
+    or whose minutes were issued, is refused with 409. A cancelled meeting
+    is not sent or edited any more and gets no reminders; a cancelled
+    kickoff comes back when it is scheduled again.
+    """
+    collab, access, meeting = _open(request, slug, meeting_id)
+    _may(access, Action.EDIT_COLLABORATION)
+    try:
+        do_cancel_meeting(meeting, payload.reason, _now(), actor=caller(request))
+    except (NotCancellable, AlreadySending) as error:
+        text = str(error) if isinstance(error, NotCancellable) else _("会议已于此前取消")
+        raise HttpError(409, text) from None
+    return meeting_detail(collab, meeting.pk)
+
+
+def _minutes_not_cancelled(meeting: Meeting) -> None:
+    """409 with the reason: a cancelled meeting has no minutes to write."""
+    _not_cancelled(meeting)
+
+
+def _not_cancelled(meeting: Meeting) -> None:
+    """409 with the reason: a cancelled meeting is not sent or prepared any more."""
+    if meeting.cancelled_at is not None:
+        raise HttpError(409, str(MeetingCancelled(meeting)))
 
 
 # --- offers and needs
@@ -615,7 +664,7 @@ def _item_input(
 
 @router.post(
     "/collaborations/{slug}/meetings/{meeting_id}/minutes/items",
-    response=responses({201: MinutesItemOut}, NOT_FOUND, INVALID),
+    response=responses({201: MinutesItemOut}, NOT_FOUND, INVALID, REFUSED),
 )
 def add_minutes_item(
     request: HttpRequest, slug: str, meeting_id: int, payload: MinutesItemIn
@@ -628,6 +677,7 @@ def add_minutes_item(
     """
     collab, access, meeting = _open(request, slug, meeting_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _minutes_not_cancelled(meeting)
     if not is_editable(meeting):
         return _closed(meeting)
     data = _item_input(collab, payload)
@@ -640,7 +690,7 @@ def add_minutes_item(
 
 @router.put(
     "/collaborations/{slug}/meetings/{meeting_id}/minutes/items/{minutes_item_id}",
-    response=responses({200: MinutesItemOut}, NOT_FOUND, INVALID),
+    response=responses({200: MinutesItemOut}, NOT_FOUND, INVALID, REFUSED),
 )
 def update_minutes_item(
     request: HttpRequest, slug: str, meeting_id: int, minutes_item_id: int, payload: MinutesItemIn
@@ -649,6 +699,7 @@ def update_minutes_item(
     collab, access, meeting = _open(request, slug, meeting_id)
     item = _minutes_item(meeting, minutes_item_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _minutes_not_cancelled(meeting)
     if not is_editable(meeting):
         return _closed(meeting)
     data = _item_input(collab, payload, current=item)
@@ -661,7 +712,7 @@ def update_minutes_item(
 
 @router.delete(
     "/collaborations/{slug}/meetings/{meeting_id}/minutes/items/{minutes_item_id}",
-    response=responses({204: None}, NOT_FOUND),
+    response=responses({204: None}, NOT_FOUND, REFUSED),
 )
 def delete_minutes_item(
     request: HttpRequest, slug: str, meeting_id: int, minutes_item_id: int
@@ -670,6 +721,7 @@ def delete_minutes_item(
     _collab, access, meeting = _open(request, slug, meeting_id)
     item = _minutes_item(meeting, minutes_item_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _minutes_not_cancelled(meeting)
     if not is_editable(meeting):
         return _closed(meeting)
     try:
@@ -701,7 +753,7 @@ def resolve_issue(
 
 @router.put(
     "/collaborations/{slug}/meetings/{meeting_id}/minutes/summary",
-    response=responses({200: MeetingDetailOut}, NOT_FOUND, INVALID),
+    response=responses({200: MeetingDetailOut}, NOT_FOUND, INVALID, REFUSED),
 )
 def save_minutes_summary(
     request: HttpRequest, slug: str, meeting_id: int, payload: MinutesSummaryIn
@@ -709,6 +761,7 @@ def save_minutes_summary(
     """Write the minutes' summary while they are open (initiator, administrators)."""
     collab, access, meeting = _open(request, slug, meeting_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _minutes_not_cancelled(meeting)
     if not is_editable(meeting):
         return _closed(meeting)
     try:
@@ -733,6 +786,7 @@ def issue_minutes(
     """
     collab, access, meeting = _open(request, slug, meeting_id)
     _may(access, Action.EDIT_COLLABORATION)
+    _minutes_not_cancelled(meeting)
     if not is_editable(meeting):
         return _closed(meeting)
     now = _now()

@@ -602,6 +602,8 @@ class MeetingOut(Schema):
     series: int | None = Field(description="A regular meeting's row of the communication plan")
     agenda_sent_at: LocalTime | None = Field(description="The first sending (rule K02 judges it)")
     agenda_sent_to: list[str]
+    cancelled_at: LocalTime | None = Field(description="When the meeting was cancelled (取消会议)")
+    cancel_reason: str
     minutes: MinutesStatusOut
 
 
@@ -621,6 +623,12 @@ class KickoffIn(Schema):
 class SendAgendaIn(Schema):
     confirm_late: bool = Field(
         False, description="Send even though fewer than 72 hours remain before the meeting (K02)"
+    )
+
+
+class CancelMeetingIn(Schema):
+    reason: Annotated[str, _limit(500, 1), _Storable] = Field(
+        description="Why the meeting is cancelled (told to the invitees)"
     )
 
 

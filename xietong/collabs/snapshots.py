@@ -143,7 +143,10 @@ def _kickoffs(ids: list[int]) -> dict[int, s.Kickoff]:
             confirmations=confirmations[m.pk],
             key=m.pk,
         )
-        for m in Meeting.objects.filter(collaboration_id__in=ids, kind=MeetingKind.KICKOFF)
+        # A cancelled kickoff is no kickoff for K01–K04: it must be scheduled again.
+        for m in Meeting.objects.filter(
+            collaboration_id__in=ids, kind=MeetingKind.KICKOFF, cancelled_at__isnull=True
+        )
     }
 
 

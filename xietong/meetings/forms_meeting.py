@@ -226,6 +226,17 @@ class MinutesItemForm(_Form):
         )
 
 
+class CancelMeetingForm(_Form):
+    reason = forms.CharField(
+        label=_("取消原因"),
+        max_length=500,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "maxlength": 500, "placeholder": _("将随取消通知发给参会人")}
+        ),
+        error_messages={"required": _("取消会议须写明原因")},
+    )
+
+
 class CorrectionForm(_Form):
     comment = forms.CharField(
         label=_("更正意见"),

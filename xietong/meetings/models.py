@@ -64,6 +64,17 @@ class Meeting(models.Model):
     minutes_revision = models.PositiveIntegerField(_("纪要版本"), default=0)
     minutes_reopened_at = models.DateTimeField(_("纪要重新打开时间"), null=True, blank=True)
     minutes_locked_at = models.DateTimeField(_("纪要确认归档时间"), null=True, blank=True)
+    # A cancelled meeting (取消会议): no more sendings, edits or reminders; its invitees got METHOD:CANCEL.
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("取消人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(_("取消原因"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

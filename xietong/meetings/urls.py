@@ -29,6 +29,7 @@ urlpatterns = [
     path("c/<str:slug>/meetings/<int:pk>/agenda/", m.agenda, name="agenda"),
     path("c/<str:slug>/meetings/<int:pk>/agenda/<int:item>/delete/", m.agenda_remove, name="agenda_remove"),
     path("c/<str:slug>/meetings/<int:pk>/agenda/send/", m.send_agenda, name="send_agenda"),
+    path("c/<str:slug>/meetings/<int:pk>/cancel/", m.cancel, name="meeting_cancel"),
     path("c/<str:slug>/meetings/<int:pk>/materials/", m.materials, name="materials"),
     path("c/<str:slug>/meetings/<int:pk>/materials/<int:item>/", m.material, name="material"),
     path(

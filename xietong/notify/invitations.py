@@ -177,7 +177,13 @@ def _params(invitation: Invitation, method: str) -> dict[str, Any]:
 
 
 def _write(
-    invitation: Invitation, kind: Kind, method: str, people: list[Person], *, group: bool
+    invitation: Invitation,
+    kind: Kind,
+    method: str,
+    people: list[Person],
+    *,
+    group: bool,
+    reason: str | None = None,
 ) -> list[Notification]:
     meeting = invitation.meeting
     muted = {
@@ -190,6 +196,8 @@ def _write(
     muted |= {pk for _c, pk in unheard_pairs([meeting.collaboration_id], [p.pk for p in people])}
     occasion = f"invite:m{meeting.pk}:s{invitation.sequence}"
     params, link = _params(invitation, method), invitation.content["link"]
+    if reason is not None:
+        params["reason"] = reason  # the whole meeting is cancelled (not only someone's place in it)
     rows = [
         Notification(
             key=f"{occasion}|{person.pk}",
@@ -260,6 +268,38 @@ def send(meeting: Meeting, at: datetime, *, actor: Person | None = None, force: 
         if dropped:
             gone = list(Person.objects.filter(pk__in=dropped, is_active=True).order_by("pk"))
             _write(invitation, Kind.MEETING_CANCELLED, CANCEL, gone, group=False)
+    _deliver_on_commit()
+    return invitation
+
+
+def cancel(meeting: Meeting, at: datetime, reason: str, *, actor: Person | None = None) -> Invitation | None:
+    """Tell everyone the last sending invited that the meeting is cancelled; return the cancellation.
+
+    One more sending (same UID, SEQUENCE + 1, ``METHOD:CANCEL``): each of
+    the last sending's invitees gets one mail and one inbox notice, the
+    group robots one message. None when the agenda was never sent (nobody
+    has it in their calendar). Raises ``AlreadySending`` when a concurrent
+    request made this sending (the sequence is unique per meeting).
+    """
+    last = last_invitation(meeting)
+    if last is None or last.method == InvitationMethod.CANCEL:
+        return None
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                meeting=meeting,
+                sequence=last.sequence + 1,
+                method=InvitationMethod.CANCEL,
+                fingerprint=last.fingerprint,
+                content=last.content,
+                invitees=last.invitees,
+                sent_at=at,
+                sent_by=actor,
+            )
+    except IntegrityError:
+        raise AlreadySending from None
+    people = list(Person.objects.filter(pk__in=last.invitees, is_active=True).order_by("pk"))
+    _write(invitation, Kind.MEETING_CANCELLED, CANCEL, people, group=True, reason=reason or "—")
     _deliver_on_commit()
     return invitation
 

@@ -76,6 +76,9 @@ BODIES: dict[str, Promise] = {
     Kind.MEETING_CANCELLED: _("您已不在%(meeting)s(%(when)s)的参会人之列,日历中的这次会议已取消。"),
 }
 
+# The whole meeting was cancelled (取消会议), not only someone's place in it: said with the reason.
+MEETING_CALLED_OFF = _("%(meeting)s(原定 %(when)s)已取消,原因:%(reason)s。日历中的这次会议已随邮件取消。")
+
 # The lines under an invitation's text: its agenda, then its materials with their links.
 AGENDA_HEADING = _("会议议程:")
 MATERIALS_HEADING = _("背景资料:")
@@ -196,6 +199,8 @@ def render(notification: Notification, language: str | None = None) -> Message:
         plain = _values(notification.params, defang)
         marked = _values(notification.params, markdown_text)
         subject, body = SUBJECTS[notification.kind], BODIES[notification.kind]
+        if notification.kind == Kind.MEETING_CANCELLED and "reason" in notification.params:
+            body = MEETING_CALLED_OFF
         return Message(
             subject=_format(subject, plain),
             body=_format(body, plain),

@@ -132,7 +132,10 @@ def _kickoffs(collab_ids: Iterable[int]) -> dict[int, datetime]:
     return {
         collab_id: at
         for collab_id, at in Meeting.objects.filter(
-            collaboration_id__in=set(collab_ids), kind=MeetingKind.KICKOFF, scheduled_at__isnull=False
+            collaboration_id__in=set(collab_ids),
+            kind=MeetingKind.KICKOFF,
+            scheduled_at__isnull=False,
+            cancelled_at__isnull=True,  # a cancelled kickoff is no kickoff: it must be rescheduled
         ).values_list("collaboration_id", "scheduled_at")
         if at is not None
     }
@@ -169,6 +172,7 @@ def agenda_due(now: datetime) -> Iterator[Due]:
         _open_collaborations(),
         kind=MeetingKind.KICKOFF,
         agenda_sent_at__isnull=True,
+        cancelled_at__isnull=True,
         scheduled_at__gt=now,
         scheduled_at__lte=now + AGENDA_LEAD + AGENDA_WARNING,
     ).select_related("collaboration")
@@ -193,7 +197,10 @@ def agenda_due(now: datetime) -> Iterator[Due]:
 def minutes_due(now: datetime) -> Iterator[Due]:
     """A meeting has ended without issued minutes: due within 24 h of its start, overdue after."""
     meetings = Meeting.objects.filter(
-        _open_collaborations(), minutes_issued_at__isnull=True, scheduled_at__lte=now
+        _open_collaborations(),
+        minutes_issued_at__isnull=True,
+        cancelled_at__isnull=True,
+        scheduled_at__lte=now,
     ).select_related("collaboration")
     for meeting in meetings:
         assert meeting.scheduled_at is not None

@@ -9,7 +9,10 @@ Sending the agenda delivers it (``notify.invitations``): a mail with the
 agenda, the materials' links and a calendar invitation to each invitee, an
 inbox notice, and a message to the group robots. Moving a meeting whose
 agenda went out sends the update (same UID, next SEQUENCE) at once: the
-invitees' calendars must not keep the old time.
+invitees' calendars must not keep the old time. Cancelling a meeting
+(``do_cancel_meeting``) sends its invitees ``METHOD:CANCEL`` (same UID,
+next SEQUENCE); a cancelled meeting is not sent or edited any more, except
+a cancelled kickoff, which scheduling again brings back (step 3 needs one).
 """
 
 from __future__ import annotations
@@ -34,6 +37,24 @@ from xietong.notify import invitations
 from xietong.notify.invitations import AlreadySending, NobodyInvited, NothingChanged
 from xietong.orgs.models import Person
 from xietong.rules.kickoff import AGENDA_LEAD
+
+
+class MeetingCancelled(ValueError):
+    """The meeting is cancelled: nothing is sent or changed any more."""
+
+    def __init__(self, meeting: Meeting) -> None:
+        super().__init__(str(_("会议已取消,不能再发送议程或修改;如需开会,请重新安排。")))
+        self.meeting = meeting
+
+
+class NotCancellable(ValueError):
+    """The meeting cannot be cancelled: it is cancelled already, or its minutes were issued."""
+
+
+def refuse_cancelled(meeting: Meeting) -> None:
+    """Raise ``MeetingCancelled`` for a cancelled meeting."""
+    if meeting.cancelled_at is not None:
+        raise MeetingCancelled(meeting)
 
 
 def kickoff_of(collab: Collaboration) -> Meeting | None:
@@ -86,7 +107,19 @@ def do_schedule_kickoff(
                 meeting.location = location
             if duration_minutes is not None:
                 meeting.duration_minutes = duration_minutes
-            meeting.save(update_fields=["scheduled_at", "location", "duration_minutes"])
+            fields = ["scheduled_at", "location", "duration_minutes"]
+            if meeting.cancelled_at is not None:
+                # Rescheduling a cancelled kickoff: a new meeting for K01–K04, its agenda to send again.
+                meeting.cancelled_at, meeting.cancelled_by, meeting.cancel_reason = None, None, ""
+                meeting.agenda_sent_at, meeting.agenda_sent_to = None, []
+                fields += [
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancel_reason",
+                    "agenda_sent_at",
+                    "agenda_sent_to",
+                ]
+            meeting.save(update_fields=fields)
             moved = before != _where_and_when(meeting)
         box["obj"] = meeting
     if not AgendaItem.objects.filter(meeting=meeting).exists():
@@ -103,7 +136,11 @@ def _where_and_when(meeting: Meeting) -> tuple[datetime | None, str, int]:
 
 def _send_update(meeting: Meeting, actor: Person | None) -> None:
     """A meeting whose agenda went out was moved: its invitees get the update (same UID, next SEQUENCE)."""
-    if meeting.agenda_sent_at is None or invitations.last_invitation(meeting) is None:
+    if (
+        meeting.cancelled_at is not None
+        or meeting.agenda_sent_at is None
+        or invitations.last_invitation(meeting) is None
+    ):
         return
     with suppress(NobodyInvited, NothingChanged, AlreadySending):  # nobody to tell, or told already
         invitations.send(meeting, timezone.now(), actor=actor)
@@ -115,6 +152,7 @@ def do_set_meeting_place(
 ) -> Meeting:
     """Change where and how long ``meeting`` is; its time stays (an occurrence's comes from the plan)."""
     check_values(Meeting, [("location", location)])
+    refuse_cancelled(meeting)
     collab = meeting.collaboration
     before = _where_and_when(meeting)
     with audited(meeting, actor=actor, collaboration=collab):
@@ -187,8 +225,10 @@ def do_send_agenda(
     time and adds whoever was not on the first list. Raises ValueError for a
     meeting without a time, ``NobodyInvited`` without invitees,
     ``NothingChanged`` when nothing changed since the last sending (unless
-    ``force``), ``AlreadySending`` when a concurrent request sent it.
+    ``force``), ``AlreadySending`` when a concurrent request sent it,
+    ``MeetingCancelled`` for a cancelled meeting.
     """
+    refuse_cancelled(meeting)
     if meeting.scheduled_at is None:
         raise ValueError("the meeting has no time yet")
     collab = meeting.collaboration
@@ -199,5 +239,32 @@ def do_send_agenda(
             meeting.agenda_sent_at = at
         meeting.agenda_sent_to = list(dict.fromkeys([*meeting.agenda_sent_to, *names]))
         meeting.save(update_fields=["agenda_sent_at", "agenda_sent_to"])
+    bump_version(collab)
+    return meeting
+
+
+@transaction.atomic
+def do_cancel_meeting(meeting: Meeting, reason: str, at: datetime, *, actor: Person | None = None) -> Meeting:
+    """Cancel ``meeting`` at ``at`` for ``reason``; if its agenda went out, its invitees are told once.
+
+    Each invitee of the last sending gets one ``METHOD:CANCEL`` mail (same
+    UID, next SEQUENCE, STATUS:CANCELLED) and one inbox notice, the group
+    robots one message. Raises ``NotCancellable`` for a meeting cancelled
+    already or whose minutes were issued (it was held), ``AlreadySending``
+    when a concurrent request cancelled it.
+    """
+    check_values(Meeting, [("cancel_reason", reason)])
+    # Locked, so that two requests at once make one cancellation (the second sees the first).
+    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if locked.cancelled_at is not None:
+        raise NotCancellable(_("会议已于此前取消"))
+    if locked.minutes_issued_at is not None:
+        raise NotCancellable(_("会议纪要已发出,会议已召开,不能取消"))
+    collab = meeting.collaboration
+    with audited(meeting, actor=actor, collaboration=collab):
+        meeting.cancelled_at, meeting.cancelled_by, meeting.cancel_reason = at, actor, reason
+        meeting.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
+        if meeting.agenda_sent_at is not None:
+            invitations.cancel(meeting, at, reason, actor=actor)
     bump_version(collab)
     return meeting

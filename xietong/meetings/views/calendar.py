@@ -68,6 +68,8 @@ def meeting_ics(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         raise Http404
     summary = meeting_summary(meeting, collab)
     event = meeting_event(meeting_entry(meeting, collab), time_zone(), timezone.now())
+    if meeting.cancelled_at is not None:
+        event.add("STATUS", "CANCELLED")  # a calendar that imports it shows it called off
     day = timezone.localtime(meeting.scheduled_at).date().isoformat()
     return _ics(calendar_bytes(summary, [event]), f"{meeting.title or meeting.get_kind_display()}-{day}")
 

@@ -46,7 +46,10 @@ from xietong.meetings.actions.contributions import (
     do_save_contribution,
 )
 from xietong.meetings.actions.kickoff import (
+    MeetingCancelled,
+    NotCancellable,
     agenda_would_be_late,
+    do_cancel_meeting,
     do_delete_agenda_item,
     do_save_agenda_item,
     do_schedule_kickoff,
@@ -65,6 +68,7 @@ from xietong.meetings.actions.minutes import (
 from xietong.meetings.forms_meeting import (
     AgendaItemForm,
     AttendeesForm,
+    CancelMeetingForm,
     ContributionForm,
     CorrectionForm,
     MaterialForm,
@@ -231,9 +235,13 @@ class MeetingPage:
         self.slug = ws.collab.slug
         self.step = step_of(meeting)
         self.is_kickoff = meeting.kind == MeetingKind.KICKOFF
-        self.can_edit = ws.can(Action.EDIT_COLLABORATION)
+        # A cancelled meeting is read only; a cancelled kickoff may only be scheduled again.
+        self.can_edit = ws.can(Action.EDIT_COLLABORATION) and meeting.cancelled_at is None
+        self.can_reschedule = (
+            self.is_kickoff and meeting.cancelled_at is not None and ws.can(Action.EDIT_COLLABORATION)
+        )
         self.state = minutes_state(meeting)
-        self.minutes_open = is_editable(meeting)
+        self.minutes_open = is_editable(meeting) and meeting.cancelled_at is None
         self.participants = list(
             Participant.objects.filter(collaboration=ws.collab).select_related("department__head", "liaison")
         )
@@ -527,6 +535,10 @@ class MeetingPage:
                 summary_form=self.summary_form(),
                 item_form=self.item_form(),
             )
+        if self.can_reschedule:
+            context["details_form"] = self.details_form()
+        context["can_reschedule"] = self.can_reschedule
+        context["can_cancel"] = can_edit and meeting.minutes_issued_at is None
         if self.own:
             context["contribution_form"] = self.contribution_form()
         context.update(extra)
@@ -589,15 +601,29 @@ def open_meeting(request: HtmxHttpRequest, slug: str, pk: int, action: Action = 
     return MeetingPage(ws, get_meeting(ws, pk))
 
 
+def refused_if_cancelled(request: HtmxHttpRequest, page: MeetingPage) -> HttpResponse | None:
+    """Answer a change of a cancelled meeting: 403 with the reason (None when it is not cancelled).
+
+    A cancelled kickoff is only scheduled again (its details form), which brings it back.
+    """
+    if page.meeting.cancelled_at is None:
+        return None
+    return minutes_closed(request, page, str(MeetingCancelled(page.meeting)), heading=_("会议已取消"))
+
+
 # --- the page
 
 
-def minutes_closed(request: HtmxHttpRequest, page: MeetingPage, message: str | None = None) -> HttpResponse:
+def minutes_closed(
+    request: HtmxHttpRequest, page: MeetingPage, message: str | None = None, heading: str | None = None
+) -> HttpResponse:
     """Answer a change of minutes that are not open (issued, confirmed): 403 with the reason.
 
     htmx does not swap an error answer, so it is told to reload the page,
     which shows the minutes as they are now and the reason as a message.
     """
+    if message is None and page.meeting.cancelled_at is not None:
+        message, heading = str(MeetingCancelled(page.meeting)), _("会议已取消")
     text = message or str(MinutesClosed(page.meeting))
     if request.htmx:
         messages.error(request, text)
@@ -613,6 +639,7 @@ def minutes_closed(request: HtmxHttpRequest, page: MeetingPage, message: str | N
         meeting=page.meeting,
         meeting_url=page.url,
         message=text,
+        heading=heading,
     )
     response.status_code = 403
     return response
@@ -701,6 +728,8 @@ def meeting(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def details(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if not page.is_kickoff and (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     form = page.details_form(request.POST)
     if not form.is_valid():
         return render_current(request, page, details_form=form)
@@ -724,6 +753,8 @@ def details(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def attendees(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     form = page.attendees_form(request.POST)
     if not form.is_valid():
         return render_current(request, page, attendees_form=form)
@@ -746,6 +777,8 @@ def _agenda_item_of(page: MeetingPage, pk: int) -> AgendaItem:
 def agenda(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Add an agenda item, or change the one named by ``item``."""
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     item_pk = pk_param(request.POST.get("item"))
     item = _agenda_item_of(page, item_pk) if item_pk is not None else None
     form = page.agenda_form(request.POST, item=item)
@@ -785,6 +818,8 @@ def confirm_delete(
 @require_http_methods(["GET", "POST"])
 def agenda_remove(request: HtmxHttpRequest, slug: str, pk: int, item: int) -> HttpResponse:
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     row = _agenda_item_of(page, item)
     if request.method != "POST":
         return confirm_delete(request, page, _("删除议程"), row.title, "#meeting-agenda")
@@ -803,6 +838,8 @@ def send_agenda(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     only after an explicit second submit (``confirm=1``).
     """
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     meeting, now = page.meeting, page.ws.ctx.now
     if meeting.scheduled_at is None:
         return render_current(request, page, agenda_error=_("请先设定会议时间,再发送议程"))
@@ -837,6 +874,8 @@ def _material_of(page: MeetingPage, pk: int) -> Material:
 def materials(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Upload a material; a file too big or not what its name says is refused with the reason."""
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     form = material_form(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -868,6 +907,8 @@ def material(request: HtmxHttpRequest, slug: str, pk: int, item: int) -> FileRes
 @require_http_methods(["GET", "POST"])
 def material_remove(request: HtmxHttpRequest, slug: str, pk: int, item: int) -> HttpResponse:
     page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
     row = _material_of(page, item)
     if request.method != "POST":
         return confirm_delete(request, page, _("删除资料"), row.name, "#meeting-materials")
@@ -1035,3 +1076,43 @@ def meetings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         departments=len(ws.snapshot.departments),
         can_edit=ws.can(Action.EDIT_COLLABORATION),
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Cancel the meeting (取消会议): a confirmation page with the reason, then the cancellation.
+
+    GET, or a POST without ``confirm=1``, shows the confirmation page and
+    changes nothing; the confirmed POST cancels, and if the agenda went out
+    the invitees get the calendar's cancellation (``do_cancel_meeting``).
+    """
+    page = open_meeting(request, slug, pk, Action.EDIT_COLLABORATION)
+    if (refused := refused_if_cancelled(request, page)) is not None:
+        return refused
+    form = CancelMeetingForm(request.POST if request.method == "POST" else None, auto_id="cancel_%s")
+    if request.method == "POST" and request.POST.get("confirm") == "1" and form.is_valid():
+        try:
+            do_cancel_meeting(
+                page.meeting, form.cleaned_data["reason"], page.ws.ctx.now, actor=signed_in_person(request)
+            )
+        except (NotCancellable, AlreadySending) as error:
+            text = str(error) if isinstance(error, NotCancellable) else _("会议已于此前取消")
+            return minutes_closed(request, page, text, heading=_("会议已取消"))
+        messages.success(request, _("会议已取消"))
+        return redirect(page.url)
+    response = render_step(
+        request,
+        page.ws,
+        "meetings/cancel.html",
+        page.step,
+        page.title,
+        meeting=page.meeting,
+        meeting_url=page.url,
+        form=form,
+        sent=page.meeting.agenda_sent_at is not None,
+        attendee_count=len(page.meeting.agenda_sent_to or []),
+    )
+    if request.htmx:
+        response["HX-Redirect"] = request.get_full_path()  # a page of its own, not a section
+    return response
