@@ -266,20 +266,26 @@ def test_an_invitee_taken_off_the_list_gets_a_cancellation(planned: Collaboratio
     assert all(gone.email not in event_of(invitation(m)[1])["attendees"] for m in updates)
 
 
+def regular_and_risk_meetings(demo: Collaboration) -> tuple[Meeting, Meeting]:
+    """The demo's next weekly meeting after 2024-08-20 09:00 opened, and a watched risk triggered
+    (an ad-hoc meeting); call at that time."""
+    rule = next(r for r in CommunicationRule.objects.filter(collaboration=demo) if is_series(r))
+    upcoming = next(
+        o.at
+        for o in series_occurrences(rule, series_window(demo))
+        if o.at is not None and o.at > at(2024, 8, 20, 9, 0)
+    )
+    occurrence = do_open_occurrence(rule, upcoming, actor=demo.owner)
+    risk = Risk.objects.filter(collaboration=demo, status="watching").first()
+    assert risk is not None
+    return occurrence, do_trigger_risk(risk, at(2024, 8, 20, 9, 0), actor=demo.owner)
+
+
 def test_the_api_sends_a_regular_meetings_and_a_risk_meetings_agenda(
     demo: Collaboration, smtp: SmtpServer
 ) -> None:
-    rule = next(r for r in CommunicationRule.objects.filter(collaboration=demo) if is_series(r))
     with time_machine.travel(at(2024, 8, 20, 9, 0), tick=False):
-        upcoming = next(
-            o.at
-            for o in series_occurrences(rule, series_window(demo))
-            if o.at is not None and o.at > at(2024, 8, 20, 9, 0)
-        )
-        occurrence = do_open_occurrence(rule, upcoming, actor=demo.owner)
-        risk = Risk.objects.filter(collaboration=demo, status="watching").first()
-        assert risk is not None
-        adhoc = do_trigger_risk(risk, at(2024, 8, 20, 9, 0), actor=demo.owner)
+        occurrence, adhoc = regular_and_risk_meetings(demo)
         api = as_person(demo.owner)  # type: ignore[arg-type]
         for meeting in (occurrence, adhoc):
             people = [p for p in meeting.attendees.all() if p.email]

@@ -17,23 +17,16 @@ from tests.notify.test_agenda_sending import (
     deliver,
     event_of,
     invitation,
+    regular_and_risk_meetings,
     text_of,
     with_mailboxes,
 )
 from tests.test_meeting_page import at, kickoff_of, owner, page_url, plan_kickoff, post_url
 from xietong.collabs.models import Collaboration
-from xietong.meetings.actions.occurrences import (
-    do_open_occurrence,
-    is_series,
-    series_occurrences,
-    series_window,
-)
-from xietong.meetings.models import CommunicationRule, Meeting
+from xietong.meetings.models import Meeting
 from xietong.notify.models import Invitation, Kind, Notification, Transport
 from xietong.notify.outbox import sweep
 from xietong.orgs.models import Person
-from xietong.tracking.actions.registers import do_trigger_risk
-from xietong.tracking.models import Risk
 
 pytestmark = pytest.mark.django_db
 
@@ -172,17 +165,8 @@ def test_only_editors_cancel_and_minutes_issued_are_not_cancelled(planned: Colla
 def test_the_api_cancels_a_regular_meeting_and_a_risk_meeting_once(
     demo: Collaboration, smtp: SmtpServer
 ) -> None:
-    rule = next(r for r in CommunicationRule.objects.filter(collaboration=demo) if is_series(r))
     with time_machine.travel(at(2024, 8, 20, 9, 0), tick=False):
-        upcoming = next(
-            o.at
-            for o in series_occurrences(rule, series_window(demo))
-            if o.at is not None and o.at > at(2024, 8, 20, 9, 0)
-        )
-        occurrence = do_open_occurrence(rule, upcoming, actor=demo.owner)
-        risk = Risk.objects.filter(collaboration=demo, status="watching").first()
-        assert risk is not None
-        adhoc = do_trigger_risk(risk, at(2024, 8, 20, 9, 0), actor=demo.owner)
+        occurrence, adhoc = regular_and_risk_meetings(demo)
         api = as_person(demo.owner)  # type: ignore[arg-type]
         for meeting in (occurrence, adhoc):
             people = [p for p in meeting.attendees.filter(is_active=True) if p.email]
