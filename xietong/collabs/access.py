@@ -8,12 +8,13 @@ action. The permission table itself is ``xietong.orgs.roles``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from xietong.collabs.models import (
@@ -30,8 +31,8 @@ from xietong.orgs.models import Person
 from xietong.orgs.roles import ALLOWED_WHEN_CLOSED, ANYWHERE, OWN_DEPARTMENT, Action, Role
 
 User = Person | AnonymousUser
-# A row of the collaboration owned by one department (tasks, sub-goals).
-_Row = TypeVar("_Row", Task, SubGoal)
+# Any object that belongs to one collaboration (a ``collaboration`` foreign key).
+_Owned = TypeVar("_Owned", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -128,35 +129,57 @@ def get_collaboration_for_user(
     return collab, access
 
 
-def _row_for_user(queryset: QuerySet[_Row], user: User, pk: int, action: Action) -> tuple[_Row, Access]:
-    """Return a department-owned row and the user's access, or raise 404 / 403.
+def get_object_for_user(
+    queryset: QuerySet[_Owned],
+    user: User,
+    pk: int,
+    action: Action = Action.VIEW,
+    department: Callable[[_Owned], int | None] | None = None,
+) -> tuple[_Owned, Access]:
+    """Return an object of some collaboration (an issue, a risk, a meeting …) and the user's access.
 
-    A row is changed by its department's liaison or head, or by the
-    collaboration's initiator; a row without a department only by the latter.
+    404 when there is no such object or the user may not see its
+    collaboration (existence does not leak), 403 when they may see it but not
+    do ``action``. ``department`` names the department the action is judged
+    for (default: the object's ``department_id`` when it has one: a row is
+    changed by its department's liaison or head, or by the initiator).
     """
-    row = (
-        queryset.select_related("collaboration__initiator_department", "collaboration__owner")
-        .filter(pk=pk)
-        .first()
+    found = queryset.select_related("collaboration__initiator_department", "collaboration__owner").filter(
+        pk=pk
     )
-    if row is None:
+    obj = found.first()
+    if obj is None:
         raise Http404
-    access = access_for(user, row.collaboration)
+    collab = obj.collaboration  # type: ignore[attr-defined]
+    access = access_for(user, collab)
     if not access.sees_anything:
         raise Http404
-    if not access.can(action, row.department_id):
+    department_id = department(obj) if department is not None else getattr(obj, "department_id", None)
+    if not access.can(action, department_id):
         raise PermissionDenied
-    return row, access
+    return obj, access
+
+
+def get_object_in(collab: Collaboration, queryset: QuerySet[_Owned], pk: int) -> _Owned:
+    """Return the object ``pk`` of ``collab`` (already fetched through this layer), or raise 404.
+
+    For pages under a collaboration's URL: an id of another collaboration's
+    object is simply not found there.
+    """
+    obj = queryset.filter(collaboration=collab, pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
 
 
 def get_task_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[Task, Access]:
     """Return a row of the responsibility table and the user's access, or raise 404 / 403."""
-    return _row_for_user(Task.objects.select_related("department"), user, pk, action)
+    return get_object_for_user(Task.objects.select_related("department"), user, pk, action)
 
 
 def get_subgoal_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[SubGoal, Access]:
     """Return a department sub-goal and the user's access, or raise 404 / 403."""
-    return _row_for_user(SubGoal.objects.select_related("department", "metric"), user, pk, action)
+    return get_object_for_user(SubGoal.objects.select_related("department", "metric"), user, pk, action)
 
 
 def get_nomination_for_user(user: User, pk: int) -> Nomination:
