@@ -33,9 +33,11 @@ PORT ?= 8000
 run: $(VENV)/.installed-run messages
 	$(BIN)/xietong run --port $(PORT)
 
+# lint-imports: the layers and import cycles of pyproject.toml [tool.importlinter] (no cache dir in the tree).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check xietong tests
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy xietong

@@ -14,15 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
 
-from tests.api.conftest import Cast, as_person, cast  # noqa: F401  (the fixture)
-from tests.test_meeting_page import at, kickoff_of, owner, plan_kickoff, post_url
-from tests.test_views import signed_in
+from tests.api.conftest import Cast, as_person
+from tests.helpers import TZ, at, owner, signed_in
+from tests.test_meeting_page import kickoff_of, plan_kickoff, post_url
 from xietong.collabs.models import Collaboration, Task, TaskStatus
 from xietong.collabs.snapshots import load_snapshot
 from xietong.rules.engine import Context, run_rules
@@ -31,7 +30,6 @@ from xietong.tracking.models import Acceptance, Verdict
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 10, 8, 10, 0, tzinfo=TZ)
 RETRO = {"went_well": "例会节奏稳定", "problems": "技术部排期冲突", "improvements": "提前锁定资源"}
 
@@ -55,7 +53,7 @@ def verdict(task: Task, choice: str, reason: str = "", comment: str = "") -> dic
 
 
 @pytest.mark.usefixtures("pinned")
-def test_a_row_not_done_cannot_simply_pass_on_the_page(cast: Cast) -> None:  # noqa: F811
+def test_a_row_not_done_cannot_simply_pass_on_the_page(cast: Cast) -> None:
     task = cast.task_of("技术部")  # in progress
     assert task.status != TaskStatus.DONE
     client = signed_in(cast.initiator)
@@ -72,7 +70,7 @@ def test_a_row_not_done_cannot_simply_pass_on_the_page(cast: Cast) -> None:  # n
     assert not Acceptance.objects.filter(task=task).exists()
 
 
-def test_a_row_not_done_cannot_simply_pass_over_the_api(cast: Cast) -> None:  # noqa: F811
+def test_a_row_not_done_cannot_simply_pass_over_the_api(cast: Cast) -> None:
     task = cast.task_of("技术部")
     api = as_person(cast.initiator)
     for body in ({"accepted": True}, {"verdict": "passed"}):
@@ -83,7 +81,7 @@ def test_a_row_not_done_cannot_simply_pass_over_the_api(cast: Cast) -> None:  # 
 
 
 @pytest.mark.usefixtures("pinned")
-def test_a_conditional_acceptance_or_an_exception_without_a_reason_is_refused(cast: Cast) -> None:  # noqa: F811
+def test_a_conditional_acceptance_or_an_exception_without_a_reason_is_refused(cast: Cast) -> None:
     task = cast.task_of("技术部")
     client = signed_in(cast.initiator)
     for choice in ("conditional", "exception"):
@@ -98,7 +96,7 @@ def test_a_conditional_acceptance_or_an_exception_without_a_reason_is_refused(ca
 
 @pytest.mark.usefixtures("pinned")
 def test_conditional_and_exception_keep_their_reason_in_the_closing_report_and_scorecards(
-    cast: Cast,  # noqa: F811
+    cast: Cast,
 ) -> None:
     conditional, excepted = cast.task_of("技术部", 0), cast.task_of("技术部", 2)  # in progress, blocked
     client = signed_in(cast.initiator)
@@ -138,7 +136,7 @@ def test_conditional_and_exception_keep_their_reason_in_the_closing_report_and_s
 
 
 @pytest.mark.usefixtures("pinned")
-def test_a_done_row_still_simply_passes(cast: Cast) -> None:  # noqa: F811
+def test_a_done_row_still_simply_passes(cast: Cast) -> None:
     task = cast.task_of("售后部")
     assert task.status == TaskStatus.DONE
     assert signed_in(cast.initiator).post(accept_url(task), verdict(task, "accept")).status_code == 302
@@ -157,7 +155,7 @@ def judge_everything(client: Client, collab: Collaboration) -> None:
 
 
 @pytest.mark.usefixtures("pinned")
-def test_closing_shows_what_is_still_open_and_closes_only_on_the_confirmation(cast: Cast) -> None:  # noqa: F811
+def test_closing_shows_what_is_still_open_and_closes_only_on_the_confirmation(cast: Cast) -> None:
     collab = cast.collab
     client = signed_in(cast.initiator)
     judge_everything(client, collab)
@@ -193,7 +191,7 @@ def test_closing_shows_what_is_still_open_and_closes_only_on_the_confirmation(ca
 
 
 @pytest.mark.usefixtures("pinned")
-def test_a_refused_close_never_says_the_collaboration_is_closed(cast: Cast) -> None:  # noqa: F811
+def test_a_refused_close_never_says_the_collaboration_is_closed(cast: Cast) -> None:
     collab = cast.collab
     client = signed_in(cast.initiator)
     page = client.get(f"/c/{collab.slug}/closing/close/").content.decode()

@@ -8,20 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from tests.conftest import make_person
+from tests.helpers import liaison_of
 from xietong.collabs.access import access_for, get_collaboration_for_user, visible_collaborations
-from xietong.collabs.models import Collaboration, MemberRole, Membership, Participant, Visibility
+from xietong.collabs.models import Collaboration, MemberRole, Membership, Visibility
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action, Role
 
 pytestmark = pytest.mark.django_db
-
-
-def liaison_of(collab: Collaboration, department: str) -> Person:
-    participant = Participant.objects.select_related("liaison").get(
-        collaboration=collab, department__name=department
-    )
-    assert participant.liaison is not None
-    return participant.liaison
 
 
 def dept(name: str) -> Department:

@@ -6,10 +6,10 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import INITIATOR_PAGES
+from tests.helpers import signed_in
 from xietong.audit.models import AuditEntry, Change
 from xietong.collabs.actions.common import VersionConflict
 from xietong.collabs.actions.goal import GoalInput, do_save_goal
@@ -19,12 +19,6 @@ from xietong.orgs.models import Department, Person
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def test_a_task_change_records_before_and_after_and_who(demo: Collaboration) -> None:

@@ -21,10 +21,12 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar, Event
 
 from tests.conftest import make_person
-from tests.test_views import charter_with_tasks, signed_in
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from tests.helpers import TZ, owner, signed_in
+from tests.test_views import charter_with_tasks
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Goal, Membership, Participant
+from xietong.lib.schedule import KEEP, POSTPONE, SKIP, occurrences
 from xietong.meetings.actions.feeds import do_open_calendar_feed
 from xietong.meetings.actions.occurrences import do_open_occurrence, series_occurrences, series_window
 from xietong.meetings.calendar import (
@@ -37,12 +39,10 @@ from xietong.meetings.calendar import (
 )
 from xietong.meetings.feeds import feed_token
 from xietong.meetings.models import AgendaItem, CommunicationRule, Meeting, MeetingKind
-from xietong.meetings.schedule import KEEP, POSTPONE, SKIP, occurrences
 from xietong.orgs.models import Person
 
 pytestmark = pytest.mark.django_db
 
-TZ = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
 STAMP = datetime(2024, 8, 12, 12, 0, tzinfo=TZ)
 WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
@@ -251,11 +251,6 @@ def with_emails(collab: Collaboration) -> Person:
     liaison.email = "li@example.com"
     liaison.save()
     return liaison
-
-
-def owner(collab: Collaboration) -> Client:
-    assert collab.owner is not None
-    return signed_in(collab.owner)
 
 
 def kickoff(collab: Collaboration) -> Meeting:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.helpers import TZ
 from xietong.audit.models import AuditEntry
 from xietong.collabs.models import Collaboration, Goal, Metric, SubGoal, Task
 from xietong.orgs.models import Department
@@ -22,7 +22,6 @@ from xietong.tracking.actions.changes import (
 from xietong.tracking.models import ChangeField, ChangeStatus
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 8, 12, 11, tzinfo=TZ)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from xietong.collabs.charter import CharterError, dump_charter, parse_charter
+from xietong.charter.format import CharterError, dump_charter, parse_charter
 
 GOOD = Path(__file__).parent / "charters" / "good.json"
 

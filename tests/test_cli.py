@@ -134,7 +134,7 @@ def test_import_then_export_gives_the_same_charter(tmp_path: Path) -> None:
     assert "c1" in out.getvalue()
     exported = tmp_path / "out.json"
     call_command("export", "c1", "-o", str(exported))
-    from xietong.collabs.charter import parse_charter
+    from xietong.charter.format import parse_charter
 
     assert parse_charter(exported.read_bytes()) == parse_charter(GOOD.read_bytes())
 

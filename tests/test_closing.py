@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.api.conftest import as_person
-from tests.test_views import signed_in
+from tests.helpers import TZ, signed_in
 from xietong.collabs.access import access_for
 from xietong.collabs.models import Collaboration, Phase, Task, TaskStatus
 from xietong.collabs.snapshots import load_snapshot
@@ -27,7 +26,6 @@ from xietong.tracking.actions.closing import (
 from xietong.tracking.models import Acceptance, Verdict
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 CLOSING = datetime(2024, 10, 8, 10, tzinfo=TZ)
 RETRO = RetrospectiveInput(
     went_well="每周例会节奏稳定",

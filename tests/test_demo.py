@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 
 from tests.conftest import AS_OF
-from xietong.collabs.demo import default_kickoff, load_demo
+from xietong.charter.demo import default_kickoff, load_demo
 from xietong.collabs.models import Collaboration, MetricReading, Participant, Task, TaskStatus
-from xietong.collabs.smart import analyze
 from xietong.collabs.snapshots import load_snapshot
 from xietong.rules.clock import context_for
 from xietong.rules.engine import Severity, run_rules
+from xietong.rules.smart import analyze
 
 pytestmark = pytest.mark.django_db
 

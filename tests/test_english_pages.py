@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -12,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import make_person, page_urls
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from tests.helpers import TZ
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Task
 from xietong.notify.models import Notification
 from xietong.notify.outbox import sweep
@@ -92,7 +92,7 @@ def test_every_page_is_english_for_english_data(admin_user: object) -> None:
     collab.owner = owner
     collab.save()
     # Reminders of every kind the data makes due, all shown in the owner's inbox.
-    sweep(datetime(2024, 7, 15, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+    sweep(datetime(2024, 7, 15, 9, tzinfo=TZ))
     assert Notification.objects.filter(recipient__isnull=False).update(recipient=owner)
     client = Client()
     client.force_login(owner)

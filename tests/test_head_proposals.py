@@ -17,17 +17,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.api import conftest as api_fixtures
 from tests.api.conftest import ApiClient, Cast, as_person, person
 from tests.conftest import AS_OF, KICKOFF
 from tests.documents.test_api import post_file
 from tests.documents.test_pages import good_workbook
-from xietong.collabs.demo import load_demo
+from xietong.charter.demo import load_demo
 from xietong.collabs.models import Collaboration, Participant
 from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
-
-# The demo's people in every role, as the API tests have them.
-cast = api_fixtures.cast
 
 PROPOSED = "已提议 mallory 为 技术部 的负责人,待组织管理员确认"
 

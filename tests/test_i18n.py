@@ -66,7 +66,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path: Pat
 def test_counts_read_right_in_english() -> None:
     from datetime import date
 
-    from xietong.collabs.charter import parse_charter
+    from xietong.charter.format import parse_charter
     from xietong.rules.clock import context_for
     from xietong.rules.engine import run_rules
 

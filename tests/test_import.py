@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from xietong.collabs.actions import ImportRefused, do_import_charter
-from xietong.collabs.charter import dump_charter, parse_charter
+from xietong.charter.format import CharterError, dump_charter, parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Metric, Participant, SubGoal, Task
 from xietong.collabs.snapshots import load_snapshot, load_snapshots
 from xietong.meetings.models import CommunicationRule, MinutesConfirmation
@@ -99,7 +99,7 @@ def test_it_refuses_what_the_database_cannot_hold_and_stores_nothing(change: Any
     data = good()
     change(data)
     before = row_counts()
-    with pytest.raises(ImportRefused) as caught:
+    with pytest.raises(CharterError) as caught:
         do_import_charter(parse_charter(data))
     assert path in [p.path for p in caught.value.problems]
     assert row_counts() == before
@@ -107,7 +107,7 @@ def test_it_refuses_what_the_database_cannot_hold_and_stores_nothing(change: Any
 
 def test_it_refuses_an_existing_slug_unless_told_to_replace() -> None:
     do_import_charter(parse_charter(good()), slug="c1")
-    with pytest.raises(ImportRefused, match="c1"):
+    with pytest.raises(CharterError, match="c1"):
         do_import_charter(parse_charter(good()), slug="c1")
     data = good()
     data["tasks"] = data["tasks"][:2]

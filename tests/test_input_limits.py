@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -22,10 +21,11 @@ from django.urls import reverse
 from tests.api.conftest import as_person
 from tests.conftest import AS_OF
 from tests.documents.test_workbook import edit, good_bytes, read
+from tests.helpers import TZ
 from tests.test_no_server_errors import workspace_urls
+from xietong.charter.format import CharterError, parse_charter
 from xietong.collabs.actions.goal import GoalInput
 from xietong.collabs.actions.tasks import TaskInput
-from xietong.collabs.charter import CharterError, parse_charter
 from xietong.collabs.forms.tasks import TaskForm
 from xietong.collabs.models import Collaboration, Goal
 from xietong.documents.serve import WHAT_FORMATS
@@ -67,7 +67,7 @@ def store_extreme(day: date, moment: datetime) -> None:
 @pytest.mark.parametrize("extreme", list(EXTREMES))
 def test_every_page_survives_stored_extreme_dates(demo: Collaboration, extreme: str) -> None:
     store_extreme(*EXTREMES[extreme])
-    sweep(datetime.combine(AS_OF, time(9), tzinfo=ZoneInfo("Asia/Shanghai")))  # reminders, too
+    sweep(datetime.combine(AS_OF, time(9), tzinfo=TZ))  # reminders, too
     client = Client(raise_request_exception=False)
     client.force_login(demo.owner)
     urls = [*workspace_urls(demo), reverse("dashboards:dashboard", args=[demo.slug])]

@@ -11,7 +11,6 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,8 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from tests.conftest import make_person
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from tests.helpers import TZ, at
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
 from xietong.collabs.snapshots import load_snapshot
 from xietong.meetings.actions.contributions import (
@@ -61,18 +61,11 @@ from xietong.meetings.models import (
 from xietong.rules.engine import Context, run_rules
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 GOOD = Path(__file__).parent / "charters" / "good.json"
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[arg-type,misc]
-
-
 def k_findings(collab: Collaboration, now: datetime) -> set[str]:
-    report = run_rules(
-        load_snapshot(collab), Context(now=now, tz=SHANGHAI), only=["K01", "K02", "K03", "K04"]
-    )
+    report = run_rules(load_snapshot(collab), Context(now=now, tz=TZ), only=["K01", "K02", "K03", "K04"])
     return {f.rule for f in report.findings}
 
 
@@ -306,9 +299,7 @@ def test_a_need_becomes_a_task_or_a_sub_goal_proposal_once(collab: Collaboration
     assert do_need_to_task(need).pk == task.pk
     assert task.department == by_name["技术部"] and list(task.collaborators.all()) == [by_name["售后部"]]
     # A proposal: the table's rules flag it until it gets a standard and a deadline.
-    report = run_rules(
-        load_snapshot(collab), Context(now=at(2024, 7, 8, 12), tz=SHANGHAI), only=["R03", "R04"]
-    )
+    report = run_rules(load_snapshot(collab), Context(now=at(2024, 7, 8, 12), tz=TZ), only=["R03", "R04"])
     assert {f.rule for f in report.findings if f.object.startswith("tasks[")} >= {"R03", "R04"}
     subgoal = do_need_to_subgoal(need, actor=collab.owner)
     assert SubGoal.objects.get(pk=subgoal.pk).department == by_name["技术部"]

@@ -9,19 +9,15 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.helpers import at, head_of, liaison_of, owner, signed_in
 from tests.test_meeting_page import (
-    at,
     department,
-    head_of,
     kickoff_of,
-    liaison_of,
-    owner,
     page_url,
     plan_kickoff,
     post_url,
     viewer_of,
 )
-from tests.test_views import signed_in
 from xietong.collabs.models import Collaboration, Task
 from xietong.meetings.actions.minutes import ISSUED_MESSAGE, LOCKED_MESSAGE
 from xietong.meetings.models import (

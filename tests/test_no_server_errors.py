@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -12,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import AS_OF, page_urls
+from tests.helpers import TZ
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule
 from xietong.notify.models import Notification
@@ -42,7 +42,7 @@ def test_every_page_of_the_demo_opens(demo: Collaboration, admin_user: Person, w
     }[who]
     assert person is not None
     # Everyone's inbox holds the demo's reminders, rendered on /notifications/.
-    sweep(datetime.combine(AS_OF, time(9), tzinfo=ZoneInfo("Asia/Shanghai")))
+    sweep(datetime.combine(AS_OF, time(9), tzinfo=TZ))
     assert Notification.objects.exists()
     client = Client()
     client.force_login(person)
@@ -54,7 +54,7 @@ def test_every_page_of_the_demo_opens(demo: Collaboration, admin_user: Person, w
 
 
 def test_every_demo_object_opens_in_the_admin(demo: Collaboration, admin_user: Person) -> None:
-    sweep(datetime.combine(AS_OF, time(9), tzinfo=ZoneInfo("Asia/Shanghai")))
+    sweep(datetime.combine(AS_OF, time(9), tzinfo=TZ))
     client = Client()
     client.force_login(admin_user)
     for model in admin.site._registry:

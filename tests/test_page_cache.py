@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from tests.test_views import signed_in
+from tests.helpers import signed_in
 from xietong.collabs.judged import report_of, snapshot_of
 from xietong.collabs.models import Collaboration, Participant, Task
 from xietong.orgs.models import Person

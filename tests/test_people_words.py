@@ -14,30 +14,24 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import make_person
+from tests.helpers import signed_in
 from tests.test_views import charter_with_tasks
-from xietong.collabs.actions import do_import_charter, do_record_reading
+from xietong.charter.demo import DEMO_SLUG, load_demo
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
+from xietong.collabs.actions import do_record_reading
 from xietong.collabs.actions.tasks import do_delete_task
-from xietong.collabs.charter import parse_charter
-from xietong.collabs.demo import DEMO_SLUG, load_demo
-from xietong.collabs.management.commands.run import ADMIN_USERNAME, Command
 from xietong.collabs.models import Collaboration, Metric, Task
 from xietong.collabs.snapshots import load_snapshot
+from xietong.commands.management.commands.run import ADMIN_USERNAME, Command
 from xietong.meetings.models import Meeting
 from xietong.orgs.models import Person
 from xietong.rules.engine import object_label
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person: Person | None) -> Client:
-    assert person is not None
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

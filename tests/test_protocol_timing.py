@@ -6,10 +6,9 @@ silent, R08 on stored collaborations and charters, and the phase follows the ste
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import make_person
+from tests.helpers import TZ, at
 from xietong.collabs.actions.collaborations import do_create_collaboration, standard_communication
 from xietong.collabs.actions.goal import GoalInput, do_save_goal
 from xietong.collabs.actions.subgoals import SubGoalFields, do_save_subgoal
@@ -33,12 +33,7 @@ from xietong.orgs.models import Department, Person
 from xietong.tracking.weekly import Execution, IsoWeek, TaskFacts, compile_weekly
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 GOOD = Path(__file__).parent / "charters" / "good.json"
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
 
 
 # Sunday 2026-12-06, noon: the day the issue was filed.

@@ -38,7 +38,7 @@ from django.utils.safestring import SafeString
 from tests.conftest import AS_OF, INITIATOR_PAGES, KICKOFF, WORKSPACE_PAGES
 from xietong.api.models import ApiToken
 from xietong.audit.models import AuditEntry, Change
-from xietong.collabs.demo import load_demo
+from xietong.charter.demo import load_demo
 from xietong.collabs.models import (
     Collaboration,
     DeadlineKind,

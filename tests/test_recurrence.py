@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
+from tests.helpers import TZ
 from xietong.lib.recurrence import (
     MAX_MONTHS,
     MAX_OCCURRENCES,
@@ -23,8 +24,6 @@ from xietong.lib.recurrence import (
     occurs_within,
 )
 from xietong.rules.subgoals import is_valid_rrule
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
@@ -166,27 +165,27 @@ def test_it_agrees_with_the_rules_on_what_is_readable() -> None:
 
 
 def test_it_lists_the_next_weekly_meetings() -> None:
-    after = datetime(2024, 7, 8, 10, 0, tzinfo=SHANGHAI)  # the kickoff, itself a Monday 10:00
+    after = datetime(2024, 7, 8, 10, 0, tzinfo=TZ)  # the kickoff, itself a Monday 10:00
     assert next_occurrences("FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0", after, 3) == [
-        datetime(2024, 7, 15, 10, 0, tzinfo=SHANGHAI),
-        datetime(2024, 7, 22, 10, 0, tzinfo=SHANGHAI),
-        datetime(2024, 7, 29, 10, 0, tzinfo=SHANGHAI),
+        datetime(2024, 7, 15, 10, 0, tzinfo=TZ),
+        datetime(2024, 7, 22, 10, 0, tzinfo=TZ),
+        datetime(2024, 7, 29, 10, 0, tzinfo=TZ),
     ]
 
 
 def test_it_counts_a_time_later_the_same_day() -> None:
-    after = datetime(2024, 7, 8, 9, 0, tzinfo=SHANGHAI)
+    after = datetime(2024, 7, 8, 9, 0, tzinfo=TZ)
     assert next_occurrences("FREQ=DAILY;BYHOUR=10;BYMINUTE=0", after, 2) == [
-        datetime(2024, 7, 8, 10, 0, tzinfo=SHANGHAI),
-        datetime(2024, 7, 9, 10, 0, tzinfo=SHANGHAI),
+        datetime(2024, 7, 8, 10, 0, tzinfo=TZ),
+        datetime(2024, 7, 9, 10, 0, tzinfo=TZ),
     ]
 
 
 def test_it_reads_rules_in_the_local_wall_time() -> None:
     # 01:30 UTC is 09:30 in Shanghai: the 10:00 of that day is still ahead.
-    after = datetime(2024, 7, 8, 1, 30, tzinfo=ZoneInfo("UTC")).astimezone(SHANGHAI)
+    after = datetime(2024, 7, 8, 1, 30, tzinfo=ZoneInfo("UTC")).astimezone(TZ)
     (first,) = next_occurrences("FREQ=DAILY;BYHOUR=10;BYMINUTE=0", after, 1)
-    assert first == datetime(2024, 7, 8, 10, 0, tzinfo=SHANGHAI)
+    assert first == datetime(2024, 7, 8, 10, 0, tzinfo=TZ)
 
 
 def test_it_puts_an_untimed_rule_at_the_start_of_its_days() -> None:
@@ -232,7 +231,7 @@ NEVER = [
 
 @pytest.mark.parametrize("rrule", NEVER)
 def test_a_rule_that_never_occurs_is_answered_at_once(rrule: str) -> None:
-    after = datetime(2026, 12, 6, 10, tzinfo=SHANGHAI)
+    after = datetime(2026, 12, 6, 10, tzinfo=TZ)
     started = time.monotonic()
     assert next_occurrences(rrule, after, 3) == []
     assert not occurs_within(rrule, after)
@@ -243,17 +242,17 @@ def test_a_rule_that_never_occurs_is_answered_at_once(rrule: str) -> None:
 
 
 def test_a_rare_rule_is_still_found() -> None:
-    after = datetime(2026, 12, 6, 10, tzinfo=SHANGHAI)
+    after = datetime(2026, 12, 6, 10, tzinfo=TZ)
     leap = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"
-    assert next_occurrences(leap, after, 1) == [datetime(2028, 2, 29, tzinfo=SHANGHAI)]
+    assert next_occurrences(leap, after, 1) == [datetime(2028, 2, 29, tzinfo=TZ)]
     assert occurs_within(leap, after) and not never_occurs(leap, after)
     # … but not past the two-year horizon
-    assert not occurs_within(leap, datetime(2028, 3, 1, tzinfo=SHANGHAI))
+    assert not occurs_within(leap, datetime(2028, 3, 1, tzinfo=TZ))
 
 
 def test_a_window_gives_every_occurrence_within_it_and_no_more() -> None:
-    start = datetime(2024, 7, 1, 9, tzinfo=SHANGHAI)
-    found = expand("FREQ=MONTHLY;BYMONTHDAY=31", start, datetime(2025, 7, 31, 23, tzinfo=SHANGHAI))
+    start = datetime(2024, 7, 1, 9, tzinfo=TZ)
+    found = expand("FREQ=MONTHLY;BYMONTHDAY=31", start, datetime(2025, 7, 31, 23, tzinfo=TZ))
     assert [d.month for d in found] == [7, 8, 10, 12, 1, 3, 5, 7]
     assert len(expand("FREQ=DAILY", start, start + timedelta(days=3650), limit=10)) == 10
     # a daily rule over twenty-five years stops at the cap (MAX_OCCURRENCES) …
@@ -268,7 +267,7 @@ def test_a_set_with_a_rule_that_never_occurs_keeps_its_other_rules() -> None:
 
 
 def test_empty_and_unreadable_rules_are_not_judged_as_never_occurring() -> None:
-    now = datetime(2026, 12, 6, 10, tzinfo=SHANGHAI)
+    now = datetime(2026, 12, 6, 10, tzinfo=TZ)
     assert not never_occurs("", now)
     assert not never_occurs("bogus", now)
     with pytest.raises(ValueError):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.helpers import TZ
 from xietong.collabs.models import Collaboration
 from xietong.meetings.models import MeetingKind
 from xietong.orgs.models import Department
 from xietong.tracking.actions.closing import CollaborationClosed
 from xietong.tracking.actions.registers import (
     AllocationInput,
+    AllocationRefused,
     IssueInput,
     RiskInput,
     allocation_state,
@@ -27,7 +28,6 @@ from xietong.tracking.actions.registers import (
 from xietong.tracking.models import IssueStatus, Level, RiskStatus
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def dept(name: str) -> Department:
@@ -94,8 +94,12 @@ def test_an_allocation_is_reminded_before_its_return_date_and_overdue_after(demo
     assert allocation_state(lent, date(2024, 9, 14)) == "overdue"
     returned = do_mark_returned(lent, datetime(2024, 9, 14, 9, tzinfo=TZ))
     assert allocation_state(returned, date(2024, 9, 20)) == "returned"
-    with pytest.raises(ValueError, match="lend to itself"):
+    with pytest.raises(AllocationRefused) as refused:
         AllocationInput("会议室", dept("技术部"), dept("技术部"))
+    assert (refused.value.field, refused.value.message) == ("to_department", "提供部门与使用部门不能相同")
+    with pytest.raises(AllocationRefused) as nameless:
+        AllocationInput("  ", dept("技术部"), dept("售后部"))
+    assert nameless.value.field == "resource"
 
 
 def test_rollout_milestones_and_a_closed_collaboration_refusing_writes(demo: Collaboration) -> None:

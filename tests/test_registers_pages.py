@@ -9,11 +9,9 @@ liaison, 刘主管 产品部's liaison.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -22,14 +20,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_person
-from tests.test_views import signed_in
+from tests.helpers import TZ, at, liaison_of, owner, pinned, signed_in
 from xietong.collabs.models import (
     Collaboration,
     CollabType,
     DeadlineKind,
     MemberRole,
     Membership,
-    Participant,
     SubGoal,
 )
 from xietong.meetings.models import Meeting, MeetingKind
@@ -58,18 +55,10 @@ from xietong.tracking.models import (
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 8, 12, 12, 0, tzinfo=TZ)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
-
-
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with time_machine.travel(MONDAY, tick=False):
-        yield
+_pinned = pinned(MONDAY)
 
 
 @pytest.fixture(autouse=True)
@@ -89,14 +78,7 @@ def dept(name: str) -> Department:
 
 
 def liaison(collab: Collaboration, department: str) -> Client:
-    found = Participant.objects.get(collaboration=collab, department__name=department).liaison
-    assert found is not None
-    return signed_in(found)
-
-
-def owner(collab: Collaboration) -> Client:
-    assert collab.owner is not None
-    return signed_in(collab.owner)
+    return signed_in(liaison_of(collab, department))
 
 
 def viewer(collab: Collaboration) -> Client:

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
-from xietong.meetings.schedule import (
+from tests.helpers import TZ
+from xietong.lib.schedule import (
     KEEP,
     MAX_OCCURRENCES,
     POSTPONE,
@@ -20,7 +21,6 @@ from xietong.meetings.schedule import (
     planned_times,
 )
 
-TZ = ZoneInfo("Asia/Shanghai")
 WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
 DAILY = "FREQ=DAILY;BYHOUR=9;BYMINUTE=30"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from tests.helpers import TZ
 from xietong.tracking.scorecards import (
     ConfirmationFact,
     RowFact,
@@ -18,7 +19,6 @@ from xietong.tracking.scorecards import (
 )
 from xietong.tracking.weekly import Execution, IsoWeek
 
-TZ = ZoneInfo("Asia/Shanghai")
 KICKOFF = datetime(2024, 7, 8, 10, tzinfo=TZ)  # Monday, week 2024-W28
 
 

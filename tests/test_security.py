@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from tests.conftest import make_person, page_urls
+from tests.helpers import signed_in
 from xietong.collabs.models import Collaboration, Task
 from xietong.lib.security import (
     ExceptionReporterFilter,
@@ -136,12 +137,6 @@ def admin_pages(collab: Collaboration) -> list[str]:
         if pk is not None:
             urls.append(reverse("admin:{}_{}_change".format(*info), args=[pk]))
     return urls
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 # --- Content-Security-Policy

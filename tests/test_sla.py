@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
+from tests.helpers import TZ, at
 from xietong.collabs.models import Collaboration, SubGoal
 from xietong.lib.slaclock import CALENDAR, WORKING
 from xietong.orgs.models import Department
@@ -18,12 +18,6 @@ from xietong.tracking.actions.sla import (
     do_resume_sla,
 )
 from xietong.tracking.sla import CheckState, ClockState, clock_of, compliance, due_times, occurrences
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
 
 
 def test_a_24_hour_calendar_clock_over_a_weekend() -> None:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
+from tests.helpers import TZ, at
 from xietong.lib.slaclock import CALENDAR, WORKING, WorkingDay, deadline_of, elapsed
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
 
 
 def hours(n: float) -> timedelta:

@@ -1,4 +1,4 @@
-"""SMART analysis of a goal statement (DESIGN.md §3): xietong.collabs.smart and ``xietong smart``."""
+"""SMART analysis of a goal statement (DESIGN.md §3): xietong.rules.smart (reading: xietong.rules.statement) and ``xietong smart``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from xietong.collabs.smart import VAGUE_TERMS, MetricProposal, analyze, is_vague
 from xietong.rules.engine import Severity
+from xietong.rules.smart import analyze
+from xietong.rules.statement import VAGUE_TERMS, MetricProposal, is_vague
 
 # A Wednesday, mid-quarter: relative deadlines land on distinct dates.
 TODAY = date(2024, 5, 22)

@@ -7,9 +7,7 @@ skipped the report of Friday 2024-08-09 (week 2024-W32).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -18,11 +16,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_person
-from tests.test_views import charter_with_tasks, signed_in
+from tests.helpers import TZ, liaison_of, owner, pinned, signed_in
+from tests.test_views import charter_with_tasks
 from xietong.audit.models import AuditEntry
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
-from xietong.collabs.models import Collaboration, MemberRole, Membership, Participant, Task, TaskStatus
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
+from xietong.collabs.models import Collaboration, MemberRole, Membership, Task, TaskStatus
 from xietong.collabs.snapshots import load_snapshot
 from xietong.orgs.models import Department, Person
 from xietong.rules.clock import context_for
@@ -34,14 +33,10 @@ from xietong.tracking.weekly import Group, IsoWeek
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 8, 12, 12, 0, tzinfo=TZ)  # the demo's "today", in week 2024-W33
 
 
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with time_machine.travel(MONDAY, tick=False):
-        yield
+_pinned = pinned(MONDAY)
 
 
 def url(collab: Collaboration) -> str:
@@ -50,21 +45,6 @@ def url(collab: Collaboration) -> str:
 
 def progress_url(collab: Collaboration, task: Task) -> str:
     return f"/c/{collab.slug}/tracking/progress/{task.pk}/"
-
-
-def liaison_of(collab: Collaboration, department: str) -> Person:
-    liaison = (
-        Participant.objects.select_related("liaison")
-        .get(collaboration=collab, department__name=department)
-        .liaison
-    )
-    assert liaison is not None
-    return liaison
-
-
-def owner(collab: Collaboration) -> Client:
-    assert collab.owner is not None
-    return signed_in(collab.owner)
 
 
 def task_of(collab: Collaboration, description: str) -> Task:
@@ -223,6 +203,34 @@ def test_blocking_starts_the_clock_at_the_update_and_escalates(demo: Collaborati
     assert "等待:产品部" in shown("2024-08-14") and "未到升级时限" in shown("2024-08-14")
     assert "升级至发起部门负责人" in shown("2024-08-15")  # three working days after Monday
     assert "升级至相关部门负责人" in shown("2024-08-19")  # five
+
+
+def test_reporting_progress_is_one_audited_write_of_status_percent_and_waiting_on(
+    demo: Collaboration,
+) -> None:
+    task = task_of(demo, "建立投诉工单系统自动分派规则")
+    product = Department.objects.get(name="产品部")
+    author = liaison_of(demo, "技术部")
+    before = (task.status, task.percent)
+    seen = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    data = ProgressInput("blocked", 70, blocked_reason="等待产品部确认", waiting_on=product)
+    do_report_progress(task, data, MONDAY, version=task.version, actor=author)
+    entries = AuditEntry.objects.filter(object_type="collabs.task", object_id=str(task.pk), id__gt=seen)
+    entry = entries.get()  # one entry for the whole update
+    assert entry.actor == author
+    assert entry.before is not None and entry.after is not None
+    assert (entry.before["status"], entry.before["percent"], entry.before["waiting_on"]) == (*before, None)
+    after = (entry.after["status"], entry.after["percent"], entry.after["waiting_on"])
+    assert after == ("blocked", 70, "产品部")
+    task.refresh_from_db()
+    assert (task.percent, task.waiting_on) == (70, product)
+
+    # Unblocked: the department waited on is cleared, and the audit trail says so.
+    do_report_progress(task, ProgressInput("in_progress", 80), MONDAY, version=task.version, actor=author)
+    latest = entries.order_by("-id").first()
+    assert latest is not None and latest.after is not None and latest.before is not None
+    cleared = (latest.before["waiting_on"], latest.after["waiting_on"], latest.after["percent"])
+    assert cleared == ("产品部", None, 80)
 
 
 def test_a_stale_update_is_refused_and_shows_the_row_as_it_is_now(demo: Collaboration) -> None:

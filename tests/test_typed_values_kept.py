@@ -8,7 +8,8 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_workspace import HTMX, signed_in, task_form
+from tests.helpers import signed_in
+from tests.test_workspace import HTMX, task_form
 from xietong.collabs.models import Collaboration, Participant, Task
 from xietong.orgs.models import Person
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.helpers import TZ
 from xietong.tracking.weekly import (
     Execution,
     Group,
@@ -19,8 +19,6 @@ from xietong.tracking.weekly import (
     escalation_level,
     from_content,
 )
-
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def at(day: str, hour: int = 17) -> datetime:

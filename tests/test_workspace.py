@@ -6,27 +6,15 @@ from urllib.parse import unquote
 
 import pytest
 import time_machine
-from django.test import Client
 
 from tests.conftest import make_person
+from tests.helpers import liaison_of, signed_in
 from xietong.collabs.models import Collaboration, Metric, Participant, Task, TaskStatus
 from xietong.meetings.models import AgendaItem, CommunicationRule, Meeting
-from xietong.orgs.models import Department, Person
+from xietong.orgs.models import Department
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def liaison_of(collab: Collaboration, department: str) -> Person:
-    liaison = Participant.objects.get(collaboration=collab, department__name=department).liaison
-    assert liaison is not None
-    return liaison
 
 
 def task_form(prefix: str, **values: object) -> dict[str, object]:

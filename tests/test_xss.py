@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from tests.conftest import WORKSPACE_PAGES
 from tests.test_security import inline_code
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Goal, Metric, MetricReading, Participant, SubGoal, Task
 from xietong.meetings.models import AgendaItem, CommunicationRule, Meeting
 from xietong.orgs.models import Department, Person

@@ -91,8 +91,11 @@ INSTALLED_APPS = [
     "xietong.dashboards",
     "xietong.audit",
     "xietong.notify",
+    # above collabs, meetings, tracking and notify: a charter (and the demo) spans them all
+    "xietong.charter",
     "xietong.documents",
     "xietong.api",
+    "xietong.commands",  # run, smart: commands of no single concern
     "xietong.bench",
 ]
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import Cast, as_person
+from tests.helpers import TZ, pinned
 from xietong.collabs.models import Task
 from xietong.tracking.actions.changes import Target, do_request_change
 from xietong.tracking.models import ChangeField, ChangeRequest, ChangeStatus
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 10, 8, 10, 0, tzinfo=TZ)
 RETRO = {
     "went_well": "例会稳定",
@@ -27,10 +24,7 @@ RETRO = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+_pinned = pinned(NOW)
 
 
 def api(slug: str, part: str) -> str:

@@ -14,8 +14,8 @@ from django.utils.encoding import iri_to_uri
 
 from tests.api.conftest import ApiClient, Cast, as_person, person
 from xietong.audit.models import AuditEntry
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Membership, Metric, MetricReading, SubGoal, Task
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -21,8 +20,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import ApiClient, Cast, as_person, person
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from tests.helpers import TZ
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
 from xietong.collabs.presets import KICKOFF_AGENDA
 from xietong.meetings.actions.minutes import ISSUED_MESSAGE, LOCKED_MESSAGE
@@ -43,12 +43,11 @@ from xietong.meetings.models import (
 from xietong.orgs.models import Department, Person
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 GOOD = Path(__file__).resolve().parent.parent / "charters" / "good.json"
 
 
 def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[arg-type,misc]
+    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
 
 
 def travel(*args: int) -> Any:

@@ -6,9 +6,7 @@ allocations and milestones, in every role and at pinned times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,26 +14,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import Cast, as_person
-from xietong.collabs.models import Collaboration, CollabType, DeadlineKind, Participant, SubGoal
+from tests.helpers import TZ, at, liaison_of, pinned
+from xietong.collabs.models import Collaboration, CollabType, DeadlineKind, SubGoal
 from xietong.meetings.models import Meeting, MeetingKind
-from xietong.orgs.models import Person
 from xietong.tracking.actions.registers import IssueInput, RiskInput, do_save_issue, do_save_risk
 from xietong.tracking.actions.sla import do_answer_sla, do_open_sla_request, do_pause_sla
 from xietong.tracking.models import IssueEntry, Level, Risk, RiskStatus, SlaRequest, SubGoalCheck
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 8, 12, 12, 0, tzinfo=TZ)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
-
-
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with time_machine.travel(MONDAY, tick=False):
-        yield
+_pinned = pinned(MONDAY)
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +36,6 @@ def _blank_registers(demo: Collaboration) -> None:
     IssueEntry.objects.filter(collaboration=demo).delete()
     Risk.objects.filter(collaboration=demo).delete()
     Meeting.objects.filter(collaboration=demo, kind=MeetingKind.ADHOC).delete()
-
-
-def liaison_of(cast: Cast, department: str) -> Person:
-    found = Participant.objects.get(collaboration=cast.collab, department__name=department).liaison
-    assert found is not None
-    return found
 
 
 def version(cast: Cast) -> int:
@@ -75,7 +59,7 @@ def test_issues_in_every_role(cast: Cast) -> None:
     assert issue["owner"]["name"] == "技术部" and issue["overdue"] is True and issue["status"] == "open"
     assert as_person(cast.head).post(url, {**body, "title": "另一个"}).status_code == 201
     # another department's liaison, a viewer: 403; an outsider: 404
-    product = as_person(liaison_of(cast, "产品部"))
+    product = as_person(liaison_of(cast.collab, "产品部"))
     assert product.post(url, {"title": "x", "owner": "技术部"}).status_code == 403
     assert (
         product.patch(f"/api/issues/{issue['id']}", {"version": version(cast), "title": "y"}).status_code
@@ -121,14 +105,14 @@ def test_a_risk_is_triggered_and_calls_the_meeting(cast: Cast) -> None:
         "response_plan": "先用人工分派兜底",
         "trigger": "延期超过 3 个工作日",
     }
-    assert as_person(liaison_of(cast, "产品部")).post(url, body).status_code == 403
+    assert as_person(liaison_of(cast.collab, "产品部")).post(url, body).status_code == 403
     assert as_person(cast.viewer).post(url, body).status_code == 403
     created = as_person(cast.liaison).post(url, body)
     assert created.status_code == 201
     risk = created.json()
     assert (risk["score"], risk["level"], risk["meeting"]) == (6, "high", None)
     trigger = f"/api/risks/{risk['id']}/trigger"
-    assert as_person(liaison_of(cast, "产品部")).post(trigger).status_code == 403
+    assert as_person(liaison_of(cast.collab, "产品部")).post(trigger).status_code == 403
     assert as_person(cast.viewer).post(trigger).status_code == 403
     assert as_person(cast.outsider).post(trigger).status_code == 404
     answer = as_person(cast.liaison).post(trigger)
@@ -168,16 +152,18 @@ def test_sla_requests_in_every_role(cast: Cast) -> None:
     # 技术部 does not ask itself; 产品部 not in 售后部's name; a viewer never
     assert as_person(cast.liaison).post(url, {**body, "requester": "技术部"}).status_code == 422
     assert as_person(cast.liaison).post(url, body).status_code == 403
-    assert as_person(liaison_of(cast, "产品部")).post(url, body).status_code == 403
+    assert as_person(liaison_of(cast.collab, "产品部")).post(url, body).status_code == 403
     assert as_person(cast.viewer).post(url, body).status_code == 403
     assert as_person(cast.outsider).post(url, body).status_code == 404
-    created = as_person(liaison_of(cast, "售后部")).post(url, {**body, "at": "2024-08-12T09:00:00+08:00"})
+    created = as_person(liaison_of(cast.collab, "售后部")).post(
+        url, {**body, "at": "2024-08-12T09:00:00+08:00"}
+    )
     assert created.status_code == 201, created.content
     request = created.json()
     assert request["clock"]["state"] == "running" and request["clock"]["used_hours"] == 3
     assert request["clock_kind"] == "working" and request["department"]["name"] == "技术部"
     pause = f"/api/sla-requests/{request['id']}/pause"
-    assert as_person(liaison_of(cast, "售后部")).post(pause, {"reason": "x"}).status_code == 403
+    assert as_person(liaison_of(cast.collab, "售后部")).post(pause, {"reason": "x"}).status_code == 403
     assert as_person(cast.viewer).post(pause, {"reason": "x"}).status_code == 403
     paused = as_person(cast.liaison).post(pause, {"reason": "等售后补充日志"})
     assert paused.status_code == 200 and paused.json()["clock"]["state"] == "paused"
@@ -197,7 +183,9 @@ def test_sla_requests_in_every_role(cast: Cast) -> None:
     }
     assert as_person(cast.viewer).get(url, open="false").json()["count"] == 1
     assert as_person(cast.viewer).get(url, open="true").json()["count"] == 0
-    future = as_person(liaison_of(cast, "售后部")).post(url, {**body, "at": "2024-08-20T09:00:00+08:00"})
+    future = as_person(liaison_of(cast.collab, "售后部")).post(
+        url, {**body, "at": "2024-08-20T09:00:00+08:00"}
+    )
     assert future.status_code == 422
 
 
@@ -246,13 +234,13 @@ def test_occurrences_are_recorded_by_their_department(cast: Cast) -> None:
     assert as_person(cast.liaison).post(url, body).status_code == 403  # 技术部's
     assert as_person(cast.viewer).post(url, body).status_code == 403
     assert as_person(cast.outsider).post(url, body).status_code == 404
-    done = as_person(liaison_of(cast, "售后部")).post(url, body)
+    done = as_person(liaison_of(cast.collab, "售后部")).post(url, body)
     assert done.status_code == 200 and done.json()["state"] == "met"
-    late = as_person(liaison_of(cast, "售后部")).post(
+    late = as_person(liaison_of(cast.collab, "售后部")).post(
         url, {"due_at": "2024-08-09T10:00:00+08:00", "done_at": "2024-08-09T11:00:00+08:00"}
     )
     assert late.json()["state"] == "missed"
-    wrong = as_person(liaison_of(cast, "售后部")).post(
+    wrong = as_person(liaison_of(cast.collab, "售后部")).post(
         url, {"due_at": "2024-08-10T10:00:00+08:00"}
     )  # a Saturday
     assert wrong.status_code == 422

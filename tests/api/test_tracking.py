@@ -6,9 +6,7 @@ The demo: kickoff Monday 2024-07-08, data as of Monday 2024-08-12 (2024-W33);
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,19 +14,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import ApiClient, Cast, as_person
+from tests.helpers import TZ, pinned
 from xietong.audit.models import AuditEntry
 from xietong.collabs.models import Task, TaskStatus
 from xietong.tracking.models import ProgressUpdate, WeeklyReport
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 8, 12, 12, 0, tzinfo=TZ)
 
 
-@pytest.fixture(autouse=True)
-def _pinned() -> Iterator[None]:
-    with time_machine.travel(MONDAY, tick=False):
-        yield
+_pinned = pinned(MONDAY)
 
 
 def tech_task(cast: Cast, description: str = "建立投诉工单系统自动分派规则") -> Task:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import make_person
-from xietong.collabs.demo import load_demo
+from xietong.charter.demo import load_demo
 from xietong.collabs.models import Collaboration
 
 pytestmark = pytest.mark.browser

@@ -19,8 +19,8 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import make_person
 from tests.test_views import charter_with_tasks
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Task
 from xietong.collabs.snapshots import load_snapshot
 from xietong.documents.workbook import workbook_bytes

@@ -18,8 +18,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.test_views import charter_with_tasks
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Task
 from xietong.meetings.models import Meeting, MinutesConfirmation
 from xietong.orgs.models import Department, Person

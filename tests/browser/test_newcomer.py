@@ -21,9 +21,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE
 from tests.conftest import AS_OF, KICKOFF, make_person
+from xietong.charter.demo import load_demo
 from xietong.collabs.actions.collaborations import do_create_collaboration
 from xietong.collabs.actions.tasks import TaskInput, do_save_task
-from xietong.collabs.demo import load_demo
 from xietong.collabs.models import Collaboration, Participant, Task
 from xietong.orgs.models import Department, Person
 

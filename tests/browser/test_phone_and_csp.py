@@ -17,8 +17,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import PHONE
 from tests.browser.test_minutes import with_password
 from tests.test_views import charter_with_tasks
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Task
 
 pytestmark = pytest.mark.browser

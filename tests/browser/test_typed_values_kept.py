@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import AS_OF, KICKOFF
+from xietong.charter.demo import load_demo
 from xietong.collabs.actions.tasks import TaskInput, do_save_task
-from xietong.collabs.demo import load_demo
 from xietong.collabs.models import Collaboration, Participant, Task
 from xietong.orgs.models import Person
 

@@ -11,13 +11,13 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from xietong.collabs.charter import dump_charter, parse_charter
+from xietong.charter.format import dump_charter, parse_charter
 from xietong.collabs.models import Collaboration, Task
 from xietong.collabs.snapshots import load_snapshot
 from xietong.documents.workbook import template_bytes, workbook_bytes
 
 GOOD = Path(__file__).parent.parent / "charters" / "good.json"
-command = importlib.import_module("xietong.collabs.management.commands.import")
+command = importlib.import_module("xietong.charter.management.commands.import")
 
 
 def good_workbook(tmp: Path, name: str = "charter.xlsx") -> Path:

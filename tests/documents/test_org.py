@@ -14,6 +14,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from tests.conftest import make_person
+from tests.helpers import signed_in
 from tests.test_security import inline_code
 from xietong.documents.org import HEADERS, SHEET, read_org
 from xietong.orgs.actions import do_import_org
@@ -42,12 +43,6 @@ def sheet(rows: list[tuple[Any, ...]], headers: tuple[str, ...] = HEADERS) -> by
     out = BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.mark.django_db

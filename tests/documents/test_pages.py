@@ -12,6 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests.conftest import make_person
+from tests.helpers import signed_in
 from tests.test_security import inline_code
 from xietong.collabs.models import Collaboration, Task
 from xietong.collabs.snapshots import load_snapshot
@@ -31,12 +32,6 @@ CONTENT_TYPES = {
 @pytest.fixture(autouse=True)
 def _staging_in_tmp(settings: object, tmp_path: Path) -> None:
     settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def good_workbook(collab: Collaboration) -> bytes:

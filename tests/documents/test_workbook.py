@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from xietong.collabs.charter import dump_charter, parse_charter
+from xietong.charter.format import dump_charter, parse_charter
 from xietong.collabs.models import Collaboration
 from xietong.collabs.snapshots import load_snapshot
 from xietong.documents.workbook import Problem, WorkbookRead, read_workbook, template_bytes, workbook_bytes
@@ -109,7 +109,7 @@ def test_a_charter_file_survives_the_workbook() -> None:
 
 
 def test_the_demo_round_trip_loses_nothing(demo: Collaboration) -> None:
-    from xietong.collabs.actions import do_import_charter
+    from xietong.charter.store import do_import_charter
 
     original = load_snapshot(demo)
     result = read(workbook_bytes(original))

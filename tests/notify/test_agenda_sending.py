@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -27,11 +26,12 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
 from tests.api.conftest import as_person
+from tests.helpers import at, owner
 from tests.notify.conftest import make_robot
 from tests.notify.servers import Mail, RobotServer, SmtpServer
 from tests.notify.test_run import Inbox
 from tests.running import ROOT, answers, free_port, xietong_run
-from tests.test_meeting_page import HTMX, at, kickoff_of, owner, page_url, plan_kickoff, post_url
+from tests.test_meeting_page import HTMX, kickoff_of, page_url, plan_kickoff, post_url
 from xietong.collabs.models import Collaboration, Participant
 from xietong.meetings.actions.kickoff import do_save_agenda_item
 from xietong.meetings.actions.minutes import do_issue_minutes
@@ -50,7 +50,6 @@ from xietong.tracking.actions.registers import do_trigger_risk
 from xietong.tracking.models import Risk
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 # --- helpers

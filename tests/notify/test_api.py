@@ -6,14 +6,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.api.conftest import ApiClient, Cast, as_person, cast  # noqa: F401 (the fixture)
+from tests.api.conftest import ApiClient, Cast, as_person
 from tests.notify.test_pages import SECRET, WEBHOOK, failed_delivery, notify, robot
 from xietong.notify.models import DeliveryState, Kind, Notification, Preference, Robot
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lists_my_notifications_and_marks_them_read(cast: Cast) -> None:  # noqa: F811
+def test_it_lists_my_notifications_and_marks_them_read(cast: Cast) -> None:
     api = as_person(cast.initiator)
     first, _second = notify(cast.initiator, 2, cast.collab)
     notify(cast.liaison, 1, cast.collab)
@@ -29,13 +29,13 @@ def test_it_lists_my_notifications_and_marks_them_read(cast: Cast) -> None:  # n
     assert api.get("/api/notifications/unread-count").json() == {"unread": 0}
 
 
-def test_someone_elses_notification_is_404(cast: Cast) -> None:  # noqa: F811
+def test_someone_elses_notification_is_404(cast: Cast) -> None:
     (theirs,) = notify(cast.liaison, 1, cast.collab)
     assert as_person(cast.initiator).post(f"/api/notifications/{theirs.pk}/read").status_code == 404
     assert ApiClient().get("/api/notifications").status_code == 401
 
 
-def test_it_escapes_nothing_but_answers_json(cast: Cast) -> None:  # noqa: F811
+def test_it_escapes_nothing_but_answers_json(cast: Cast) -> None:
     notify(cast.initiator, 1, cast.collab, task="<script>x</script>")
     item = as_person(cast.initiator).get("/api/notifications").json()["items"][0]
     assert "<script>x</script>" in item["body"]  # JSON, not HTML: the client escapes
@@ -47,7 +47,7 @@ def _list_queries(api: ApiClient) -> int:
     return len(queries)
 
 
-def test_the_list_reads_the_same_queries_at_any_size(cast: Cast) -> None:  # noqa: F811
+def test_the_list_reads_the_same_queries_at_any_size(cast: Cast) -> None:
     api = as_person(cast.initiator)
     notify(cast.initiator, 2, cast.collab)
     _list_queries(api)  # the token's first use is recorded once
@@ -56,7 +56,7 @@ def test_the_list_reads_the_same_queries_at_any_size(cast: Cast) -> None:  # noq
     assert _list_queries(api) == small
 
 
-def test_it_reads_and_replaces_my_preferences(cast: Cast) -> None:  # noqa: F811
+def test_it_reads_and_replaces_my_preferences(cast: Cast) -> None:
     api = as_person(cast.initiator)
     assert api.get("/api/me/notification-preferences").json()["email"] is True
     body = {"email": False, "muted_kinds": ["task_due_soon"], "quiet_from": "22:00", "quiet_until": "08:00"}
@@ -70,7 +70,7 @@ def test_it_reads_and_replaces_my_preferences(cast: Cast) -> None:  # noqa: F811
     assert api.put("/api/me/notification-preferences", {"muted_kinds": ["nope"]}).status_code == 422
 
 
-def test_the_initiator_manages_robots_whose_secrets_never_come_back(cast: Cast) -> None:  # noqa: F811
+def test_the_initiator_manages_robots_whose_secrets_never_come_back(cast: Cast) -> None:
     api = as_person(cast.initiator)
     base = f"/api/collaborations/{cast.collab.slug}/robots"
     created = api.post(base, {"kind": "feishu", "name": "飞书群", "webhook_url": WEBHOOK, "secret": SECRET})
@@ -94,7 +94,7 @@ def test_the_initiator_manages_robots_whose_secrets_never_come_back(cast: Cast) 
 
 
 @pytest.mark.parametrize(("who", "status"), [("liaison", 403), ("viewer", 403), ("outsider", 404)])
-def test_others_may_not_see_or_manage_robots(cast: Cast, who: str, status: int) -> None:  # noqa: F811
+def test_others_may_not_see_or_manage_robots(cast: Cast, who: str, status: int) -> None:
     saved = robot(cast.collab)
     api = as_person(getattr(cast, who))
     base = f"/api/collaborations/{cast.collab.slug}"
@@ -108,7 +108,7 @@ def test_others_may_not_see_or_manage_robots(cast: Cast, who: str, status: int) 
     assert api.get(f"{base}/deliveries").status_code == status
 
 
-def test_the_initiator_resends_a_failed_delivery(cast: Cast) -> None:  # noqa: F811
+def test_the_initiator_resends_a_failed_delivery(cast: Cast) -> None:
     saved = robot(cast.collab)
     (notification,) = notify(cast.initiator, 1, cast.collab)
     delivery = failed_delivery(notification, saved)

@@ -11,6 +11,7 @@ import time_machine
 from icalendar import Calendar
 
 from tests.api.conftest import as_person
+from tests.helpers import at, owner
 from tests.notify.conftest import make_robot
 from tests.notify.servers import RobotServer, SmtpServer
 from tests.notify.test_agenda_sending import (
@@ -21,7 +22,7 @@ from tests.notify.test_agenda_sending import (
     text_of,
     with_mailboxes,
 )
-from tests.test_meeting_page import at, kickoff_of, owner, page_url, plan_kickoff, post_url
+from tests.test_meeting_page import kickoff_of, page_url, plan_kickoff, post_url
 from xietong.collabs.models import Collaboration
 from xietong.meetings.models import Meeting
 from xietong.notify.models import Invitation, Kind, Notification, Transport

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.api.conftest import as_person, person
+from tests.helpers import TZ
 from tests.notify.conftest import make_robot
 from tests.notify.servers import RobotServer, SmtpServer
 from xietong.audit.models import AuditEntry
@@ -26,7 +26,7 @@ from xietong.notify.models import Kind, Notification, Transport
 from xietong.notify.outbox import sweep
 from xietong.orgs.models import Person
 
-NOW = datetime(2024, 8, 12, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+NOW = datetime(2024, 8, 12, 8, 0, tzinfo=TZ)
 LINKED_TASK = (
     "核对报价 http://evil.example.com/pay 与 [点我领奖](https://evil.example.com/x) <http://evil.example.com>"
 )

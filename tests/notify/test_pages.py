@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import make_person
+from tests.helpers import liaison_of, owner_of, signed_in
 from tests.test_security import EXPECTED_CSP, csp_of, inline_code
 from xietong.audit.models import AuditEntry
-from xietong.collabs.models import Collaboration, Participant
+from xietong.collabs.models import Collaboration
 from xietong.notify.models import Delivery, DeliveryState, Kind, Notification, Preference, Robot, Transport
 from xietong.orgs.models import Person
 
@@ -25,23 +26,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 WEBHOOK = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key-4f1c9a"
 SECRET = "SECdeadbeef-very-secret-value"
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def owner_of(demo: Collaboration) -> Person:
-    assert demo.owner is not None
-    return demo.owner
-
-
-def liaison_of(demo: Collaboration) -> Person:
-    liaison = Participant.objects.get(collaboration=demo, department__name="技术部").liaison
-    assert liaison is not None
-    return liaison
 
 
 def notify(

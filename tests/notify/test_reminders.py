@@ -8,14 +8,14 @@ guide's demo charter (kickoff Monday 2024-07-08, statuses as of 2024-08-12).
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import AS_OF, KICKOFF
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.charter import parse_charter
-from xietong.collabs.demo import demo_charter
+from tests.helpers import at
+from xietong.charter.demo import demo_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task, TaskStatus
 from xietong.meetings.actions.kickoff import do_schedule_kickoff, do_send_agenda
 from xietong.meetings.actions.minutes import do_confirm_minutes, do_issue_minutes, do_request_correction
@@ -28,12 +28,7 @@ from xietong.tracking.actions.progress import ProgressInput, do_report_progress
 from xietong.tracking.actions.sla import do_answer_sla, do_open_sla_request, do_record_check
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
 HEADS = {"王经理", "孙总监", "赵总监", "周总监"}  # 售后部, 产品部, 技术部, 法务部
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
 
 
 def _charter(slug: str, *, kickoff: bool) -> Collaboration:

@@ -21,10 +21,11 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.api.conftest import Cast, as_person, cast  # noqa: F401 (the fixture)
+from tests.api.conftest import Cast, as_person
+from tests.helpers import owner_of, signed_in
 from tests.notify.conftest import make_notification, make_robot, robot_delivery
 from tests.notify.servers import RobotServer, closed_port
-from tests.notify.test_pages import WEBHOOK, owner_of, robots_url, signed_in
+from tests.notify.test_pages import WEBHOOK, robots_url
 from tests.test_settings import _settings_in_fresh_process
 from xietong.audit.models import AuditEntry
 from xietong.collabs.models import Collaboration
@@ -83,7 +84,7 @@ def _reload(delivery: Delivery) -> Delivery:
 
 
 def test_it_refuses_to_save_a_robot_aimed_at_the_server_itself(
-    cast: Cast,  # noqa: F811
+    cast: Cast,
     robot_server: RobotServer,
 ) -> None:
     api = as_person(cast.initiator)
@@ -97,7 +98,7 @@ def test_it_refuses_to_save_a_robot_aimed_at_the_server_itself(
     assert robot_server.requests == []
 
 
-def test_changing_a_robots_address_to_an_internal_one_is_refused(cast: Cast) -> None:  # noqa: F811
+def test_changing_a_robots_address_to_an_internal_one_is_refused(cast: Cast) -> None:
     api = as_person(cast.initiator)
     base = f"/api/collaborations/{cast.collab.slug}/robots"
     created = api.post(base, {"kind": "wecom", "name": "群", "webhook_url": WEBHOOK})
@@ -118,7 +119,7 @@ def test_the_page_says_why_an_internal_address_is_refused(demo: Collaboration) -
 
 
 def test_an_allow_listed_intranet_gateway_is_accepted(
-    cast: Cast,  # noqa: F811
+    cast: Cast,
     settings: SettingsWrapper,
 ) -> None:
     settings.XIETONG_ROBOT_ALLOWED_HOSTS = ["robot-gw.intranet", "10.2.0.0/16"]

@@ -30,7 +30,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.api.test_concurrency import _at_once, on_postgresql
 from tests.conftest import AS_OF, KICKOFF
-from xietong.collabs.demo import load_demo
+from tests.helpers import TZ, at
+from xietong.charter.demo import load_demo
 from xietong.collabs.models import Collaboration, SubGoal, Task, TaskStatus
 from xietong.meetings.actions.plan import RuleFields, do_save_communication_rule
 from xietong.meetings.models import Channel, CommunicationRule, Meeting, MeetingKind
@@ -42,14 +43,9 @@ from xietong.notify.outbox import SweepResult, after_quiet_hours, plan, sweep
 from xietong.orgs.models import Person
 from xietong.tracking.actions.sla import do_open_sla_request
 
-TZ = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
 # Monday 2024-08-12 08:00, two hours before the weekly meeting of the guide's demo.
 NOW = datetime(2024, 8, 12, 8, tzinfo=TZ)
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[arg-type,misc]
 
 
 def personal_keys(now: datetime) -> set[str]:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import tracemalloc
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.helpers import TZ
 from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus
 from xietong.notify.models import Delivery, Notification
 from xietong.notify.outbox import sweep
 from xietong.orgs.models import Department, Person
 
-NOW = datetime(2024, 8, 12, 8, tzinfo=ZoneInfo("Asia/Shanghai"))
+NOW = datetime(2024, 8, 12, 8, tzinfo=TZ)
 
 
 def _rows(collab: Collaboration, department: Department, count: int) -> None:

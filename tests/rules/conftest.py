@@ -13,15 +13,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from xietong.collabs.charter import parse_charter
+from tests.helpers import TZ
+from xietong.charter.format import parse_charter
 from xietong.rules.engine import Context, Finding, Report, run_rules
 
 GOOD_CHARTER = Path(__file__).resolve().parent.parent / "charters" / "good.json"
-TZ = ZoneInfo("Asia/Shanghai")
 # A week after the kickoff: minutes confirmed, work under way, nothing overdue.
 NOW = "2024-07-15T12:00:00+08:00"
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from tests.helpers import TZ
 from xietong.rules import snapshot as s
 from xietong.rules.engine import Context
 
-TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 7, 15, 12, 0, tzinfo=TZ)
 DEPARTMENTS = ("客服部", "技术部", "产品部", "质量部", "运营部", "财务部", "法务部", "人事部")
 STATUSES = (s.TaskStatus.NOT_STARTED, s.TaskStatus.IN_PROGRESS, s.TaskStatus.DONE, s.TaskStatus.BLOCKED)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
 from xietong.rules.engine import REGISTRY, Finding, Severity, health_score, run_rules
 from xietong.rules.snapshot import Collab
 

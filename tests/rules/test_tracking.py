@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
 from xietong.rules.engine import Finding, run_rules
 from xietong.rules.snapshot import TaskStatus
 

@@ -44,7 +44,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from tests.api.conftest import person, token_for
 from tests.notify.servers import SmtpServer, closed_port, smtp_server
 from xietong.audit.models import AuditEntry
-from xietong.collabs.demo import load_demo
+from xietong.charter.demo import load_demo
 from xietong.collabs.models import Collaboration, Task, TaskStatus
 from xietong.notify.messages import render
 from xietong.notify.models import Delivery, DeliveryState, Notification

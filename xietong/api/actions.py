@@ -1,6 +1,4 @@
-"""The API's own writes: importing a charter for its caller; personal tokens.
-
-Issuing, checking and revoking personal API tokens:
+"""The API's own writes: issuing, checking and revoking personal API tokens.
 
 The token is ``xt_<prefix>_<secret>``: 8 hexadecimal characters of prefix
 (kept in clear, to find the row) and 43 characters of URL-safe secret
@@ -19,15 +17,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from xietong.api.models import ApiToken, password_stamp
-from xietong.audit.record import record
-from xietong.collabs.access import access_for
-from xietong.collabs.actions import do_import_charter
-from xietong.collabs.models import Collaboration, MemberRole, Membership
 from xietong.orgs.models import Person
-from xietong.rules import snapshot as s
 
 SCHEME = "xt_"
 PREFIX_LENGTH = 8
@@ -106,18 +98,3 @@ def person_for_token(raw: str) -> Person | None:
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)
         ).update(last_used_at=now)
     return token.person
-
-
-@transaction.atomic
-def do_import_as(person: Person, charter: s.Collab) -> Collaboration:
-    """Import ``charter`` for ``person`` and return the stored collaboration.
-
-    The charter names its own initiator; when that is someone else and
-    ``person`` holds no role in it, they become a member, so that whoever
-    imported a collaboration can always open it.
-    """
-    stored = do_import_charter(charter, actor=person)
-    if not access_for(person, stored).sees_anything:
-        membership = Membership.objects.create(collaboration=stored, person=person, role=MemberRole.MEMBER)
-        record(membership, None, actor=person, collaboration=stored, reason=_("导入者加入为成员"))
-    return stored

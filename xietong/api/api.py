@@ -6,21 +6,24 @@ calls an action and answers. Later features add their own router here.
 """
 
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 
 from xietong.api import (
+    allocations,
     charter,
     closing,
     collaborations,
     documents,
     goal,
     history,
+    issues,
     meetings,
+    milestones,
     nominations,
     notifications,
     org,
     participants,
-    registers,
+    risks,
+    sla,
     subgoals,
     tasks,
     tokens,
@@ -29,6 +32,7 @@ from xietong.api import (
 from xietong.api.auth import AUTH
 from xietong.api.docs import LocalSwagger
 from xietong.api.errors import install
+from xietong.api.renderers import RENDERER
 
 DESCRIPTION = """
 The API of Xietong (协同). Authenticate with a personal token
@@ -44,12 +48,6 @@ or with the browser's session (unsafe methods then need the `X-CSRFToken` header
 """
 
 
-class Utf8Renderer(JSONRenderer):
-    """JSON as UTF-8 text: Chinese stays readable in a terminal, not \\u escapes."""
-
-    json_dumps_params = {"ensure_ascii": False}
-
-
 api = NinjaAPI(
     title="Xietong API",
     version="1",
@@ -57,7 +55,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=AUTH,
     docs=LocalSwagger(),
-    renderer=Utf8Renderer(),
+    renderer=RENDERER,
 )
 install(api)
 
@@ -73,7 +71,11 @@ api.add_router("", org.router)
 api.add_router("", tokens.router)
 api.add_router("", tracking.router)
 api.add_router("", closing.router)
-api.add_router("", registers.router)
+api.add_router("", issues.router)
+api.add_router("", risks.router)
+api.add_router("", sla.router)
+api.add_router("", allocations.router)
+api.add_router("", milestones.router)
 api.add_router("", notifications.router)
 api.add_router("", nominations.router)
 api.add_router("", documents.router)

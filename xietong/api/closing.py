@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -32,7 +32,13 @@ from xietong.api.common import collaboration, participating
 from xietong.api.errors import INVALID, NOT_FOUND, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import DepartmentRef, FindingOut, Line, PersonRef, Text
-from xietong.collabs.access import get_task_for_user
+from xietong.collabs.access import (
+    find_object_in,
+    find_part_of,
+    get_object_for_user,
+    get_task_for_user,
+    reread,
+)
 from xietong.collabs.judged import phase_of
 from xietong.collabs.models import Metric, SubGoal, Task
 from xietong.collabs.snapshots import load_snapshot
@@ -56,7 +62,7 @@ from xietong.tracking.actions.closing import (
     do_write_retrospective,
 )
 from xietong.tracking.closing_sources import department_scorecards, latest_readings, load_tasks, open_items
-from xietong.tracking.forms_closing import change_problem
+from xietong.tracking.forms.changes import change_problem
 from xietong.tracking.models import (
     Acceptance,
     ChangeField,
@@ -321,25 +327,17 @@ def file_change_request(
     kind = given[0] if given else "goal"
     target, fixed, department_id = Target(), True, None
     if kind == "task":
-        task = (
-            Task.objects.select_related("department")
-            .filter(collaboration=collab, pk=payload.task or 0)
-            .first()
-        )
+        task = find_object_in(collab, Task.objects.select_related("department"), payload.task)
         if task is None:
             raise Invalid.at("body.task", _("不是本协作的任务"))
         target, department_id = Target(task=task), task.department_id
     elif kind == "subgoal":
-        sub = (
-            SubGoal.objects.select_related("department")
-            .filter(collaboration=collab, pk=payload.subgoal or 0)
-            .first()
-        )
+        sub = find_object_in(collab, SubGoal.objects.select_related("department"), payload.subgoal)
         if sub is None:
             raise Invalid.at("body.subgoal", _("不是本协作的子目标"))
         target, department_id, fixed = Target(subgoal=sub), sub.department_id, sub.deadline_kind == "fixed"
     elif kind == "metric":
-        metric = Metric.objects.filter(goal__collaboration=collab, pk=payload.metric or 0).first()
+        metric = find_part_of(collab, "goal__collaboration", Metric.objects.all(), payload.metric)
         if metric is None:
             raise Invalid.at("body.metric", _("不是本协作的指标"))
         target = Target(metric=metric)
@@ -363,7 +361,7 @@ def file_change_request(
     filed = do_request_change(
         collab, payload.field, target, value, payload.reason, timezone.now(), actor=caller(request)
     )
-    return Status(201, change_out(_requests().get(pk=filed.pk)))
+    return Status(201, change_out(reread(_requests(), filed)))
 
 
 @router.post(
@@ -376,10 +374,7 @@ def decide_change_request(request: HttpRequest, request_id: int, payload: Decisi
     Applied when every approval is in; one rejection rejects it. A request
     already decided, or without that approval pending, is 409 with the request as it is.
     """
-    change = _requests().filter(pk=request_id).first()
-    if change is None:
-        raise Http404
-    _collab, access = collaboration(request, change.collaboration.slug)
+    change, access = get_object_for_user(_requests(), caller(request), request_id)
     if payload.as_ == Approver.INITIATOR:
         allowed = access.can(Action.APPROVE_CHANGE)
     else:
@@ -405,8 +400,8 @@ def decide_change_request(request: HttpRequest, request_id: int, payload: Decisi
             actor=caller(request),
         )
     except ValueError:  # decided meanwhile
-        raise Conflict(_("这项申请已经处理过了"), change_out(_requests().get(pk=change.pk))) from None
-    return change_out(_requests().get(pk=change.pk))
+        raise Conflict(_("这项申请已经处理过了"), change_out(reread(_requests(), change))) from None
+    return change_out(reread(_requests(), change))
 
 
 # --- closing

@@ -10,7 +10,6 @@ A workbook's problems are reported as ``{"sheet", "row", "column", "reason"}``
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,14 +17,13 @@ from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from xietong.api.actions import do_import_as
 from xietong.api.auth import caller
+from xietong.api.charter import refused
 from xietong.api.common import collaboration
 from xietong.api.errors import INVALID, NOT_FOUND, Invalid, responses
 from xietong.api.schemas import OrgChangesOut
-from xietong.collabs.actions import ImportRefused
-from xietong.collabs.actions.charter import organisation_changes
-from xietong.collabs.charter import CharterError, parse_charter
+from xietong.charter.format import CharterError, parse_charter
+from xietong.charter.store import import_charter_for, organisation_changes
 from xietong.documents import serve
 from xietong.documents.exports import WHAT_FORMATS, Document, ExportRefused, export
 from xietong.documents.org import read_org
@@ -98,7 +96,7 @@ def _org_changes(charter: Any) -> OrgChangesOut | None:
     """What importing ``charter`` would change in the organisation, so that nothing changes silently."""
     try:
         changes = organisation_changes(parse_charter(charter))
-    except (CharterError, TypeError):
+    except CharterError:
         return None
     return OrgChangesOut(**changes.as_dict())
 
@@ -109,12 +107,13 @@ def _problems(problems: list[Problem]) -> list[WorkbookProblemOut]:
 
 def _refuse(problems: list[Problem]) -> Invalid:
     """422 naming every bad cell: ``sheet!D7``, ``sheet!7`` for a whole row, ``sheet`` for a sheet."""
-    return Invalid(
-        [
-            (f"{p.sheet}!{p.column or ''}{p.row if p.row is not None else ''}".rstrip("!"), p.reason)
-            for p in problems
-        ]
-    )
+    return Invalid([(_cell(p), p.reason) for p in problems])
+
+
+def _cell(problem: Problem) -> str:
+    # A workbook's column is "D(时间节点)": the letter names the cell, the header is for people.
+    letter = (problem.column or "").split("(", 1)[0]
+    return f"{problem.sheet}!{letter}{problem.row if problem.row is not None else ''}".rstrip("!")
 
 
 def _checked(file: UploadedFile) -> UploadedFile:
@@ -188,13 +187,9 @@ def import_workbook(
     if not read.ok and not options.valid_rows:
         raise _refuse(read.problems)
     try:
-        stored = do_import_as(caller(request), parse_charter(read.charter))
+        stored = import_charter_for(caller(request), read.charter)
     except CharterError as exc:
-        raise Invalid.at(exc.path, exc.reason) from None
-    except ImportRefused as exc:
-        raise Invalid([(p.path, p.reason) for p in exc.problems]) from None
-    except DataError:
-        raise Invalid.at("", _("有的值超出了可保存的长度或范围")) from None
+        raise refused(exc) from None
     url = reverse("collabs:workspace", args=[stored.slug])
     return Status(201, WorkbookImportedOut(slug=stored.slug, url=url, **preview.model_dump()))
 

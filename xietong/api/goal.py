@@ -4,7 +4,7 @@
 
 from decimal import Decimal
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
@@ -21,6 +21,7 @@ from xietong.api.schemas import (
     ReadingIn,
     ReadingOut,
 )
+from xietong.collabs.access import get_object_for_user
 from xietong.collabs.actions import do_record_reading
 from xietong.collabs.actions.common import VersionConflict
 from xietong.collabs.actions.goal import GoalInput, MetricInput, do_save_goal
@@ -159,10 +160,9 @@ def reading_out(reading: MetricReading) -> ReadingOut:
 )
 def record_reading(request: HttpRequest, metric_id: int, payload: ReadingIn) -> Status[ReadingOut]:
     """Record (or correct) a metric's value on a day (initiator and administrators)."""
-    metric = Metric.objects.select_related("goal__collaboration").filter(pk=metric_id).first()
-    if metric is None:
-        raise Http404
-    collaboration(request, metric.goal.collaboration.slug, Action.EDIT_COLLABORATION)
+    metric, _access = get_object_for_user(
+        Metric.objects.all(), caller(request), metric_id, Action.EDIT_COLLABORATION, via="goal__collaboration"
+    )
     reading = do_record_reading(
         metric, payload.measured_on, payload.value, note=payload.note, actor=caller(request)
     )

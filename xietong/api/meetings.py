@@ -17,8 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
-from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.errors import HttpError
@@ -27,6 +26,7 @@ from ninja.responses import Status
 
 from xietong.api.auth import caller
 from xietong.api.common import collaboration, find_department, participating
+from xietong.api.converters import task_out
 from xietong.api.errors import INVALID, NOT_FOUND, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import (
@@ -60,8 +60,7 @@ from xietong.api.schemas import (
     TaskOut,
 )
 from xietong.api.subgoals import subgoal_out
-from xietong.api.tasks import task_out
-from xietong.collabs.access import Access
+from xietong.collabs.access import Access, get_object_in, get_part_of, reread
 from xietong.collabs.models import Collaboration, SubGoal, Task
 from xietong.meetings.actions.contributions import (
     ContributionInput,
@@ -271,7 +270,7 @@ def _minutes(meeting: Meeting, departments: Iterable[Department]) -> MinutesOut:
 
 def meeting_detail(collab: Collaboration, meeting_id: int) -> MeetingDetailOut:
     """Return one meeting as it is now, whole: a fixed number of queries however much it holds."""
-    meeting = get_object_or_404(_meetings().filter(collaboration=collab), pk=meeting_id)
+    meeting = get_object_in(collab, _meetings(), meeting_id)
     materials = Material.objects.filter(meeting=meeting).select_related("uploaded_by")
     contributions = Contribution.objects.filter(meeting=meeting).select_related("department", "counterpart")
     return MeetingDetailOut(
@@ -299,11 +298,7 @@ def meeting_detail(collab: Collaboration, meeting_id: int) -> MeetingDetailOut:
 def _open(request: HttpRequest, slug: str, meeting_id: int) -> tuple[Collaboration, Access, Meeting]:
     """Return the collaboration, the caller's access and its meeting ``meeting_id``, or raise 404."""
     collab, access = collaboration(request, slug)
-    meeting = Meeting.objects.filter(collaboration=collab, pk=meeting_id).first()
-    if meeting is None:
-        raise Http404
-    meeting.collaboration = collab
-    return collab, access, meeting
+    return collab, access, get_object_in(collab, Meeting.objects.all(), meeting_id)
 
 
 def _may(access: Access, action: Action, department_id: int | None = None) -> None:
@@ -387,11 +382,7 @@ def add_agenda_item(
 
 
 def _agenda_item(meeting: Meeting, item_id: int) -> AgendaItem:
-    item = AgendaItem.objects.filter(meeting=meeting, pk=item_id).first()
-    if item is None:
-        raise Http404
-    item.meeting = meeting
-    return item
+    return get_part_of(meeting, "meeting", AgendaItem.objects.all(), item_id)
 
 
 @router.put(
@@ -512,15 +503,8 @@ def _not_cancelled(meeting: Meeting) -> None:
 
 
 def _contribution(meeting: Meeting, contribution_id: int) -> Contribution:
-    row = (
-        Contribution.objects.filter(meeting=meeting, pk=contribution_id)
-        .select_related("department", "counterpart", "task", "subgoal")
-        .first()
-    )
-    if row is None:
-        raise Http404
-    row.meeting = meeting
-    return row
+    rows = Contribution.objects.select_related("department", "counterpart", "task", "subgoal")
+    return get_part_of(meeting, "meeting", rows, contribution_id)
 
 
 @router.post(
@@ -590,9 +574,8 @@ def need_to_task(request: HttpRequest, slug: str, meeting_id: int, contribution_
     contribution = _need(request, slug, meeting_id, contribution_id)
     existed = contribution.task is not None
     task = do_need_to_task(contribution, actor=caller(request))
-    row = get_object_or_404(
-        Task.objects.select_related("department", "collaboration").prefetch_related("collaborators"),
-        pk=task.pk,
+    row = reread(
+        Task.objects.select_related("department", "collaboration").prefetch_related("collaborators"), task
     )
     return Status(200 if existed else 201, task_out(row))
 
@@ -612,9 +595,7 @@ def need_to_subgoal(
     contribution = _need(request, slug, meeting_id, contribution_id)
     existed = contribution.subgoal is not None
     subgoal = do_need_to_subgoal(contribution, actor=caller(request))
-    row = get_object_or_404(
-        SubGoal.objects.select_related("department", "metric", "collaboration"), pk=subgoal.pk
-    )
+    row = reread(SubGoal.objects.select_related("department", "metric", "collaboration"), subgoal)
     return Status(200 if existed else 201, subgoal_out(row))
 
 
@@ -622,13 +603,7 @@ def need_to_subgoal(
 
 
 def _minutes_item(meeting: Meeting, item_id: int) -> MinutesItem:
-    item = (
-        MinutesItem.objects.filter(meeting=meeting, pk=item_id).select_related("department", "task").first()
-    )
-    if item is None:
-        raise Http404
-    item.meeting = meeting
-    return item
+    return get_part_of(meeting, "meeting", MinutesItem.objects.select_related("department", "task"), item_id)
 
 
 def _item_input(
@@ -873,11 +848,7 @@ def request_correction(
 
 def _rule(request: HttpRequest, slug: str, rule_id: int) -> tuple[Collaboration, Access, CommunicationRule]:
     collab, access = collaboration(request, slug)
-    rule = CommunicationRule.objects.filter(collaboration=collab, pk=rule_id).first()
-    if rule is None:
-        raise Http404
-    rule.collaboration = collab
-    return collab, access, rule
+    return collab, access, get_object_in(collab, CommunicationRule.objects.all(), rule_id)
 
 
 @router.get(

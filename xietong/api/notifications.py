@@ -28,6 +28,7 @@ from xietong.api.common import collaboration
 from xietong.api.errors import INVALID, NOT_FOUND, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import LocalTime, Title, _Storable
+from xietong.collabs.access import get_object_in, get_part_of, reread
 from xietong.notify.actions import (
     PreferenceInput,
     RobotChange,
@@ -272,10 +273,7 @@ def _check_url(url: str | None) -> None:
 
 def _robot(request: HttpRequest, slug: str, robot_id: int, action: Action) -> Robot:
     collab, _access = collaboration(request, slug, action)
-    robot = Robot.objects.filter(collaboration=collab, pk=robot_id).select_related("collaboration").first()
-    if robot is None:
-        raise Http404
-    return robot
+    return get_object_in(collab, Robot.objects.all(), robot_id)
 
 
 @router.get("/collaborations/{slug}/robots", response=responses({200: list[RobotOut]}, NOT_FOUND, INVALID))
@@ -392,9 +390,7 @@ def list_deliveries(request: HttpRequest, slug: str, filters: Query[DeliveryFilt
 def resend_delivery(request: HttpRequest, slug: str, delivery_id: int) -> DeliveryOut:
     """Put a failed delivery back in the queue for a fresh round of attempts (422 unless failed)."""
     collab, _access = collaboration(request, slug, Action.MANAGE_ROBOTS)
-    delivery = _deliveries().filter(notification__collaboration=collab, pk=delivery_id).first()
-    if delivery is None:
-        raise Http404
+    delivery = get_part_of(collab, "notification__collaboration", _deliveries(), delivery_id)
     if not do_resend(delivery, actor=caller(request)):
         raise Invalid.at("state", _("只有发送失败的投递可以重新发送。"))
-    return delivery_out(_deliveries().get(pk=delivery.pk))
+    return delivery_out(reread(_deliveries(), delivery))

@@ -5,7 +5,6 @@
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
@@ -22,6 +21,7 @@ from xietong.api.schemas import (
     ParticipantPatch,
     PersonRef,
 )
+from xietong.collabs.access import get_object_in, reread
 from xietong.collabs.actions.common import VersionConflict, check_version
 from xietong.collabs.actions.departments import (
     do_add_participant,
@@ -118,21 +118,13 @@ def update_participant(
     With `version` (the collaboration's), a stale write is refused with 409.
     """
     collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
-    participant = (
-        Participant.objects.select_related("department", "liaison", "collaboration")
-        .filter(collaboration=collab, pk=participant_id)
-        .first()
-    )
-    if participant is None:
-        raise Http404
+    rows = Participant.objects.select_related("department", "liaison", "collaboration")
+    participant = get_object_in(collab, rows, participant_id)
     try:
         with transaction.atomic():
             # Locks the collaboration's row; what the PATCH does not name is read under the lock.
             check_version(collab, payload.version)
-            participant = get_object_or_404(
-                Participant.objects.select_related("department", "liaison", "collaboration"),
-                pk=participant.pk,
-            )
+            participant = reread(rows, participant)
             liaison = participant.liaison.name if participant.liaison else ""
             do_update_participant(
                 participant,
@@ -154,8 +146,6 @@ def update_participant(
 def remove_participant(request: HttpRequest, slug: str, participant_id: int) -> Status[None]:
     """Remove a department (initiator, administrators); its tasks stay, and R05 reports them."""
     collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
-    participant = Participant.objects.filter(collaboration=collab, pk=participant_id).first()
-    if participant is None:
-        raise Http404
+    participant = get_object_in(collab, Participant.objects.all(), participant_id)
     do_remove_participant(participant, actor=caller(request))
     return Status(204, None)

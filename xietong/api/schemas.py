@@ -22,6 +22,8 @@ from pydantic import AfterValidator, StringConstraints
 
 from xietong.collabs.models import TaskStatus
 from xietong.lib.limits import check_date
+from xietong.tracking.models import IssueStatus, Level, RiskStatus
+from xietong.tracking.sla import CheckState, ClockState
 
 
 def _storable(value: str) -> str:
@@ -649,3 +651,282 @@ class OccurrenceOut(Schema):
     at: LocalTime | None = Field(description="When it takes place; null: cancelled for a day off")
     moved: bool
     meeting: int | None = Field(description="The stored meeting, once opened")
+
+
+# --- step 7's registers: api/issues.py, risks.py, sla.py, allocations.py, milestones.py
+
+# Why an SLA request's clock is paused.
+Reason = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MeetingRef(Schema):
+    id: int
+    title: str
+    scheduled_at: LocalTime | None
+
+
+# --- step 7: the issue log (问题跟踪表)
+
+
+class IssueFilters(Schema):
+    status: IssueStatus | None = None
+    overdue: bool | None = None
+
+
+class IssueOut(Schema):
+    id: int
+    collaboration: str
+    position: int
+    title: str
+    raised_by: DepartmentRef | None
+    owner: DepartmentRef | None
+    decision_needed: str
+    decided_in: MeetingRef | None = Field(description="The meeting that decided it")
+    resolution: str
+    due_date: date | None
+    status: IssueStatus
+    overdue: bool = Field(description="Past its due date and not closed, as of today")
+    version: int = Field(description="The collaboration's version: send it back with a PATCH")
+
+
+class IssueIn(Schema):
+    title: Description
+    raised_by: DepartmentKey | None = Field(None, description="A participating department (id or name)")
+    owner: DepartmentKey | None = Field(None, description="A participating department (id or name)")
+    decision_needed: Text = ""
+    decided_in: int | None = Field(None, description="The id of a meeting of this collaboration")
+    resolution: Text = ""
+    due_date: Day | None = None
+    status: IssueStatus = IssueStatus.OPEN
+
+
+class IssuePatch(Schema):
+    version: int
+    title: Description | None = None
+    raised_by: DepartmentKey | None = None
+    owner: DepartmentKey | None = None
+    decision_needed: Text | None = None
+    decided_in: int | None = None
+    resolution: Text | None = None
+    due_date: Day | None = None
+    status: IssueStatus | None = None
+
+
+class IssueConflictOut(Schema):
+    detail: str
+    current: IssueOut
+
+
+# --- step 7: the risk register
+
+
+class RiskOut(Schema):
+    id: int
+    collaboration: str
+    position: int
+    description: str
+    probability: Level
+    impact: Level
+    score: int = Field(description="Probability × impact, 1 (low × low) to 9 (high × high)")
+    level: Level = Field(description="high from 6, medium from 3, else low")
+    owner: DepartmentRef | None
+    response_plan: str = Field(description="风险应对方案")
+    trigger: str = Field(description="What calls an ad-hoc risk meeting when it happens")
+    status: RiskStatus
+    triggered_at: LocalTime | None
+    meeting: int | None = Field(description="The ad-hoc risk meeting the trigger called")
+    version: int
+
+
+class RiskIn(Schema):
+    description: Description
+    probability: Level = Level.MEDIUM
+    impact: Level = Level.MEDIUM
+    owner: DepartmentKey | None = None
+    response_plan: Text = ""
+    trigger: Line = ""
+
+
+class RiskPatch(Schema):
+    version: int
+    description: Description | None = None
+    probability: Level | None = None
+    impact: Level | None = None
+    owner: DepartmentKey | None = None
+    response_plan: Text | None = None
+    trigger: Line | None = None
+
+
+class RiskConflictOut(Schema):
+    detail: str
+    current: RiskOut
+
+
+class TriggeredOut(Schema):
+    risk: RiskOut
+    meeting: MeetingRef
+    url: str = Field(description="The meeting's page")
+
+
+# --- step 7: SLA requests and their clocks
+
+
+class PauseOut(Schema):
+    started_at: LocalTime
+    ended_at: LocalTime | None
+    reason: str
+
+
+class ClockOut(Schema):
+    state: ClockState = Field(description="running, at_risk (80 % used), paused, breached, met or late")
+    used_hours: float
+    budget_hours: float
+    deadline: LocalTime = Field(description="When the budget runs out (if it resumed now, when paused)")
+    compliant: bool | None = Field(
+        description="Decided: met (true) or late / breached (false); null while open"
+    )
+
+
+class SlaRequestOut(Schema):
+    id: int
+    subgoal: int
+    subgoal_description: str
+    department: DepartmentRef | None = Field(description="The asked department (the sub-goal's)")
+    requester: DepartmentRef | None
+    subject: str
+    started_at: LocalTime
+    answered_at: LocalTime | None
+    answer: str
+    clock_kind: Literal["calendar", "working"]
+    pauses: list[PauseOut]
+    clock: ClockOut
+
+
+class SlaRequestIn(Schema):
+    subgoal: int = Field(description="An SLA sub-goal of this collaboration")
+    requester: DepartmentKey = Field(description="The requesting department (id or name)")
+    subject: Description
+    at: Moment | None = Field(None, description="When the request was made; default now")
+
+
+class PauseIn(Schema):
+    reason: Reason
+    at: Moment | None = None
+
+
+class ResumeIn(Schema):
+    at: Moment | None = None
+
+
+class AnswerIn(Schema):
+    answer: Text
+    at: Moment | None = None
+
+
+# --- step 7: recurring sub-goals and compliance
+
+
+class SubGoalOccurrenceOut(Schema):
+    subgoal: int
+    department: str
+    due_at: LocalTime
+    done_at: LocalTime | None
+    state: CheckState = Field(description="met, missed or pending")
+
+
+class CheckIn(Schema):
+    due_at: Moment = Field(description="The occurrence's due time, as listed by GET …/occurrences")
+    done: bool = Field(True, description="false: not done after all (undo)")
+    done_at: Moment | None = Field(None, description="When it was done; default now")
+    note: Line = ""
+
+
+class RateOut(Schema):
+    met: int
+    decided: int
+    share: float | None = Field(description="met / decided, 0 to 1")
+
+
+class ComplianceRowOut(Schema):
+    department: str
+    kind: Literal["sla", "recurring"]
+    weeks: dict[str, RateOut | None] = Field(description="By ISO week (2024-W32); null: nothing decided")
+    total: RateOut | None = Field(description="Over the weeks shown")
+
+
+class ComplianceOut(Schema):
+    weeks: list[str]
+    rows: list[ComplianceRowOut]
+
+
+# --- step 7: allocations (资源协调型) and rollout milestones (流程优化型)
+
+
+class AllocationOut(Schema):
+    id: int
+    collaboration: str
+    position: int
+    resource: str
+    from_department: DepartmentRef
+    to_department: DepartmentRef
+    rule: str
+    responsibility: str
+    return_date: date | None
+    returned_at: LocalTime | None
+    state: Literal["lent", "due_soon", "overdue", "returned"] = Field(
+        description="due_soon: within 3 days of the return date; overdue: past it and not returned"
+    )
+    version: int
+
+
+class AllocationIn(Schema):
+    resource: Title
+    from_department: DepartmentKey
+    to_department: DepartmentKey
+    rule: Text = ""
+    responsibility: Text = ""
+    return_date: Day | None = None
+
+
+class AllocationPatch(Schema):
+    version: int
+    resource: Title | None = None
+    from_department: DepartmentKey | None = None
+    to_department: DepartmentKey | None = None
+    rule: Text | None = None
+    responsibility: Text | None = None
+    return_date: Day | None = None
+    returned: bool | None = Field(None, description="true: returned now; false: not returned")
+
+
+class AllocationConflictOut(Schema):
+    detail: str
+    current: AllocationOut
+
+
+class MilestoneOut(Schema):
+    id: int
+    collaboration: str
+    position: int
+    name: str
+    due_date: date
+    done_at: LocalTime | None
+    late: bool = Field(description="Done after its date, or not done and past it")
+    version: int
+
+
+class MilestoneIn(Schema):
+    name: Title
+    due_date: Day
+
+
+class MilestonePatch(Schema):
+    version: int
+    name: Title | None = None
+    due_date: Day | None = None
+    done: bool | None = Field(None, description="true: done now; false: not done")
+
+
+class MilestoneConflictOut(Schema):
+    detail: str
+    current: MilestoneOut

@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -36,7 +35,7 @@ from xietong.api.schemas import (
     TimeLimitIn,
     TimeLimitOut,
 )
-from xietong.collabs.access import Access, get_subgoal_for_user
+from xietong.collabs.access import Access, find_part_of, get_subgoal_for_user, reread
 from xietong.collabs.actions.common import VersionConflict, check_version
 from xietong.collabs.actions.subgoals import SubGoalFields, do_delete_subgoal, do_save_subgoal
 from xietong.collabs.models import Collaboration, DeadlineKind, Metric, SubGoal
@@ -79,12 +78,14 @@ def subgoal_out(g: SubGoal) -> SubGoalOut:
 
 
 def _metric(collab: Collaboration, key: MetricKey) -> int:
-    metrics = Metric.objects.filter(goal__collaboration=collab)
+    def by_id(pk: int) -> Metric | None:
+        return find_part_of(collab, "goal__collaboration", Metric.objects.all(), pk)
+
     found = (
-        metrics.filter(pk=key).first()
+        by_id(key)
         if isinstance(key, int)
-        else metrics.filter(name=key).first()
-        or (metrics.filter(pk=int(key)).first() if key.isdigit() and len(key) < 19 else None)
+        else Metric.objects.filter(goal__collaboration=collab, name=key).first()
+        or (by_id(int(key)) if key.isdigit() and len(key) < 19 else None)
     )
     if found is None:
         raise Invalid.at("body.metric", _("核心目标中没有名为 %(name)s 的指标") % {"name": key})
@@ -173,7 +174,7 @@ def create_subgoal(request: HttpRequest, slug: str, payload: SubGoalIn) -> Statu
     collab, access = collaboration(request, slug)
     fields = _fields(collab, access, payload.model_dump())
     saved = do_save_subgoal(collab, fields, actor=caller(request))
-    return Status(201, subgoal_out(get_object_or_404(_rows(), pk=saved.pk)))
+    return Status(201, subgoal_out(reread(_rows(), saved)))
 
 
 @router.get("/subgoals/{subgoal_id}", response=responses({200: SubGoalOut}, NOT_FOUND))
@@ -197,12 +198,12 @@ def update_subgoal(request: HttpRequest, subgoal_id: int, payload: SubGoalPatch)
             # Locks the collaboration's row: the fields not named are read
             # under the lock, so a concurrent PATCH of another field is kept.
             check_version(collab, payload.version)
-            current = get_object_or_404(_rows(), pk=subgoal.pk)
+            current = reread(_rows(), subgoal)
             fields = _fields(collab, access, values, current=current)
             do_save_subgoal(collab, fields, subgoal=current, actor=caller(request))
     except VersionConflict:
-        raise Conflict(str(STALE_ROW), subgoal_out(get_object_or_404(_rows(), pk=subgoal.pk))) from None
-    return subgoal_out(get_object_or_404(_rows(), pk=subgoal.pk))
+        raise Conflict(str(STALE_ROW), subgoal_out(reread(_rows(), subgoal))) from None
+    return subgoal_out(reread(_rows(), subgoal))
 
 
 @router.delete("/subgoals/{subgoal_id}", response=responses({204: None}, NOT_FOUND))

@@ -20,7 +20,6 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -29,11 +28,12 @@ from ninja.responses import Status
 
 from xietong.api.auth import caller
 from xietong.api.common import collaboration, find_department, participating
+from xietong.api.converters import task_out
 from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
+from xietong.api.renderers import RENDERER
 from xietong.api.schemas import (
     DepartmentKey,
-    DepartmentRef,
     Line,
     SearchText,
     TaskConflictOut,
@@ -41,7 +41,7 @@ from xietong.api.schemas import (
     TaskOut,
     TaskPatch,
 )
-from xietong.collabs.access import Access, get_task_for_user
+from xietong.collabs.access import Access, get_task_for_user, reread
 from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_delete_task, do_save_task
 from xietong.collabs.judged import version_key
 from xietong.collabs.models import Collaboration, Task, TaskStatus
@@ -61,29 +61,6 @@ class TaskFilters(Schema):
 
 def _rows() -> QuerySet[Task]:
     return Task.objects.select_related("department", "collaboration").prefetch_related("collaborators")
-
-
-def task_out(task: Task, today: date | None = None) -> TaskOut:
-    today = today or context_for().today
-    return TaskOut(
-        id=task.pk,
-        collaboration=task.collaboration.slug,
-        position=task.position,
-        description=task.description,
-        department=DepartmentRef(id=task.department.pk, name=task.department.name)
-        if task.department
-        else None,
-        standard=task.standard,
-        deadline=task.deadline,
-        collaborators=[DepartmentRef(id=d.pk, name=d.name) for d in task.collaborators.all()],
-        status=TaskStatus(task.status),
-        percent=task.percent,
-        blocked_reason=task.blocked_reason,
-        blocked_since=task.blocked_since,
-        overdue=task.is_overdue(today),
-        version=task.version,
-        updated_at=task.updated_at,
-    )
 
 
 def _present(tasks: list[Task]) -> list[TaskOut]:
@@ -117,8 +94,6 @@ def _cached_by_version(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def cached(request: HttpRequest, slug: str, **kwargs: Any) -> Any:
-        from xietong.api.api import api  # the API imports this router
-
         collab, _access = collaboration(request, slug)
         # Hashed: a query string may be long, and cache keys should stay short.
         query = hashlib.sha256(urlencode(sorted(request.GET.items())).encode()).hexdigest()[:32]
@@ -127,11 +102,9 @@ def _cached_by_version(view: Callable[..., Any]) -> Callable[..., Any]:
         if content is None:
             page = view(request, slug=slug, **kwargs)
             data = {"items": [item.model_dump() for item in page["items"]], "count": page["count"]}
-            content = api.renderer.render(request, data, response_status=200)
+            content = RENDERER.render(request, data, response_status=200)
             cache.set(key, content, settings.XIETONG_SNAPSHOT_SECONDS)
-        return HttpResponse(
-            content, content_type=f"{api.renderer.media_type}; charset={api.renderer.charset}"
-        )
+        return HttpResponse(content, content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}")
 
     return cached
 
@@ -225,7 +198,7 @@ def create_task(request: HttpRequest, slug: str, payload: TaskIn) -> Status[Task
     collab, access = collaboration(request, slug)
     data = _input(collab, access, payload.model_dump(exclude={"reason"}))
     task = do_save_task(collab, data, actor=caller(request), reason=payload.reason)
-    return Status(201, task_out(get_object_or_404(_rows(), pk=task.pk)))
+    return Status(201, task_out(reread(_rows(), task)))
 
 
 @router.get("/tasks/{task_id}", response=responses({200: TaskOut}, NOT_FOUND))
@@ -246,8 +219,6 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> TaskO
     nothing is written and 409 answers with the row as it is now.
     """
     task, access = get_task_for_user(caller(request), task_id, Action.EDIT_DEPARTMENT_ROWS)
-    if task.version != payload.version:
-        raise Conflict(str(STALE_ROW), task_out(task))
     values = payload.model_dump(include=payload.model_fields_set - {"version", "reason"})
     data = _input(task.collaboration, access, values, current=task)
     try:
@@ -260,10 +231,10 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> TaskO
             reason=payload.reason,
         )
     except StaleWrite as stale:
-        raise Conflict(str(STALE_ROW), task_out(get_object_or_404(_rows(), pk=stale.current.pk))) from None
+        raise Conflict(str(STALE_ROW), task_out(reread(_rows(), stale.current))) from None
     except Task.DoesNotExist:  # deleted while this request was on its way
         raise Http404 from None
-    return task_out(get_object_or_404(_rows(), pk=saved.pk))
+    return task_out(reread(_rows(), saved))
 
 
 @router.delete("/tasks/{task_id}", response=responses({204: None}, NOT_FOUND, INVALID))

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -23,6 +22,7 @@ from ninja.responses import Status
 
 from xietong.api.auth import caller
 from xietong.api.common import collaboration, find_department, participating
+from xietong.api.converters import task_out
 from xietong.api.errors import INVALID, NOT_FOUND, STALE_ROW, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import (
@@ -36,8 +36,7 @@ from xietong.api.schemas import (
     TaskOut,
     Text,
 )
-from xietong.api.tasks import task_out
-from xietong.collabs.access import get_task_for_user
+from xietong.collabs.access import get_task_for_user, reread
 from xietong.collabs.actions.tasks import StaleWrite
 from xietong.collabs.models import Task, TaskStatus
 from xietong.orgs.roles import Action
@@ -284,8 +283,6 @@ def report_progress(request: HttpRequest, task_id: int, payload: ProgressIn) -> 
         departments = participating(task.collaboration)
         departments.pop(task.department_id or 0, None)  # a row does not wait on its own department
         waiting_on = find_department(payload.waiting_on, departments, "body.waiting_on")
-    if task.version != payload.version:
-        raise Conflict(str(STALE_ROW), task_out(_row(task.pk)))
     percent = payload.percent if payload.percent is not None else task.percent
     data = ProgressInput(
         status=str(payload.status),
@@ -300,16 +297,17 @@ def report_progress(request: HttpRequest, task_id: int, payload: ProgressIn) -> 
             task, data, timezone.now(), version=payload.version, actor=caller(request)
         )
     except StaleWrite as stale:
-        raise Conflict(str(STALE_ROW), task_out(_row(stale.current.pk))) from None
-    update = ProgressUpdate.objects.select_related("task", "department", "author", "waiting_on").get(
-        pk=update.pk
+        raise Conflict(str(STALE_ROW), task_out(_row(stale.current))) from None
+    update = reread(
+        ProgressUpdate.objects.select_related("task", "department", "author", "waiting_on"), update
     )
-    return Status(201, ProgressCreatedOut(**_update_out(update), row=task_out(_row(task.pk))))
+    return Status(201, ProgressCreatedOut(**_update_out(update), row=task_out(_row(task))))
 
 
-def _row(pk: int) -> Task:
-    return get_object_or_404(
-        Task.objects.select_related("department", "collaboration").prefetch_related("collaborators"), pk=pk
+def _row(task: Task) -> Task:
+    """Return ``task`` as the API shows it, read again after an update (or a refused one)."""
+    return reread(
+        Task.objects.select_related("department", "collaboration").prefetch_related("collaborators"), task
     )
 
 

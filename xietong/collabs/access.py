@@ -135,6 +135,7 @@ def get_object_for_user(
     pk: int,
     action: Action = Action.VIEW,
     department: Callable[[_Owned], int | None] | None = None,
+    via: str = "collaboration",
 ) -> tuple[_Owned, Access]:
     """Return an object of some collaboration (an issue, a risk, a meeting …) and the user's access.
 
@@ -143,14 +144,17 @@ def get_object_for_user(
     do ``action``. ``department`` names the department the action is judged
     for (default: the object's ``department_id`` when it has one: a row is
     changed by its department's liaison or head, or by the initiator).
+    ``via`` is the path to the collaboration for objects two hops away (a
+    metric: ``goal__collaboration``).
     """
-    found = queryset.select_related("collaboration__initiator_department", "collaboration__owner").filter(
-        pk=pk
-    )
+    found = queryset.select_related(f"{via}__initiator_department", f"{via}__owner").filter(pk=pk)
     obj = found.first()
     if obj is None:
         raise Http404
-    collab = obj.collaboration  # type: ignore[attr-defined]
+    collab: object = obj
+    for name in via.split("__"):
+        collab = getattr(collab, name)
+    assert isinstance(collab, Collaboration)
     access = access_for(user, collab)
     if not access.sees_anything:
         raise Http404
@@ -166,10 +170,52 @@ def get_object_in(collab: Collaboration, queryset: QuerySet[_Owned], pk: int) ->
     For pages under a collaboration's URL: an id of another collaboration's
     object is simply not found there.
     """
-    obj = queryset.filter(collaboration=collab, pk=pk).first()
+    return get_part_of(collab, "collaboration", queryset, pk)
+
+
+def get_part_of(parent: Model, field: str, queryset: QuerySet[_Owned], pk: int) -> _Owned:
+    """Return the row ``pk`` whose ``field`` is ``parent``, or raise 404.
+
+    For rows two hops from their collaboration (an agenda item, a material,
+    a minutes item → its meeting → the collaboration): ``parent`` is the
+    meeting already fetched through this layer, so a row of another meeting
+    is not found.
+    """
+    obj = find_part_of(parent, field, queryset, pk)
     if obj is None:
         raise Http404
     return obj
+
+
+def find_object_in(collab: Collaboration, queryset: QuerySet[_Owned], pk: int | None) -> _Owned | None:
+    """Return the object ``pk`` of ``collab``, or None: for ids a form or a body names (422, not 404)."""
+    return find_part_of(collab, "collaboration", queryset, pk)
+
+
+def find_part_of(parent: Model, field: str, queryset: QuerySet[_Owned], pk: int | None) -> _Owned | None:
+    """Return the row ``pk`` whose ``field`` (a path: ``goal__collaboration``) is ``parent``, or None.
+
+    ``parent`` was fetched through this layer; a direct field is set on the
+    row, so reading it back costs no query.
+    """
+    if pk is None:
+        return None
+    obj = queryset.filter(**{field: parent, "pk": pk}).first()
+    if obj is not None and "__" not in field:
+        setattr(obj, field, parent)
+    return obj
+
+
+def reread(queryset: QuerySet[_Owned], obj: _Owned) -> _Owned:
+    """Return ``obj`` read again through ``queryset`` (what a response shows after an action), or raise 404.
+
+    Only for a row the caller has just fetched or created through this layer:
+    no access is decided again. 404 when it was deleted meanwhile.
+    """
+    found = queryset.filter(pk=obj.pk).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def get_task_for_user(user: User, pk: int, action: Action = Action.VIEW) -> tuple[Task, Access]:

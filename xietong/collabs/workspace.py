@@ -154,6 +154,30 @@ def save_unless_stale(
         return None
 
 
+def save_inline_row(
+    request: HttpRequest,
+    ws: Workspace,
+    form: forms.Form,
+    save: Callable[[], _Saved | None],
+    *,
+    pk: int | None,
+    saved: Callable[[_Saved], HttpResponse],
+    again: Callable[[forms.Form, int | None], HttpResponse],
+) -> HttpResponse:
+    """Save the form of a row edited in place (row ``pk``; None: the add form) and return the answer.
+
+    A valid form is saved by ``save`` unless the row went stale
+    (``save_unless_stale``), and the answer is ``saved(row)``; ``save`` may
+    return None after putting an action's refusal on the form. Otherwise
+    ``again(form, pk)`` shows the form again, with its errors.
+    """
+    if form.is_valid():
+        row = save_unless_stale(request, ws, form, save, editing=pk is not None)
+        if row is not None:
+            return saved(row)
+    return again(form, pk)
+
+
 def open_workspace(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Workspace:
     """Return the workspace of ``slug`` for the signed-in person, or raise 404 / 403."""
     collab, access = get_collaboration_for_user(request.user, slug, action)

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xietong.collabs.access import signed_in_person, visible_collaborations
+from xietong.collabs.access import get_part_of, signed_in_person, visible_collaborations
 from xietong.collabs.actions import do_record_reading
 from xietong.collabs.judged import phase_of, reports_of, snapshots_of
 from xietong.collabs.models import Collaboration, Metric, MetricReading
@@ -109,7 +109,7 @@ def record_reading(request: HttpRequest, slug: str) -> HttpResponse:
     form = ReadingForm(request.POST, goal=ws.snapshot.goal, today=ws.ctx.today)
     if not form.is_valid():
         return _dashboard(request, ws, reading_form=form)
-    metric = Metric.objects.get(pk=form.cleaned_data["metric"], goal__collaboration=ws.collab)
+    metric = get_part_of(ws.collab, "goal__collaboration", Metric.objects.all(), form.cleaned_data["metric"])
     do_record_reading(
         metric,
         form.cleaned_data["measured_on"],

@@ -4,14 +4,14 @@ One sheet (``组织架构``, else the first), a header row naming the columns
 (姓名, 登录名, 邮箱, 电话, 部门, 角色 — or name, login, email, phone,
 department, role), one person a row. ``read_org`` judges every row and
 reports each bad cell with its sheet, row and column; storing is
-``xietong.orgs.actions.do_import_org``, which takes only the good rows.
+``xietong.orgs.actions.do_import_org``, which takes only the good rows
+(``OrgRow``, defined there: the organisation owns what it stores).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from xietong.documents.safety import WorkbookRefused, check_xlsx
 from xietong.documents.workbook import Problem
+from xietong.orgs.actions import OrgRole, OrgRow
 
 SHEET = "组织架构"
 HEADERS = ("姓名", "登录名", "邮箱", "电话", "部门", "角色")
@@ -41,26 +42,8 @@ _MAX_LENGTH = {"name": 100, "login": 150, "email": 254, "phone": 40, "department
 _DEFAULT_MAX_ROWS = 5000
 
 
-class OrgRole(StrEnum):
-    HEAD = "head"
-    MEMBER = "member"
-
-
 _ROLES = {"部门负责人": OrgRole.HEAD, "负责人": OrgRole.HEAD, "head": OrgRole.HEAD, "成员": OrgRole.MEMBER}
 _ROLES |= {"member": OrgRole.MEMBER, "": OrgRole.MEMBER}
-
-
-@dataclass(frozen=True)
-class OrgRow:
-    """One good row of the sheet: ``row`` is its number in Excel."""
-
-    row: int
-    login: str
-    name: str = ""
-    email: str = ""
-    phone: str = ""
-    department: str = ""
-    role: OrgRole = OrgRole.MEMBER
 
 
 @dataclass

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 
+from xietong.collabs.access import get_object_in
 from xietong.collabs.models import Collaboration
 from xietong.documents.exports import WHAT_FORMATS, Document
 from xietong.meetings.models import Meeting
@@ -56,10 +57,7 @@ def meeting_of(collab: Collaboration, meeting_id: Any) -> Meeting | None:
         pk = int(meeting_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    meeting = Meeting.objects.filter(collaboration=collab, pk=pk).first()
-    if meeting is None:
-        raise Http404
-    return meeting
+    return get_object_in(collab, Meeting.objects.all(), pk)
 
 
 # --- uploads kept between preview and import

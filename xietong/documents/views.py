@@ -9,17 +9,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.api.actions import do_import_as
+from xietong.charter.format import CharterError, parse_charter
+from xietong.charter.store import check_charter, import_charter_for, organisation_changes
 from xietong.collabs.access import get_collaboration_for_user
-from xietong.collabs.actions import ImportRefused
-from xietong.collabs.actions.charter import organisation_changes, unstorable
-from xietong.collabs.charter import CharterError, parse_charter
 from xietong.documents import serve
 from xietong.documents.exports import Document, ExportRefused, export
 from xietong.documents.forms import ConfirmForm, UploadForm
@@ -99,10 +96,10 @@ def _preview_workbook(path: Path, token: str) -> dict[str, Any]:
 def _unstorable(read: WorkbookRead) -> list[WorkbookProblem]:
     """Return what the charter import would refuse in ``read``, placed at the workbook's cells."""
     try:
-        charter = parse_charter(read.charter)
+        check_charter(read.charter)
     except CharterError as exc:
-        return [read.place(exc.path, exc.reason)]
-    return [read.place(problem.path, problem.reason) for problem in unstorable(charter)]
+        return [read.place(problem.path, problem.reason) for problem in exc.problems]
+    return []
 
 
 def _org_changes(charter: dict[str, Any]) -> list[str]:
@@ -156,13 +153,10 @@ def import_workbook_confirm(request: HttpRequest) -> HttpResponse:
         return outcome
     context = outcome.context
     try:
-        stored = do_import_as(request.user, parse_charter(outcome.read.charter))
+        stored = import_charter_for(request.user, outcome.read.charter)
     except CharterError as exc:
-        return _import_page(request, failed=[str(exc)], **context)
-    except ImportRefused as exc:
+        # shown with the preview, the staged upload kept: fix the file, or import again
         return _import_page(request, failed=[str(p) for p in exc.problems], **context)
-    except DataError:  # a value longer than its column (PostgreSQL checks; SQLite does not)
-        return _import_page(request, failed=[_("有的值超出了可保存的长度或范围")], **context)
     serve.discard(request, WORKBOOK)
     return redirect("collabs:workspace", stored.slug)
 

@@ -31,7 +31,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xietong.collabs.charter import CharterError, dump_charter, parse_charter
+from xietong.charter.format import CharterError, dump_charter, parse_charter
 from xietong.documents.safety import (
     HEADER_ROWS,
     WorkbookRefused,

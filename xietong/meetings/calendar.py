@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vRecur
 
 from xietong.lib.limits import clamp_moment
-from xietong.meetings.schedule import MAX_OCCURRENCES, Occurrence, day_off_name, has_time_of_day
+from xietong.lib.schedule import MAX_OCCURRENCES, Occurrence, day_off_name, has_time_of_day
 
 PRODID = "-//Xietong//Xietong Meetings 1.0//ZH"
 _UTC = ZoneInfo("UTC")
@@ -73,7 +73,7 @@ class MeetingEntry:
 class SeriesEntry:
     """A regular meeting (例会): its rule and its occurrences with days off applied.
 
-    ``occurrences`` are those of ``meetings.schedule`` within the window
+    ``occurrences`` are those of ``lib.schedule`` within the window
     (cancelled ones included), ``until`` the window's end; ``opened`` are the
     occurrences already opened as meetings, by their real time (``at``).
     """

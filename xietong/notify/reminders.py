@@ -38,10 +38,10 @@ from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Repla
 from django.urls import reverse
 
 from xietong.collabs.models import Collaboration, DeadlineKind, Participant, SubGoal, Task, TaskStatus
+from xietong.lib.schedule import occurrences as meeting_occurrences
 from xietong.lib.workdays import working_days_between
 from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
 from xietong.meetings.models import MinutesConfirmation as Confirmation
-from xietong.meetings.schedule import occurrences as meeting_occurrences
 from xietong.notify.models import Kind
 from xietong.orgs.models import Department
 from xietong.rules.reporting import UPDATE_WARNING, has_reported, meeting_asks_for_update, must_report

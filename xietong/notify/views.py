@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, get_part_of, signed_in_person
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
 from xietong.notify import heartbeat
@@ -183,10 +183,7 @@ def robots(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _robot_of(ws: Workspace, pk: int) -> Robot:
-    robot = Robot.objects.filter(collaboration=ws.collab, pk=pk).select_related("collaboration").first()
-    if robot is None:
-        raise Http404
-    return robot
+    return get_object_in(ws.collab, Robot.objects.all(), pk)
 
 
 @login_required
@@ -236,13 +233,8 @@ def _resend(request: HttpRequest, delivery: Delivery) -> None:
 def resend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Put one of the collaboration's failed deliveries back in the queue."""
     ws = open_workspace(request, slug, Action.MANAGE_ROBOTS)
-    delivery = (
-        Delivery.objects.filter(pk=pk, notification__collaboration=ws.collab)
-        .select_related("notification__collaboration")
-        .first()
-    )
-    if delivery is None:
-        raise Http404
+    rows = Delivery.objects.select_related("notification__collaboration")
+    delivery = get_part_of(ws.collab, "notification__collaboration", rows, pk)
     _resend(request, delivery)
     return redirect(reverse("notify:robots", args=[slug]) + "#deliveries")
 

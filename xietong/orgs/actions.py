@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -19,11 +20,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.audit.record import audited, record
-from xietong.documents.org import OrgRole, OrgRow
 from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
 
 if TYPE_CHECKING:
     from xietong.collabs.models import Collaboration
+
+
+class OrgRole(StrEnum):
+    HEAD = "head"
+    MEMBER = "member"
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    """One person to store: what the organisation sheet (``xietong.documents.org``) read from a good row.
+
+    ``row`` is its number in Excel.
+    """
+
+    row: int
+    login: str
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    department: str = ""
+    role: OrgRole = OrgRole.MEMBER
 
 
 @dataclass(frozen=True)

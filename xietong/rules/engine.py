@@ -239,29 +239,13 @@ def health_score(findings: Iterable[Finding]) -> int:
     return max(0, min(100, math.floor(100 - penalty + 0.5)))
 
 
-def _load_rule_modules() -> None:
-    # Importing the step modules registers their rules.
-    from xietong.rules import (  # noqa: F401
-        closing,
-        comms,
-        goal,
-        kickoff,
-        participants,
-        subgoals,
-        table,
-        tracking,
-    )
-
-
 def get_rule(rule_id: str) -> Rule:
     """Return the registered rule ``rule_id`` (its severity and title are defined once, there)."""
-    _load_rule_modules()
     return REGISTRY[rule_id]
 
 
 def run_rules(collab: Collab, ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Judge ``collab`` by every registered rule (or the IDs in ``only``)."""
-    _load_rule_modules()
     wanted = set(only) if only is not None else None
     findings: list[Finding] = []
     for rule_id in sorted(REGISTRY):

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from xietong.collabs.smart import is_vague
 from xietong.rules.engine import Context, Finding, Severity, lazy_format, rule
 from xietong.rules.snapshot import Collab, Direction, Goal, Metric
+from xietong.rules.statement import is_vague
 
 
 def has_numeric_target(goal: Goal | None) -> bool:
@@ -36,7 +36,7 @@ def goal_missing_or_vague(collab: Collab, ctx: Context) -> Iterator[Finding]:
     """Flag a missing goal, or an empty or vague statement with no measurable metric.
 
     Fires when there is no goal at all, or when the statement is empty or
-    vague (``smart.is_vague``: 提升效率, 尽快, 加强, 优化 …) *and* no metric has a
+    vague (``statement.is_vague``: 提升效率, 尽快, 加强, 优化 …) *and* no metric has a
     numeric target. Quiet as soon as one metric has a numeric target: the
     metric makes the goal measurable even when the sentence is loose.
     """

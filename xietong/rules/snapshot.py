@@ -1,6 +1,6 @@
 """The plain, immutable form of a collaboration that the rules judge.
 
-It is built either from a charter file (``xietong.collabs.charter``) or from
+It is built either from a charter file (``xietong.charter.format``) or from
 the database (``xietong.collabs.snapshots``), so the same rules lint files and
 judge stored collaborations. Values that are missing stay ``None`` or empty:
 judging them is the rules' job, not the loader's. Fields that a malformed

@@ -17,9 +17,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from xietong.collabs.models import Collaboration, DeadlineKind, SubGoal
+from xietong.lib.limits import clamp_moment
 from xietong.lib.slaclock import CALENDAR, WorkingDay
+from xietong.lib.workdays import add_working_days
 from xietong.tracking.models import Risk, SlaPause, SlaRequest, SubGoalCheck
 from xietong.tracking.sla import (
     CheckState,
@@ -351,6 +354,12 @@ def risk_level(probability: str, impact: str) -> tuple[int, str]:
     return score, "high" if score >= 6 else "medium" if score >= 3 else "low"
 
 
+def risk_meeting_slot(at: datetime) -> datetime:
+    """Return 10:00 of the next working day after ``at`` (local time): when a risk meeting is called."""
+    local = clamp_moment(at).astimezone(timezone.get_current_timezone())
+    return datetime.combine(add_working_days(local.date(), 1), time(10), tzinfo=local.tzinfo)
+
+
 def risk_meetings(collab: Collaboration, risks: list[Risk]) -> dict[int, int]:
     """Return the ad-hoc meeting each triggered risk called, by risk id (one query).
 
@@ -358,7 +367,6 @@ def risk_meetings(collab: Collaboration, risks: list[Risk]) -> dict[int, int]:
     after the trigger, titled with the risk: the meeting is found by both.
     """
     from xietong.meetings.models import Meeting, MeetingKind
-    from xietong.tracking.actions.registers import _next_meeting_slot
 
     triggered = [r for r in risks if r.triggered_at is not None]
     if not triggered:
@@ -371,7 +379,7 @@ def risk_meetings(collab: Collaboration, risks: list[Risk]) -> dict[int, int]:
     found: dict[int, int] = {}
     for risk in triggered:
         assert risk.triggered_at is not None
-        slot = _next_meeting_slot(risk.triggered_at)
+        slot = risk_meeting_slot(risk.triggered_at)
         key = risk.description[:80]
         for pk, title, at in meetings:
             if at == slot and key in title:

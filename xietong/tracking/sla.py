@@ -3,7 +3,7 @@
 Pure functions over plain values (the pages and the sweep read the rows and
 call these), so the judgement is tested without a database. The clock
 rules are in ``lib.slaclock``; occurrences of recurring sub-goals come from
-their RRULE (``meetings.schedule.planned_times``) on working days only: a
+their RRULE (``lib.schedule.planned_times``) on working days only: a
 "daily before 10:00" duty is not owed on a Sunday or during the National
 Day holiday, but it is owed on a make-up working Sunday.
 """
@@ -18,9 +18,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from xietong.lib.limits import clamp_moment
+from xietong.lib.schedule import has_time_of_day, planned_times
 from xietong.lib.slaclock import CALENDAR, Span, WorkingDay, deadline_of, elapsed
 from xietong.lib.workdays import is_workday
-from xietong.meetings.schedule import has_time_of_day, planned_times
 
 # A clock at 80 % of its budget is about to breach (the sweep warns then).
 AT_RISK_SHARE = 0.8

@@ -3,17 +3,12 @@
 Views, API endpoints and commands change data only through these functions.
 """
 
-from xietong.collabs.actions.charter import ImportRefused, Problem, do_import_charter, unstorable
 from xietong.collabs.actions.common import Directory, bump_version, free_slug
 from xietong.collabs.actions.readings import do_record_reading
 
 __all__ = [
     "Directory",
-    "ImportRefused",
-    "Problem",
     "bump_version",
-    "do_import_charter",
     "do_record_reading",
     "free_slug",
-    "unstorable",
 ]

@@ -25,6 +25,14 @@ class StaleWrite(Exception):
 
 
 @dataclass(frozen=True)
+class Reported:
+    """What a progress update says of a row beyond its status: percent done, the department waited on."""
+
+    percent: int
+    waiting_on: Department | None
+
+
+@dataclass(frozen=True)
 class TaskInput:
     description: str
     department: Department | None
@@ -33,6 +41,8 @@ class TaskInput:
     collaborators: list[Department]
     status: str
     blocked_reason: str
+    # A progress update's percent and waiting-on, written with the rest (None: left as they are).
+    reported: Reported | None = None
 
     def __post_init__(self) -> None:
         check_input(self, Task)
@@ -84,6 +94,9 @@ def _write_task(collab: Collaboration, task: Task | None, data: TaskInput, at: d
         task.blocked_since, task.escalated_at = at, None
     elif data.status != TaskStatus.BLOCKED:
         task.blocked_since, task.escalated_at, task.waiting_on = None, None, None
+    if data.reported is not None:
+        task.percent = data.reported.percent
+        task.waiting_on = data.reported.waiting_on if data.status == TaskStatus.BLOCKED else None
     if data.status == TaskStatus.DONE:
         task.percent = 100
     task.save()

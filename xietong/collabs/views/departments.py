@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.actions.common import VersionConflict, check_version
 from xietong.collabs.actions.departments import (
     do_add_participant,
@@ -163,9 +163,7 @@ def _saved(
 @require_POST
 def remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
-    participant = get_object_or_404(
-        Participant.objects.select_related("department"), collaboration=ws.collab, pk=pk
-    )
+    participant = get_object_in(ws.collab, Participant.objects.select_related("department"), pk)
     do_remove_participant(participant, actor=signed_in_person(request))
     messages.success(request, _("已移除部门 %(name)s。") % {"name": participant.department.name})
     url = reverse("collabs:departments", args=[ws.collab.slug])

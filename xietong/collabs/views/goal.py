@@ -18,7 +18,6 @@ from xietong.collabs.actions.common import VersionConflict
 from xietong.collabs.actions.goal import do_save_goal
 from xietong.collabs.forms.goal import BaseMetricFormSet, GoalForm, metric_formset
 from xietong.collabs.models import Goal, Metric
-from xietong.collabs.smart import SmartAnalysis, analyze
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.conflicts import FieldConflict, at_version, conflicts, resolve
 from xietong.lib.flash import saved_at
@@ -26,6 +25,7 @@ from xietong.lib.http import HtmxHttpRequest
 from xietong.lib.numbers import plain
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
+from xietong.rules.smart import SmartAnalysis, analyze
 
 
 def _initial(ws: Workspace) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from xietong.collabs.access import get_task_for_user, signed_in_person
+from xietong.collabs.access import Access, get_collaboration_for_user, get_object_in, signed_in_person
 from xietong.collabs.actions.tasks import StaleWrite, do_delete_task, do_move_task, do_save_task
 from xietong.collabs.forms.tasks import TaskForm
-from xietong.collabs.models import Participant, Task
+from xietong.collabs.models import Collaboration, Participant, Task
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.conflicts import FieldConflict, at_version, conflicts, resolve
 from xietong.lib.flash import saved_at
@@ -143,11 +143,25 @@ def _fragment(
     """
     ws = open_workspace(request, slug)
     if task_pk is not None:
-        task = Task.objects.select_related("department").prefetch_related("collaborators").get(pk=task_pk)
+        rows = Task.objects.select_related("department").prefetch_related("collaborators")
+        task = get_object_in(ws.collab, rows, task_pk)
         context["row"] = _row(ws, task)
     if all_rows:
         context["rows"] = _rows(ws)
     return render(request, template, {"ws": ws, "collab": ws.collab, "current": 4, "oob": True, **context})
+
+
+def _task_in(collab: Collaboration, access: Access, pk: int, action: Action = Action.VIEW) -> Task:
+    """Return the row ``pk`` of ``collab`` for a person who may ``action`` on it, or raise 404 / 403.
+
+    The collaboration was fetched through the access layer from the URL's
+    slug: a row of another collaboration is not found under it (404), even
+    for someone who may see both.
+    """
+    task = get_object_in(collab, Task.objects.select_related("department"), pk)
+    if not access.can(action, task.department_id):
+        raise PermissionDenied
+    return task
 
 
 def _check_department(ws: Workspace, department: Department | None) -> None:
@@ -191,18 +205,16 @@ def new_row(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """One row as shown (the edit form's "cancel")."""
-    task, _access = get_task_for_user(request.user, pk)
     ws = open_workspace(request, slug)
+    task = _task_in(ws.collab, ws.access, pk)
     return render(request, "collabs/_task_row.html", {"collab": ws.collab, "row": _row(ws, task)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    task, _access = get_task_for_user(request.user, pk, Action.EDIT_DEPARTMENT_ROWS)
     ws = open_workspace(request, slug)
-    if task.collaboration_id != ws.collab.pk:
-        raise PermissionDenied
+    task = _task_in(ws.collab, ws.access, pk, Action.EDIT_DEPARTMENT_ROWS)
     departments = _departments(ws)
     if request.method == "GET":
         if not request.htmx:
@@ -255,10 +267,8 @@ def delete_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ``version`` is the row as the person saw it: a row changed since is not
     deleted, the confirmation page shows it as it is now.
     """
-    task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
     ws = open_workspace(request, slug)
-    if task.collaboration_id != ws.collab.pk:
-        raise PermissionDenied
+    task = _task_in(ws.collab, ws.access, pk, Action.EDIT_COLLABORATION)
     raw = request.POST.get("version", "")
     version = int(raw) if raw.isdigit() else None
     if request.method != "POST" or request.POST.get("confirm") != "1":
@@ -293,7 +303,9 @@ def _confirm_delete(request: HtmxHttpRequest, ws: Workspace, task: Task, seen: i
 @login_required
 @require_POST
 def move_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    task, _access = get_task_for_user(request.user, pk, Action.EDIT_COLLABORATION)
+    # No workspace to judge here (the answer is a redirect, or the fragment that opens its own).
+    collab, access = get_collaboration_for_user(request.user, slug)
+    task = _task_in(collab, access, pk, Action.EDIT_COLLABORATION)
     offset = -1 if request.POST.get("direction") == "up" else 1
     do_move_task(task, offset, actor=signed_in_person(request))
     if request.htmx:

@@ -3,7 +3,7 @@
 A row of the plan whose channel is a meeting and whose frequency is a rule
 ("every Monday 10:00") is a series. Its occurrences run from the kickoff (or
 the collaboration's start) to the goal's deadline, moved or cancelled on
-days off as the row says (``meetings.schedule``). An occurrence becomes a
+days off as the row says (``lib.schedule``). An occurrence becomes a
 stored meeting when someone opens it: then it gets its attendees and an
 agenda carried over from what is still open (unresolved issues and action
 items of earlier meetings, blocked and overdue tasks), and minutes like the
@@ -23,6 +23,7 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version
 from xietong.collabs.models import Collaboration, Goal, Task, TaskStatus
 from xietong.lib.recurrence import is_readable
+from xietong.lib.schedule import Occurrence, occurrences
 from xietong.meetings.actions.kickoff import add_agenda
 from xietong.meetings.models import (
     Channel,
@@ -34,7 +35,6 @@ from xietong.meetings.models import (
     MinutesItemKind,
 )
 from xietong.meetings.reads import default_attendees
-from xietong.meetings.schedule import Occurrence, occurrences
 from xietong.orgs.models import Person
 
 MEETING_CHANNELS = (Channel.WEEKLY_MEETING, Channel.ADHOC_MEETING)

@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from xietong.collabs.access import get_collaboration_for_user, signed_in_person
+from xietong.collabs.access import get_collaboration_for_user, get_object_in, signed_in_person
 from xietong.meetings.actions.feeds import do_open_calendar_feed, do_reset_calendar_feed
 from xietong.meetings.actions.occurrences import do_open_occurrence, is_series
 from xietong.meetings.calendar import meeting_event
@@ -58,13 +58,13 @@ def _ics(body: bytes, filename: str, *, attachment: bool = True) -> HttpResponse
 def meeting_ics(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """One meeting as an invitation (.ics) with its agenda, chair and attendees."""
     collab, _access = get_collaboration_for_user(request.user, slug)
-    meeting = (
-        Meeting.objects.filter(collaboration=collab, pk=pk, scheduled_at__isnull=False)
+    scheduled = (
+        Meeting.objects.filter(scheduled_at__isnull=False)
         .select_related("chair")
         .prefetch_related("attendees", "agenda")
-        .first()
     )
-    if meeting is None or meeting.scheduled_at is None:
+    meeting = get_object_in(collab, scheduled, pk)
+    if meeting.scheduled_at is None:  # for the type checker: the query asked for a time
         raise Http404
     summary = meeting_summary(meeting, collab)
     event = meeting_event(meeting_entry(meeting, collab), time_zone(), timezone.now())
@@ -79,8 +79,8 @@ def meeting_ics(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def series_ics(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A regular meeting of the plan (例会) as one recurring event, days off applied."""
     collab, _access = get_collaboration_for_user(request.user, slug)
-    rule = CommunicationRule.objects.filter(collaboration=collab, pk=pk).first()
-    if rule is None or not is_series(rule):
+    rule = get_object_in(collab, CommunicationRule.objects.all(), pk)
+    if not is_series(rule):
         raise Http404
     (data,) = load_meetings([collab], rule=rule.pk)
     summary = series_summary(rule, collab)
@@ -101,11 +101,7 @@ def _parse_at(raw: str) -> datetime | None:
 def open_occurrence(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Open the occurrence ``at`` of a regular meeting as a meeting (once), then go to its page."""
     collab, _access = get_collaboration_for_user(request.user, slug, Action.EDIT_COLLABORATION)
-    rule = (
-        CommunicationRule.objects.filter(collaboration=collab, pk=pk).select_related("collaboration").first()
-    )
-    if rule is None:
-        raise Http404
+    rule = get_object_in(collab, CommunicationRule.objects.all(), pk)
     at = _parse_at(request.POST.get("at", ""))
     meeting = None
     if at is not None:

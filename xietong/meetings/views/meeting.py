@@ -35,7 +35,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, get_part_of, signed_in_person
 from xietong.collabs.models import Participant
 from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.lib.http import HtmxHttpRequest, pk_param
@@ -121,11 +121,7 @@ def meeting_title(meeting: Meeting) -> str | Promise:
 
 def get_meeting(ws: Workspace, pk: int) -> Meeting:
     """Return a meeting of the workspace's collaboration, or raise 404."""
-    meeting = Meeting.objects.filter(collaboration=ws.collab, pk=pk).select_related("chair", "series").first()
-    if meeting is None:
-        raise Http404
-    meeting.collaboration = ws.collab
-    return meeting
+    return get_object_in(ws.collab, Meeting.objects.select_related("chair", "series"), pk)
 
 
 def hours(delta: timedelta) -> int:
@@ -765,11 +761,7 @@ def attendees(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _agenda_item_of(page: MeetingPage, pk: int) -> AgendaItem:
-    item = AgendaItem.objects.filter(meeting=page.meeting, pk=pk).first()
-    if item is None:
-        raise Http404
-    item.meeting = page.meeting
-    return item
+    return get_part_of(page.meeting, "meeting", AgendaItem.objects.all(), pk)
 
 
 @login_required
@@ -862,11 +854,7 @@ def send_agenda(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _material_of(page: MeetingPage, pk: int) -> Material:
-    material = Material.objects.filter(meeting=page.meeting, pk=pk).first()
-    if material is None:
-        raise Http404
-    material.meeting = page.meeting
-    return material
+    return get_part_of(page.meeting, "meeting", Material.objects.all(), pk)
 
 
 @login_required
@@ -921,15 +909,8 @@ def material_remove(request: HtmxHttpRequest, slug: str, pk: int, item: int) -> 
 
 
 def _contribution_of(page: MeetingPage, pk: int) -> Contribution:
-    row = (
-        Contribution.objects.filter(meeting=page.meeting, pk=pk)
-        .select_related("department", "counterpart", "task", "subgoal")
-        .first()
-    )
-    if row is None:
-        raise Http404
-    row.meeting = page.meeting
-    return row
+    rows = Contribution.objects.select_related("department", "counterpart", "task", "subgoal")
+    return get_part_of(page.meeting, "meeting", rows, pk)
 
 
 def _check_contribution(page: MeetingPage, row: Contribution) -> None:
@@ -1014,13 +995,8 @@ def contribution_subgoal(request: HtmxHttpRequest, slug: str, pk: int, item: int
 
 
 def minutes_item_of(page: MeetingPage, pk: int) -> MinutesItem:
-    item = (
-        MinutesItem.objects.filter(meeting=page.meeting, pk=pk).select_related("department", "task").first()
-    )
-    if item is None:
-        raise Http404
-    item.meeting = page.meeting
-    return item
+    """Return the minutes item ``pk`` of the page's meeting, or raise 404."""
+    return get_part_of(page.meeting, "meeting", MinutesItem.objects.select_related("department", "task"), pk)
 
 
 # --- the list of meetings

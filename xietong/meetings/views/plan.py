@@ -15,6 +15,7 @@ from datetime import datetime, time
 from functools import cached_property
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -23,16 +24,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.workspace import (
     Workspace,
     open_workspace,
     render_section,
     render_step,
-    save_unless_stale,
+    save_inline_row,
 )
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.lib.recurrence import WEEKDAY_NAMES, describe, from_rrule, next_occurrences
+from xietong.lib.schedule import Occurrence, day_off_name, has_time_of_day
 from xietong.meetings.actions.occurrences import (
     MEETING_CHANNELS,
     is_series,
@@ -42,7 +44,6 @@ from xietong.meetings.actions.occurrences import (
 from xietong.meetings.actions.plan import do_delete_communication_rule, do_save_communication_rule
 from xietong.meetings.forms import CommunicationRuleForm
 from xietong.meetings.models import CommunicationRule, Meeting
-from xietong.meetings.schedule import Occurrence, day_off_name, has_time_of_day
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.comms import CHANNEL_NAMES, SCENARIO_NAMES
@@ -250,14 +251,7 @@ def _plan_page(request: HtmxHttpRequest, page: PlanPage, **extra: Any) -> HttpRe
 
 def _rule_of(ws: Workspace, pk: int) -> CommunicationRule:
     """Return a rule of the collaboration fetched through the access layer, or raise 404."""
-    rule = (
-        CommunicationRule.objects.filter(collaboration=ws.collab, pk=pk)
-        .select_related("collaboration")
-        .first()
-    )
-    if rule is None:
-        raise Http404
-    return rule
+    return get_object_in(ws.collab, CommunicationRule.objects.all(), pk)
 
 
 def _plan_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: str) -> HttpResponse:
@@ -308,26 +302,28 @@ def _save_rule(request: HtmxHttpRequest, page: PlanPage) -> HttpResponse:
     pk = pk_param(request.POST.get("pk"))
     rule = _rule_of(ws, pk) if pk is not None else None
     form = page.form(request.POST, rule=rule)
-    if form.is_valid():
-        saved = save_unless_stale(
-            request,
-            ws,
-            form,
-            lambda: do_save_communication_rule(
-                ws.collab, form.fields_to_save(), rule=rule, actor=signed_in_person(request)
-            ),
-            editing=rule is not None,
+
+    def save() -> CommunicationRule:
+        return do_save_communication_rule(
+            ws.collab, form.fields_to_save(), rule=rule, actor=signed_in_person(request)
         )
-        if saved is not None:
-            message = _("已保存沟通规则(%(scenario)s)") % {"scenario": saved.get_scenario_display()}
-            return _plan_saved(request, ws.collab.slug, f"#rule-{saved.pk}", message)
-    if request.htmx:
-        if rule is None:
-            return render(request, "meetings/_plan_add.html", {"collab": ws.collab, "add_form": form})
-        return render(request, "meetings/_plan_form_row.html", {"collab": ws.collab, "form": form, "pk": pk})
-    if rule is None:
-        return _plan_page(request, page, add_form=form)
-    return _plan_page(request, page, editing=pk, edit_form=form)
+
+    def saved(row: CommunicationRule) -> HttpResponse:
+        message = _("已保存沟通规则(%(scenario)s)") % {"scenario": row.get_scenario_display()}
+        return _plan_saved(request, ws.collab.slug, f"#rule-{row.pk}", message)
+
+    def again(form: forms.Form, pk: int | None) -> HttpResponse:
+        if request.htmx:
+            if pk is None:
+                return render(request, "meetings/_plan_add.html", {"collab": ws.collab, "add_form": form})
+            return render(
+                request, "meetings/_plan_form_row.html", {"collab": ws.collab, "form": form, "pk": pk}
+            )
+        if pk is None:
+            return _plan_page(request, page, add_form=form)
+        return _plan_page(request, page, editing=pk, edit_form=form)
+
+    return save_inline_row(request, ws, form, save, pk=pk, saved=saved, again=again)
 
 
 @login_required

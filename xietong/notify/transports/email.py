@@ -12,7 +12,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.utils import translation
 
 from xietong.lib.webhooks import DeliveryError
-from xietong.notify.invitations import calendar_of
+from xietong.notify.calendar_part import calendar_of
 from xietong.notify.messages import Message
 from xietong.notify.models import Delivery
 

@@ -1,8 +1,9 @@
 """Progress updates: a liaison reports on a row of the table (status, percent, note, next step, blocker).
 
 The update is kept as a row of its own (the weekly progress list and T03
-read them) and writes the task's current status through the table's own
-action, so the row's version, audit and blocked clock behave as in step 4.
+read them) and writes the task's status, percent and waiting-on through the
+table's own action in one audited write, so the row's version, audit trail
+and blocked clock behave as in step 4.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_save_task
+from xietong.collabs.actions.tasks import Reported, StaleWrite, TaskInput, do_save_task
 from xietong.collabs.models import Task, TaskStatus
 from xietong.lib.limits import check_input
 from xietong.orgs.models import Department, Person
@@ -55,8 +56,10 @@ def do_report_progress(
     collab = task.collaboration
     check_open(collab)
     blocked = data.status == TaskStatus.BLOCKED
-    # The row as it is now (locked): the update changes its status, never
-    # what someone else just wrote to its other columns.
+    percent = 100 if data.status == TaskStatus.DONE else data.percent
+    waiting_on = data.waiting_on if blocked else None
+    # The row as it is now (locked): the update changes its status, percent
+    # and waiting-on, never what someone else just wrote to its other columns.
     current = Task.objects.select_for_update().get(pk=task.pk)
     if version is not None and current.version != version:
         raise StaleWrite(current)
@@ -70,16 +73,13 @@ def do_report_progress(
             collaborators=list(current.collaborators.all()),
             status=data.status,
             blocked_reason=data.blocked_reason if blocked else "",
+            reported=Reported(percent, waiting_on),
         ),
         task=current,
         version=version,
         actor=actor,
         at=at,
     )
-    percent = 100 if data.status == TaskStatus.DONE else data.percent
-    waiting_on = data.waiting_on if blocked else None
-    Task.objects.filter(pk=saved.pk).update(percent=percent, waiting_on=waiting_on)
-    saved.percent, saved.waiting_on = percent, waiting_on
     return ProgressUpdate.objects.create(
         collaboration=collab,
         task=saved,

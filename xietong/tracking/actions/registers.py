@@ -9,22 +9,21 @@ the agenda, as the communication plan's risk-warning scenario says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, save_row
 from xietong.collabs.models import Collaboration
-from xietong.lib.limits import check_input, check_values, clamp_moment
-from xietong.lib.workdays import add_working_days
+from xietong.lib.limits import check_input, check_values
 from xietong.meetings.actions.kickoff import add_agenda
 from xietong.meetings.models import Meeting, MeetingKind
 from xietong.meetings.reads import default_attendees
 from xietong.orgs.models import Department, Person
 from xietong.tracking.actions.closing import check_open
+from xietong.tracking.boards import risk_meeting_slot
 from xietong.tracking.models import Allocation, IssueEntry, IssueStatus, Milestone, Risk, RiskStatus
 
 
@@ -108,12 +107,6 @@ def do_save_risk(
     return risk
 
 
-def _next_meeting_slot(at: datetime) -> datetime:
-    """Return 10:00 of the next working day after ``at`` (local time): when a risk meeting is called."""
-    local = clamp_moment(at).astimezone(timezone.get_current_timezone())
-    return datetime.combine(add_working_days(local.date(), 1), time(10), tzinfo=local.tzinfo)
-
-
 @transaction.atomic
 def do_trigger_risk(risk: Risk, at: datetime, *, actor: Person | None = None) -> Meeting:
     """Mark a risk triggered and call the ad-hoc risk meeting (专项沟通会); return the meeting.
@@ -134,7 +127,7 @@ def do_trigger_risk(risk: Risk, at: datetime, *, actor: Person | None = None) ->
         collaboration=collab,
         kind=MeetingKind.ADHOC,
         title=_("风险专项沟通会:%(risk)s") % {"risk": risk.description[:80]},
-        scheduled_at=_next_meeting_slot(at),
+        scheduled_at=risk_meeting_slot(at),
         chair=collab.owner,
     )
     meeting.attendees.set(default_attendees(collab))
@@ -160,6 +153,15 @@ def do_close_risk(risk: Risk, *, actor: Person | None = None) -> Risk:
     return risk
 
 
+class AllocationRefused(ValueError):
+    """The allocation is not allowed as given (``field`` names the input at fault); nothing was written."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class AllocationInput:
     resource: str
@@ -170,11 +172,12 @@ class AllocationInput:
     return_date: date | None = None
 
     def __post_init__(self) -> None:
+        """Raise ``AllocationRefused`` for a nameless resource or a department lending to itself."""
         check_input(self, Allocation)
         if not self.resource.strip():
-            raise ValueError("an allocation names its resource")
+            raise AllocationRefused("resource", _("请填写资源"))
         if self.from_department.pk == self.to_department.pk:
-            raise ValueError("a department does not lend to itself")
+            raise AllocationRefused("to_department", _("提供部门与使用部门不能相同"))
 
 
 @transaction.atomic

@@ -16,14 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, get_part_of, signed_in_person
 from xietong.collabs.models import Metric, Participant, SubGoal, Task
 from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.lib.http import HtmxHttpRequest
@@ -37,7 +37,7 @@ from xietong.tracking.actions.changes import (
     do_request_change,
 )
 from xietong.tracking.actions.closing import CollaborationClosed
-from xietong.tracking.forms_closing import ChangeRequestForm, DecisionForm, TargetChoice
+from xietong.tracking.forms.changes import ChangeRequestForm, DecisionForm, TargetChoice
 from xietong.tracking.models import ChangeRequest, ChangeStatus
 
 SECTION = "#changes-section"
@@ -212,24 +212,11 @@ def _target(ws: Workspace, choice: TargetChoice) -> Target:
     kind, _sep, raw = choice.key.partition(":")
     collab = ws.collab
     if kind == "task":
-        task = (
-            Task.objects.select_related("department", "collaboration")
-            .filter(collaboration=collab, pk=raw)
-            .first()
-        )
-        if task is None:
-            raise Http404
-        return Target(task=task)
+        return Target(task=get_object_in(collab, Task.objects.select_related("department"), int(raw)))
     if kind == "subgoal":
-        sub = SubGoal.objects.select_related("department").filter(collaboration=collab, pk=raw).first()
-        if sub is None:
-            raise Http404
-        return Target(subgoal=sub)
+        return Target(subgoal=get_object_in(collab, SubGoal.objects.select_related("department"), int(raw)))
     if kind == "metric":
-        metric = Metric.objects.filter(goal__collaboration=collab, pk=raw).first()
-        if metric is None:
-            raise Http404
-        return Target(metric=metric)
+        return Target(metric=get_part_of(collab, "goal__collaboration", Metric.objects.all(), int(raw)))
     return Target()
 
 
@@ -270,9 +257,7 @@ def changes(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def decide(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Approve or reject a pending request as the initiator or as the head of the department concerned."""
     ws = open_workspace(request, slug)
-    change = ChangeRequest.objects.filter(collaboration=ws.collab, pk=pk).first()
-    if change is None:
-        raise Http404
+    change = get_object_in(ws.collab, ChangeRequest.objects.all(), pk)
     form = DecisionForm(request.POST, prefix=f"decide{pk}")
     if not form.is_valid():
         if not decisions_for(ws, change):

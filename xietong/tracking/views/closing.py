@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.models import CollabType, Task, TaskStatus
 from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.dashboards.data import latest_by_metric, metric_progress, reaches
@@ -63,7 +63,7 @@ from xietong.tracking.closing_sources import (
     open_items,
     retrospective_of,
 )
-from xietong.tracking.forms_closing import (
+from xietong.tracking.forms.closing import (
     AcceptanceForm,
     ReopenForm,
     ResolutionDeadlineForm,
@@ -235,9 +235,7 @@ def accept(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     ws = open_workspace(request, slug)
     if not may_accept(ws):
         raise PermissionDenied
-    task = Task.objects.select_related("collaboration").filter(collaboration=ws.collab, pk=pk).first()
-    if task is None:
-        raise Http404
+    task = get_object_in(ws.collab, Task.objects.all(), pk)
     form = AcceptanceForm(request.POST, prefix=f"accept{pk}")
     if form.is_valid():
         try:

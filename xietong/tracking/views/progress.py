@@ -33,7 +33,7 @@ from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
 from xietong.rules.steps import STEPS
 from xietong.tracking.actions.progress import do_report_progress
-from xietong.tracking.forms import ProgressForm, PublishForm
+from xietong.tracking.forms.progress import ProgressForm, PublishForm
 from xietong.tracking.models import WeeklyReport
 from xietong.tracking.sources import WeekSources, compile_sources, current_week, load_week, weeks_of
 from xietong.tracking.weekly import GROUP_NAMES, GROUP_ORDER, IsoWeek, Row, WeeklyList

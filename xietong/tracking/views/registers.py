@@ -19,6 +19,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -29,20 +30,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.models import CollabType, Participant
 from xietong.collabs.workspace import (
     Workspace,
     open_workspace,
     render_section,
     render_step,
-    save_unless_stale,
+    save_inline_row,
 )
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.meetings.models import Meeting
 from xietong.orgs.models import Department
 from xietong.orgs.roles import Action
 from xietong.tracking.actions.registers import (
+    AllocationRefused,
     allocation_state,
     do_close_risk,
     do_complete_milestone,
@@ -56,14 +58,14 @@ from xietong.tracking.actions.registers import (
     do_trigger_risk,
 )
 from xietong.tracking.boards import risk_level, risk_meetings
-from xietong.tracking.models import Allocation, IssueEntry, IssueStatus, Milestone, Risk, RiskStatus
-from xietong.tracking.register_forms import (
+from xietong.tracking.forms.registers import (
     AllocationForm,
     IssueForm,
     MilestoneForm,
     ProcessForm,
     RiskForm,
 )
+from xietong.tracking.models import Allocation, IssueEntry, IssueStatus, Milestone, Risk, RiskStatus
 
 STEP = 7
 ISSUES, RISKS, RESOURCES = "#issues-section", "#risks-section", "#resources-section"
@@ -113,6 +115,17 @@ def answer_page(
             return render_section(request, ws, section, target, STEP, **context)
         return render(request, section, {"ws": ws, "collab": ws.collab, "current": STEP, **context})
     return render_step(request, ws, page, STEP, title, **context)
+
+
+def _form_again(form: forms.Form, pk: int | None, kind: str = "") -> dict[str, Any]:
+    """Return the context that shows ``form`` again: as the add form, or as row ``pk`` being edited.
+
+    The issue and risk sections name them ``add_form`` / ``editing`` + ``edit_form``;
+    the resources section, holding two tables, prefixes them with ``kind``.
+    """
+    if not kind:
+        return {"add_form": form} if pk is None else {"editing": pk, "edit_form": form}
+    return {f"{kind}_add_form": form} if pk is None else {f"editing_{kind}": pk, f"{kind}_form": form}
 
 
 def _saved(request: HtmxHttpRequest, url: str, message: str) -> HttpResponse | None:
@@ -196,14 +209,9 @@ class IssuesPage:
 
 
 def _issue_of(ws: Workspace, pk: int) -> IssueEntry:
-    issue = (
-        IssueEntry.objects.filter(collaboration=ws.collab, pk=pk)
-        .select_related("collaboration", "raised_by", "owner")
-        .first()
+    return get_object_in(
+        ws.collab, IssueEntry.objects.select_related("collaboration", "raised_by", "owner"), pk
     )
-    if issue is None:
-        raise Http404
-    return issue
 
 
 def _issues_answer(request: HtmxHttpRequest, page: IssuesPage, *, wrote: bool, **extra: Any) -> HttpResponse:
@@ -244,29 +252,32 @@ def _save_issue(request: HtmxHttpRequest, page: IssuesPage) -> HttpResponse:
     if issue is None and not page.can_add:
         raise PermissionDenied
     form = page.form(request.POST, issue=issue)
-    if form.is_valid():
+
+    def save() -> IssueEntry:
         data = form.to_input()
         if not may_write_for(ws, getattr(data.raised_by, "pk", None), getattr(data.owner, "pk", None)):
             raise PermissionDenied  # the row would name none of the person's departments
-        saved = save_unless_stale(
-            request,
-            ws,
-            form,
-            lambda: do_save_issue(ws.collab, data, issue=issue, actor=signed_in_person(request)),
-            editing=issue is not None,
+        return do_save_issue(ws.collab, data, issue=issue, actor=signed_in_person(request))
+
+    def saved(row: IssueEntry) -> HttpResponse:
+        message = _("已保存问题:%(title)s") % {"title": row.title[:40]}
+        url = reverse("tracking:issues", args=[ws.collab.slug]) + f"#issue-{row.pk}"
+        done = _saved(request, url, message)
+        if done is not None:
+            return done
+        return _issues_answer(
+            request, IssuesPage(open_workspace(request, ws.collab.slug)), wrote=True, flash=message
         )
-        if saved is not None:
-            message = _("已保存问题:%(title)s") % {"title": saved.title[:40]}
-            url = reverse("tracking:issues", args=[ws.collab.slug]) + f"#issue-{saved.pk}"
-            done = _saved(request, url, message)
-            if done is not None:
-                return done
-            return _issues_answer(
-                request, IssuesPage(open_workspace(request, ws.collab.slug)), wrote=True, flash=message
-            )
-    if issue is None:
-        return _issues_answer(request, page, wrote=False, add_form=form)
-    return _issues_answer(request, page, wrote=False, editing=issue.pk, edit_form=form)
+
+    return save_inline_row(
+        request,
+        ws,
+        form,
+        save,
+        pk=pk,
+        saved=saved,
+        again=lambda form, pk: _issues_answer(request, page, wrote=False, **_form_again(form, pk)),
+    )
 
 
 @login_required
@@ -346,12 +357,7 @@ class RisksPage:
 
 
 def _risk_of(ws: Workspace, pk: int) -> Risk:
-    risk = (
-        Risk.objects.filter(collaboration=ws.collab, pk=pk).select_related("collaboration", "owner").first()
-    )
-    if risk is None:
-        raise Http404
-    return risk
+    return get_object_in(ws.collab, Risk.objects.select_related("collaboration", "owner"), pk)
 
 
 def _risks_answer(request: HtmxHttpRequest, page: RisksPage, *, wrote: bool, **extra: Any) -> HttpResponse:
@@ -390,29 +396,32 @@ def _save_risk(request: HtmxHttpRequest, page: RisksPage) -> HttpResponse:
     if (risk is not None and not page.may_write(risk)) or (risk is None and not page.can_add):
         raise PermissionDenied
     form = page.form(request.POST, risk=risk)
-    if form.is_valid():
+
+    def save() -> Risk:
         data = form.to_input()
         if not may_write_for(ws, getattr(data.owner, "pk", None)):
             raise PermissionDenied
-        saved = save_unless_stale(
-            request,
-            ws,
-            form,
-            lambda: do_save_risk(ws.collab, data, risk=risk, actor=signed_in_person(request)),
-            editing=risk is not None,
+        return do_save_risk(ws.collab, data, risk=risk, actor=signed_in_person(request))
+
+    def saved(row: Risk) -> HttpResponse:
+        message = _("已保存风险:%(risk)s") % {"risk": row.description[:40]}
+        url = reverse("tracking:risks", args=[ws.collab.slug]) + f"#risk-{row.pk}"
+        done = _saved(request, url, message)
+        if done is not None:
+            return done
+        return _risks_answer(
+            request, RisksPage(open_workspace(request, ws.collab.slug)), wrote=True, flash=message
         )
-        if saved is not None:
-            message = _("已保存风险:%(risk)s") % {"risk": saved.description[:40]}
-            url = reverse("tracking:risks", args=[ws.collab.slug]) + f"#risk-{saved.pk}"
-            done = _saved(request, url, message)
-            if done is not None:
-                return done
-            return _risks_answer(
-                request, RisksPage(open_workspace(request, ws.collab.slug)), wrote=True, flash=message
-            )
-    if risk is None:
-        return _risks_answer(request, page, wrote=False, add_form=form)
-    return _risks_answer(request, page, wrote=False, editing=risk.pk, edit_form=form)
+
+    return save_inline_row(
+        request,
+        ws,
+        form,
+        save,
+        pk=pk,
+        saved=saved,
+        again=lambda form, pk: _risks_answer(request, page, wrote=False, **_form_again(form, pk)),
+    )
 
 
 @login_required
@@ -588,17 +597,11 @@ def _resources_saved(request: HtmxHttpRequest, slug: str, anchor: str, message: 
 
 
 def _allocation_of(ws: Workspace, pk: int) -> Allocation:
-    found = Allocation.objects.filter(collaboration=ws.collab, pk=pk).select_related("collaboration").first()
-    if found is None:
-        raise Http404
-    return found
+    return get_object_in(ws.collab, Allocation.objects.select_related("collaboration"), pk)
 
 
 def _milestone_of(ws: Workspace, pk: int) -> Milestone:
-    found = Milestone.objects.filter(collaboration=ws.collab, pk=pk).select_related("collaboration").first()
-    if found is None:
-        raise Http404
-    return found
+    return get_object_in(ws.collab, Milestone.objects.select_related("collaboration"), pk)
 
 
 @login_required
@@ -635,24 +638,34 @@ def allocation_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     pk = pk_param(request.POST.get("pk"))
     allocation = _allocation_of(ws, pk) if pk is not None else None
     form = page.allocation_form(request.POST, allocation=allocation)
-    if form.is_valid():
-        saved = save_unless_stale(
-            request,
-            ws,
-            form,
-            lambda: do_save_allocation(
-                ws.collab, form.to_input(), allocation=allocation, actor=signed_in_person(request)
-            ),
-            editing=allocation is not None,
-        )
-        if saved is not None:
-            message = _("已保存资源分配:%(resource)s") % {"resource": saved.resource}
-            return _resources_saved(request, slug, f"#allocation-{saved.pk}", message)
-    if allocation is None:
-        return _resources_answer(request, page, wrote=False, allocation_add_form=form)
-    return _resources_answer(
-        request, page, wrote=False, editing_allocation=allocation.pk, allocation_form=form
+
+    def saved(row: Allocation) -> HttpResponse:
+        message = _("已保存资源分配:%(resource)s") % {"resource": row.resource}
+        return _resources_saved(request, slug, f"#allocation-{row.pk}", message)
+
+    return save_inline_row(
+        request,
+        ws,
+        form,
+        lambda: _save_allocation(request, ws, form, allocation),
+        pk=pk,
+        saved=saved,
+        again=lambda form, pk: _resources_answer(
+            request, page, wrote=False, **_form_again(form, pk, "allocation")
+        ),
     )
+
+
+def _save_allocation(
+    request: HtmxHttpRequest, ws: Workspace, form: AllocationForm, allocation: Allocation | None
+) -> Allocation | None:
+    """Return the saved allocation, or None with the action's refusal on the form's field at fault."""
+    try:
+        data = form.to_input()
+    except AllocationRefused as refused:
+        form.add_error(refused.field, refused.message)
+        return None
+    return do_save_allocation(ws.collab, data, allocation=allocation, actor=signed_in_person(request))
 
 
 @login_required
@@ -679,26 +692,28 @@ def milestone_save(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     pk = pk_param(request.POST.get("pk"))
     milestone = _milestone_of(ws, pk) if pk is not None else None
     form = page.milestone_form(request.POST, milestone=milestone)
-    if form.is_valid():
-        saved = save_unless_stale(
-            request,
-            ws,
-            form,
-            lambda: do_save_milestone(
-                ws.collab,
-                form.cleaned_data["name"],
-                form.cleaned_data["due_date"],
-                milestone=milestone,
-                actor=signed_in_person(request),
-            ),
-            editing=milestone is not None,
-        )
-        if saved is not None:
-            message = _("已保存里程碑:%(name)s") % {"name": saved.name}
-            return _resources_saved(request, slug, f"#milestone-{saved.pk}", message)
-    if milestone is None:
-        return _resources_answer(request, page, wrote=False, milestone_add_form=form)
-    return _resources_answer(request, page, wrote=False, editing_milestone=milestone.pk, milestone_form=form)
+
+    def saved(row: Milestone) -> HttpResponse:
+        message = _("已保存里程碑:%(name)s") % {"name": row.name}
+        return _resources_saved(request, slug, f"#milestone-{row.pk}", message)
+
+    return save_inline_row(
+        request,
+        ws,
+        form,
+        lambda: do_save_milestone(
+            ws.collab,
+            form.cleaned_data["name"],
+            form.cleaned_data["due_date"],
+            milestone=milestone,
+            actor=signed_in_person(request),
+        ),
+        pk=pk,
+        saved=saved,
+        again=lambda form, pk: _resources_answer(
+            request, page, wrote=False, **_form_again(form, pk, "milestone")
+        ),
+    )
 
 
 @login_required

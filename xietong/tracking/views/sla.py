@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from xietong.collabs.access import signed_in_person
+from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.models import DeadlineKind, SubGoal
 from xietong.collabs.workspace import Workspace, open_workspace
 from xietong.lib.http import HtmxHttpRequest
@@ -41,8 +41,8 @@ from xietong.tracking.actions.sla import (
     do_resume_sla,
 )
 from xietong.tracking.boards import SlaBoard
+from xietong.tracking.forms.sla import CheckForm, SlaAnswerForm, SlaOpenForm, SlaPauseForm
 from xietong.tracking.models import SlaRequest
-from xietong.tracking.register_forms import CheckForm, SlaAnswerForm, SlaOpenForm, SlaPauseForm
 from xietong.tracking.views.registers import answer_page, participating
 
 SECTION = "#sla-section"
@@ -201,25 +201,13 @@ def sla(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _subgoal_of(ws: Workspace, pk: int, kind: str) -> SubGoal:
-    found = (
-        SubGoal.objects.filter(collaboration=ws.collab, pk=pk, deadline_kind=kind)
-        .select_related("collaboration", "department")
-        .first()
+    return get_object_in(
+        ws.collab, SubGoal.objects.filter(deadline_kind=kind).select_related("department"), pk
     )
-    if found is None:
-        raise Http404
-    return found
 
 
 def _request_of(ws: Workspace, pk: int) -> SlaRequest:
-    found = (
-        SlaRequest.objects.filter(collaboration=ws.collab, pk=pk)
-        .select_related("collaboration", "subgoal", "subgoal__department")
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return found
+    return get_object_in(ws.collab, SlaRequest.objects.select_related("subgoal__department"), pk)
 
 
 @login_required

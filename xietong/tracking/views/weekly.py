@@ -16,7 +16,7 @@ from xietong.collabs.workspace import open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.roles import Action
 from xietong.tracking.actions.weekly import WeekNotStarted, do_publish_weekly_report
-from xietong.tracking.forms import PublishForm
+from xietong.tracking.forms.progress import PublishForm
 from xietong.tracking.models import WeeklyReport
 from xietong.tracking.views.progress import STEP, TrackingPage, title
 from xietong.tracking.weekly import IsoWeek, from_content

@@ -21,11 +21,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from xietong.collabs.charter import dump_charter
-from xietong.collabs.management.cli import fail
+from xietong.charter.format import dump_charter
 from xietong.collabs.models import Collaboration
 from xietong.collabs.snapshots import load_snapshot
 from xietong.documents.exports import WHAT_FORMATS, ExportRefused, export
+from xietong.lib.cli import fail
 from xietong.meetings.models import Meeting
 from xietong.tracking.weekly import IsoWeek
 

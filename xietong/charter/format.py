@@ -1,13 +1,16 @@
 """The charter format v1: one JSON document that describes a collaboration.
 
 ``parse_charter`` reads and validates a document into the rules' snapshot
-(``xietong.rules.snapshot.Collab``); ``dump_charter`` writes a snapshot back.
-Validation is about *form*: unknown keys, wrong types, impossible dates and
-unknown enum values are ``CharterError`` with the path of the offending value
-(``tasks[3].deadline``). A missing or empty value is not a format error: it
-stays empty and the rules judge it (R01, R03, P01 …). A department's
-``liaison`` and a task's ``department`` may be a list in a malformed charter;
-they are kept as tuples so that P02 and R02 can report them.
+(``xietong.rules.snapshot.Collab``); ``dump_charter`` writes a snapshot back;
+``charter_json_schema`` describes the document (the API's OpenAPI spec), from
+the same models that validate it. Validation is about *form*: malformed JSON,
+unknown keys, wrong types, impossible dates, unknown enum values, texts longer
+than their column or holding a NUL character, numbers larger than their column
+are ``CharterError`` with the path of the offending value (``tasks[3].deadline``).
+A missing or empty value is not a format error: it stays empty and the rules
+judge it (R01, R03, P01 …). A department's ``liaison`` and a task's
+``department`` may be a list in a malformed charter; they are kept as tuples
+so that P02 and R02 can report them.
 """
 
 from __future__ import annotations
@@ -15,15 +18,25 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import models
 from django.utils.translation import gettext as _
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from xietong.collabs.models import Collaboration, Metric, SubGoal
@@ -32,13 +45,53 @@ from xietong.orgs.models import Department, Person
 from xietong.rules import snapshot as s
 
 
-class CharterError(ValueError):
-    """The document cannot be read as a charter; ``str()`` is a one-line reason."""
+@dataclass(frozen=True)
+class Problem:
+    """One reason a charter is refused: ``path`` names the value (``tasks[3].deadline``, "" the document)."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}" if path else reason)
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+class CharterError(ValueError):
+    """The charter cannot be read or stored, and nothing was written; ``str()`` is one line.
+
+    Every way in (the API, the workbook page, ``xietong import``) turns only
+    this error into its medium. ``problems`` lists every reason, in order;
+    ``path`` and ``reason`` are the first one's.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        assert problems
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, path: str, reason: str) -> CharterError:
+        """Return the error of one problem at ``path``."""
+        return cls([Problem(path, reason)])
+
+    @property
+    def path(self) -> str:
+        return self.problems[0].path
+
+    @property
+    def reason(self) -> str:
+        return self.problems[0].reason
+
+
+# PostgreSQL cannot store a NUL character in a text; SQLite can. Refusing it here
+# makes both databases (and every way in) answer alike.
+NUL = "\x00"
+
+
+def _no_nul(text: str) -> str:
+    if NUL in text:
+        raise ValueError(_("不能包含空字符 (NUL)"))
+    return text
 
 
 # --- value types: each turns JSON into a Python value or raises a clear error
@@ -49,16 +102,16 @@ def _text(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(_("应为文本"))
-    return value.strip()
+    return _no_nul(value).strip()
 
 
 def _names(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value.strip(),) if value.strip() else ()
+        return (_no_nul(value).strip(),) if value.strip() else ()
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(item.strip() for item in value if item.strip())
+        return tuple(_no_nul(item).strip() for item in value if item.strip())
     raise ValueError(_("应为一个名称或名称列表"))
 
 
@@ -66,8 +119,18 @@ def _text_list(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(item.strip() for item in value if item.strip())
+        return tuple(_no_nul(item).strip() for item in value if item.strip())
     raise ValueError(_("应为文本列表"))
+
+
+def _number_limit() -> int:
+    """Return the bound of every number of a charter: its columns hold 20 digits, 4 after the point."""
+    field = Metric._meta.get_field("baseline")
+    assert isinstance(field, models.DecimalField)
+    return int(10 ** (field.max_digits - field.decimal_places))
+
+
+NUMBER_LIMIT = _number_limit()
 
 
 def _number(value: Any) -> Decimal | None:
@@ -78,7 +141,11 @@ def _number(value: Any) -> Decimal | None:
         raise ValueError(_("应为数字"))
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(_("应为有限的数字"))
-    return Decimal(str(value))
+    number = Decimal(str(value))
+    if abs(number) >= NUMBER_LIMIT:
+        # PostgreSQL refuses it ("numeric field overflow"); SQLite would store it.
+        raise ValueError(_("数值超出可保存的范围(绝对值须小于 %(limit)s)") % {"limit": f"{NUMBER_LIMIT:,}"})
+    return number
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -122,20 +189,61 @@ def _fits(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _schema(schema: dict[str, Any]) -> WithJsonSchema:
+    """What a value accepts as JSON, for the spec: the validators above read more than the Python type."""
+    return WithJsonSchema(schema)
+
+
+def _text_schema(limit: int) -> WithJsonSchema:
+    return _schema({"type": ["string", "null"], "maxLength": limit})
+
+
+def _names_schema(limit: int) -> WithJsonSchema:
+    name = {"type": "string", "maxLength": limit}
+    return _schema({"anyOf": [name, {"type": "array", "items": name}, {"type": "null"}]})
+
+
 # A long text (background, a statement, duties, a standard) and the shorter
-# columns; every limit is the database's (``xietong.lib.limits``).
-Text = Annotated[str, BeforeValidator(_text), _fits(TEXT_LIMIT)]
-Title = Annotated[str, BeforeValidator(_text), _fits(limit_of(Collaboration, "title"))]
+# columns; every limit is the database's (``xietong.lib.limits``). Null or missing is empty.
+_TITLE = limit_of(Collaboration, "title")
+_LABEL = limit_of(Metric, "name")
+_UNIT = limit_of(Metric, "unit")
+_RULE = limit_of(SubGoal, "rrule")
+_NAME = limit_of(Department, "name")
+Text = Annotated[str, BeforeValidator(_text), _fits(TEXT_LIMIT), _text_schema(TEXT_LIMIT)]
+Title = Annotated[str, BeforeValidator(_text), _fits(_TITLE), _text_schema(_TITLE)]
 # a metric, an owner, a trigger
-Label = Annotated[str, BeforeValidator(_text), _fits(limit_of(Metric, "name"))]
-Unit = Annotated[str, BeforeValidator(_text), _fits(limit_of(Metric, "unit"))]
-Rule = Annotated[str, BeforeValidator(_text), _fits(limit_of(SubGoal, "rrule"))]
-Name = Annotated[str, BeforeValidator(_text), _fits(limit_of(Department, "name"))]  # a department or person
-Names = Annotated[tuple[str, ...], BeforeValidator(_names), _fits(limit_of(Person, "display_name"))]
-TextList = Annotated[tuple[str, ...], BeforeValidator(_text_list), _fits(TEXT_LIMIT)]
-Number = Annotated[Decimal | None, BeforeValidator(_number)]
-Date = Annotated[date | None, BeforeValidator(_date), AfterValidator(check_date)]
-DateTime = Annotated[datetime | None, BeforeValidator(_datetime), AfterValidator(check_date)]
+Label = Annotated[str, BeforeValidator(_text), _fits(_LABEL), _text_schema(_LABEL)]
+Unit = Annotated[str, BeforeValidator(_text), _fits(_UNIT), _text_schema(_UNIT)]
+Rule = Annotated[str, BeforeValidator(_text), _fits(_RULE), _text_schema(_RULE)]
+Name = Annotated[str, BeforeValidator(_text), _fits(_NAME), _text_schema(_NAME)]  # a department or person
+_PERSON = limit_of(Person, "display_name")
+Names = Annotated[tuple[str, ...], BeforeValidator(_names), _fits(_PERSON), _names_schema(_PERSON)]
+TextList = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_text_list),
+    _fits(TEXT_LIMIT),
+    _schema({"type": ["array", "null"], "items": {"type": "string", "maxLength": TEXT_LIMIT}}),
+]
+Number = Annotated[
+    Decimal | None,
+    BeforeValidator(_number),
+    _schema(
+        {"type": ["number", "null"], "exclusiveMinimum": -NUMBER_LIMIT, "exclusiveMaximum": NUMBER_LIMIT}
+    ),
+]
+Date = Annotated[
+    date | None,
+    BeforeValidator(_date),
+    AfterValidator(check_date),
+    _schema({"type": ["string", "null"], "format": "date"}),
+]
+DateTime = Annotated[
+    datetime | None,
+    BeforeValidator(_datetime),
+    AfterValidator(check_date),
+    _schema({"type": ["string", "null"], "format": "date-time"}),
+]
 
 
 class _Section(BaseModel):
@@ -174,7 +282,8 @@ class KickoffIn(_Section):
     scheduled_at: DateTime = None
     agenda_sent_at: DateTime = None
     minutes_issued_at: DateTime = None
-    confirmations: dict[str, DateTime] = {}
+    # department name -> when it confirmed the minutes
+    confirmations: dict[Name, DateTime] = {}
 
 
 class TaskIn(_Section):
@@ -229,20 +338,40 @@ def _frequency(value: Any) -> tuple[s.FrequencyKind | None, str]:
     if value in (s.FrequencyKind.REALTIME, s.FrequencyKind.ON_DEMAND):
         return (s.FrequencyKind(value), "")
     if isinstance(value, dict) and set(value) == {"rrule"} and isinstance(value["rrule"], str):
-        return (s.FrequencyKind.RRULE, value["rrule"].strip())
+        return (s.FrequencyKind.RRULE, _no_nul(value["rrule"]).strip())
     raise ValueError(_('应为 "realtime"、"on_demand" 或 {"rrule": "…"}'))
 
 
 class CommunicationIn(_Section):
     scenario: s.Scenario | None = None
     channel: s.Channel | None = None
-    frequency: Annotated[tuple[s.FrequencyKind | None, str], BeforeValidator(_frequency)] = (None, "")
+    frequency: Annotated[
+        tuple[s.FrequencyKind | None, str],
+        BeforeValidator(_frequency),
+        _schema(
+            {
+                "anyOf": [
+                    {"enum": [s.FrequencyKind.REALTIME.value, s.FrequencyKind.ON_DEMAND.value, None]},
+                    {
+                        "type": "object",
+                        "properties": {"rrule": {"type": "string", "maxLength": _RULE}},
+                        "required": ["rrule"],
+                        "additionalProperties": False,
+                    },
+                ]
+            }
+        ),
+    ] = (None, "")
     outputs: TextList = ()
     owner: Label = ""
     admin: Label = ""
 
 
 class CharterIn(_Section):
+    """A collaboration as one document: format v1 (DESIGN.md §4, docs/charter.md)."""
+
+    model_config = ConfigDict(title="Charter")
+
     title: Title = ""
     type: s.CollabType | None = None
     background: Text = ""
@@ -256,12 +385,64 @@ class CharterIn(_Section):
     communication: list[CommunicationIn] = []
 
 
+# --- the schema
+
+
+def charter_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a charter document, derived from ``CharterIn``.
+
+    Definitions are inlined (an OpenAPI operation holds the schema as it is),
+    without pydantic's per-field titles and defaults, and a sub-goal deadline
+    is one object per kind, as ``DeadlineIn`` accepts it.
+    """
+    schema = CharterIn.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    fields = defs["DeadlineIn"]["properties"]
+    defs["DeadlineIn"] = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "kind": {"const": kind.value},
+                    **{name: fields[name] for name in fields if name in keys and name != "kind"},
+                },
+                "required": ["kind"],
+                "additionalProperties": False,
+            }
+            for kind, keys in _DEADLINE_KEYS.items()
+        ]
+    }
+    return {"title": schema.pop("title"), **_inlined(schema, defs)}
+
+
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    """Return ``node`` with every ``$ref`` replaced by its definition (none is recursive)."""
+    if isinstance(node, list):
+        return [_inlined(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = {k: v for k, v in defs[node["$ref"].rsplit("/", 1)[-1]].items() if k != "title"}
+        return _inlined({**target, **{k: v for k, v in node.items() if k != "$ref"}}, defs)
+    out = {key: _inlined(value, defs) for key, value in node.items()}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {
+            name: {k: v for k, v in prop.items() if k not in ("title", "default")}
+            for name, prop in out["properties"].items()
+        }
+    return out
+
+
 # --- reading
 
 
 def _path(loc: Iterable[int | str]) -> str:
+    parts = list(loc)
+    if "[key]" in parts:
+        # A bad key of a mapping (a confirmation's department): name the mapping, not the key.
+        parts = parts[: parts.index("[key]") - 1]
     path = ""
-    for part in loc:
+    for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
 
@@ -293,25 +474,29 @@ def parse_charter(raw: str | bytes | dict[str, Any]) -> s.Collab:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise CharterError(
+            raise CharterError.at(
                 "",
                 _("不是有效的 JSON(第 %(line)s 行第 %(col)s 列:%(msg)s)")
                 % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg},
             ) from None
         except UnicodeDecodeError:
-            raise CharterError("", _("文件不是 UTF-8 编码")) from None
+            raise CharterError.at("", _("文件不是 UTF-8 编码")) from None
         except RecursionError:
             # A hostile file of 100,000 nested brackets exhausts the parser's stack.
-            raise CharterError("", _("JSON 嵌套层数过多,不是章程")) from None
+            raise CharterError.at("", _("JSON 嵌套层数过多,不是章程")) from None
     else:
         data = raw
     if not isinstance(data, dict):
-        raise CharterError("", _("章程应为 JSON 对象"))
+        raise CharterError.at("", _("章程应为 JSON 对象"))
     try:
         charter = CharterIn.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise CharterError(_path(first["loc"]), _reason(first)) from None
+        raise CharterError.at(_path(first["loc"]), _reason(first)) from None
+    except (TypeError, RecursionError):
+        # An object where a value belongs can trip a validator, and a decoded object
+        # thousands of levels deep exhausts the stack: still a malformed charter.
+        raise CharterError.at("", _("不符合章程格式")) from None
     return to_snapshot(charter)
 
 

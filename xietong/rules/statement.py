@@ -1,10 +1,8 @@
-"""SMART analysis of a free-text goal statement (DESIGN.md §3), Chinese or English.
+"""Reading a free-text goal statement, Chinese or English: deadlines, metrics, vague wording.
 
-``analyze(text, today)`` proposes structured fields — metrics, a deadline —
-that a person then confirms in the goal form; it never writes anything. It is a
-pure function: no database, no clock (``today`` is passed in), so the CLI's
-``--today`` makes results reproducible. Achievable and Relevant are not guessed
-from text: the form asks a person for them.
+A pure function of the text and ``today``: no database, no clock, no
+findings. ``rules/smart.py`` turns a reading into the SMART flags and
+findings; ``rules/goal.py`` asks ``is_vague`` for G01.
 
 How the text is read
 --------------------
@@ -52,18 +50,6 @@ How the text is read
 
    A metric's name is the text before the verb in its clause, stripped of
    connectors (将, 实现, 并 …); when there is none, the matched phrase itself.
-
-Flags and findings (rule IDs of DESIGN.md §2, all errors)
----------------------------------------------------------
-- ``measurable``: at least one metric with a numeric target; otherwise G02.
-- ``time_bound``: a deadline was found; otherwise G04 (which names ``尽快`` or
-  "ASAP" when the text leans on them instead of a date).
-- ``specific``: the statement is not blank, is not vague (``is_vague``) and
-  names something concrete, i.e. has a metric. G01 fires exactly as the rule
-  engine's G01 does for a goal without metrics: the statement is blank or
-  vague — so a plain statement such as ``完成系统上线`` is not specific but
-  only gets G02/G04, which say what is missing.
-- G05 when a range's verb contradicts its numbers (``从24小时缩短至48小时``).
 """
 
 from __future__ import annotations
@@ -77,11 +63,6 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal
-
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
-
-from xietong.rules.engine import Finding, get_rule, lazy_join
 
 Direction = Literal["increase", "decrease", "reach"]
 
@@ -122,7 +103,7 @@ VAGUE_TERMS: tuple[str, ...] = (
     "soon",
 )
 # Vague words that pretend to be a time limit: named in G04's message.
-_VAGUE_TIME_TERMS: tuple[str, ...] = ("尽快", "尽早", "as soon as possible", "asap", "soon")
+VAGUE_TIME_TERMS: tuple[str, ...] = ("尽快", "尽早", "as soon as possible", "asap", "soon")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,30 +128,6 @@ class MetricProposal:
             "unit": self.unit,
             "direction": self.direction,
             "scale_max": json_number(self.scale_max),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class SmartAnalysis:
-    specific: bool
-    measurable: bool
-    time_bound: bool
-    deadline: date | None
-    metrics: tuple[MetricProposal, ...]
-    findings: tuple[Finding, ...]
-
-    def as_dict(self, language: str | None = None) -> dict[str, Any]:
-        """Return the JSON shape of DESIGN.md §3, messages in ``language`` (active one when None)."""
-        return {
-            "specific": self.specific,
-            "measurable": self.measurable,
-            "time_bound": self.time_bound,
-            "deadline": self.deadline.isoformat() if self.deadline else None,
-            "metrics": [m.as_dict() for m in self.metrics],
-            "findings": [
-                {"rule": f.rule, "severity": str(f.severity), "message": f.text(language)}
-                for f in self.findings
-            ],
         }
 
 
@@ -863,16 +820,35 @@ def _find_metrics(text: str) -> list[_Hit]:
 # --------------------------------------------------------------------------
 
 
-def _terms_in(text: str, terms: Iterable[str]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A statement as read: its normalised text, the deadline and the metrics found."""
+
+    normalized: str
+    deadline: date | None
+    metrics: tuple[MetricProposal, ...]
+    # Ranges whose verb contradicts their numbers (G05), in reading order.
+    contradicted: tuple[MetricProposal, ...]
+
+
+def read(text: str, today: date) -> Reading:
+    """Return what ``text`` says; relative deadlines (本季度, 9月底 …) are resolved against ``today``."""
+    normalized = _normalize(text)
+    deadline, spans = _find_deadlines(normalized, today)
+    hits = _find_metrics(_mask(normalized, spans))
+    return Reading(
+        normalized=normalized,
+        deadline=deadline,
+        metrics=tuple(h.metric for h in hits),
+        contradicted=tuple(h.metric for h in hits if h.contradicted),
+    )
+
+
+def terms_in(text: str, terms: Iterable[str]) -> list[str]:
     """Return the terms found in ``text``, dropping those inside a longer found term (提升 in 提升效率)."""
     low = text.lower()
     found = [t for t in terms if (re.search(rf"\b{re.escape(t)}\b", low) if t.isascii() else t in text)]
     return [t for t in found if not any(t != other and t in other for other in found)]
-
-
-def _finding(rule_id: str, message: str | Promise, params: dict[str, Any] | None = None) -> Finding:
-    """Return a finding about the goal statement, with the rule's registered severity."""
-    return get_rule(rule_id).finding("goal", message, **(params or {}))
 
 
 def is_vague(text: str) -> bool:
@@ -884,73 +860,7 @@ def is_vague(text: str) -> bool:
     if not text or not text.strip():
         return True
     normalized = _normalize(text)
-    if not _terms_in(normalized, VAGUE_TERMS):
+    if not terms_in(normalized, VAGUE_TERMS):
         return False
     _deadline, spans = _find_deadlines(normalized, date(2000, 1, 1))  # dates only masked here
     return not _find_metrics(_mask(normalized, spans))
-
-
-def analyze(text: str, today: date) -> SmartAnalysis:
-    """Read ``text`` (a goal statement) and propose metrics, a deadline and SMART findings.
-
-    Relative deadlines (本季度, 下月15日前, 9月底 …) are resolved against ``today``.
-    """
-    text = text or ""
-    normalized = _normalize(text)
-    deadline, spans = _find_deadlines(normalized, today)
-    hits = _find_metrics(_mask(normalized, spans))
-    metrics = tuple(h.metric for h in hits)
-    measurable = any(m.target is not None for m in metrics)
-    vague = is_vague(text)
-    specific = bool(text.strip()) and not vague and measurable
-
-    findings: list[Finding] = []
-    if not text.strip():
-        findings.append(_finding("G01", _("目标表述为空:请写明要达成什么、达到多少、何时完成。")))
-    elif vague:
-        findings.append(
-            _finding(
-                "G01",
-                _(
-                    "目标表述模糊(%(terms)s),且没有可衡量的指标:"
-                    "请改为可衡量的表述,如“将投诉平均处理时长从48小时缩短至24小时”。"
-                ),
-                {"terms": lazy_join(_terms_in(normalized, VAGUE_TERMS))},
-            )
-        )
-    if not measurable:
-        findings.append(
-            _finding("G02", _("没有带数值目标的指标:请写明要达到的数值,如“提升至4.5分(满分5分)”。"))
-        )
-    for hit in hits:
-        if hit.contradicted:
-            m = hit.metric
-            findings.append(
-                _finding(
-                    "G05",
-                    _("指标“%(name)s”的目标值%(target)s相对基线%(baseline)s并不是改进。"),
-                    {"name": m.name, "target": f"{m.target}", "baseline": f"{m.baseline}"},
-                )
-            )
-    if deadline is None:
-        time_terms = _terms_in(normalized, _VAGUE_TIME_TERMS)
-        if time_terms:
-            findings.append(
-                _finding(
-                    "G04",
-                    _("“%(term)s”不是截止日期:请写明具体日期,如“2024年9月30日前”。"),
-                    {"term": time_terms[0]},
-                )
-            )
-        else:
-            findings.append(
-                _finding("G04", _("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。"))
-            )
-    return SmartAnalysis(
-        specific=specific,
-        measurable=measurable,
-        time_bound=deadline is not None,
-        deadline=deadline,
-        metrics=metrics,
-        findings=tuple(findings),
-    )

@@ -1,4 +1,12 @@
-"""Importing a charter: store a parsed charter as a new collaboration, all or nothing."""
+"""Importing a charter: store it as a new collaboration, all or nothing.
+
+``import_charter_for`` is the one way in: the API (JSON and workbook), the
+workbook page and ``xietong import`` all call it and translate only
+``CharterError`` into their medium. Every refusal is found before anything is
+written (the format's checks, then ``unstorable``), so SQLite and PostgreSQL
+refuse the same charters with the same words; a ``DataError`` that still
+slips through is mapped to ``CharterError`` here, once.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +14,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.audit.record import record
+from xietong.charter.format import CharterError, Problem, parse_charter
+from xietong.collabs.access import access_for
 from xietong.collabs.actions.common import Directory, free_slug
 from xietong.collabs.actions.nominations import nominate_named
 from xietong.collabs.models import (
     Collaboration,
     Goal,
+    MemberRole,
+    Membership,
     Metric,
     Participant,
     SubGoal,
     Task,
 )
+from xietong.lib.limits import length_problem, limit_of
 from xietong.lib.recurrence import NEVER_OCCURS, never_occurs
 from xietong.meetings.models import (
     CommunicationRule,
@@ -34,22 +47,53 @@ from xietong.orgs.actions import do_propose_head
 from xietong.orgs.models import Department, Person
 from xietong.rules import snapshot as s
 
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+# A charter as JSON bytes or text, a decoded object, or already read (a trusted loader's snapshot).
+CharterData = bytes | str | dict[str, Any] | s.Collab
 
 
-class ImportRefused(Exception):
-    """The charter is well-formed but cannot be stored; nothing was written."""
+def import_charter_for(
+    person: Person | None,
+    data: CharterData,
+    *,
+    slug: str | None = None,
+    replace: bool = False,
+    org_authority: bool = False,
+) -> Collaboration:
+    """Read, check and store a charter for ``person``; return the new collaboration.
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+    ``person`` is whoever imports it (None: an operator's command); when the
+    charter names someone else as its initiator and ``person`` holds no role
+    in it, they join as a member, so that whoever imported a collaboration can
+    always open it. ``slug``, ``replace`` and ``org_authority`` are
+    ``do_import_charter``'s. Raises ``CharterError`` (every problem, with its
+    path) and then nothing was written.
+    """
+    collab = data if isinstance(data, s.Collab) else parse_charter(data)
+    try:
+        return _store_for(person, collab, slug=slug, replace=replace, org_authority=org_authority)
+    except DataError:
+        # Only what the checks above missed: the database, not the charter, is then the judge.
+        raise CharterError.at("", _("有的值超出了可保存的长度或范围")) from None
+
+
+@transaction.atomic
+def _store_for(
+    person: Person | None, collab: s.Collab, *, slug: str | None, replace: bool, org_authority: bool
+) -> Collaboration:
+    stored = do_import_charter(collab, slug=slug, replace=replace, actor=person, org_authority=org_authority)
+    if person is not None and not access_for(person, stored).sees_anything:
+        membership = Membership.objects.create(collaboration=stored, person=person, role=MemberRole.MEMBER)
+        record(membership, None, actor=person, collaboration=stored, reason=_("导入者加入为成员"))
+    return stored
+
+
+def check_charter(data: CharterData) -> s.Collab:
+    """Return the snapshot of a charter the import would store, writing nothing; else ``CharterError``."""
+    collab = data if isinstance(data, s.Collab) else parse_charter(data)
+    problems = list(unstorable(collab))
+    if problems:
+        raise CharterError(problems)
+    return collab
 
 
 def unstorable(collab: s.Collab) -> Iterator[Problem]:
@@ -61,6 +105,8 @@ def unstorable(collab: s.Collab) -> Iterator[Problem]:
     """
     if not collab.title:
         yield Problem("title", _("导入需要协作名称"))
+    if collab.kickoff is not None and "" in collab.kickoff.confirmations:
+        yield Problem("kickoff.confirmations", _("部门名称为空"))
     seen: set[str] = set()
     for i, dept in enumerate(collab.departments):
         if not dept.name:
@@ -109,7 +155,7 @@ def do_import_charter(
     """Store a parsed charter as a new collaboration and return it.
 
     With ``replace`` an existing collaboration with the same slug is deleted
-    first (its readings and memberships with it). Raises ``ImportRefused``
+    first (its readings and memberships with it). Raises ``CharterError``
     before writing anything when the charter cannot be stored.
 
     A head the charter names for a department is only proposed
@@ -119,7 +165,10 @@ def do_import_charter(
     departments that have none; no request ever passes it.
     """
     problems = list(unstorable(collab))
-    if slug:
+    slug_problem = length_problem(slug, limit_of(Collaboration, "slug")) if slug else None
+    if slug_problem is not None:
+        problems.append(Problem("slug", slug_problem))
+    elif slug:
         existing = Collaboration.objects.filter(slug=slug).first()
         if existing is not None:
             if not replace:
@@ -127,7 +176,7 @@ def do_import_charter(
             else:
                 existing.delete()
     if problems:
-        raise ImportRefused(problems)
+        raise CharterError(problems)
 
     people = Directory()
     initiator_department = people.department(collab.initiator_department)

@@ -8,9 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from xietong.collabs.management.cli import fail
 from xietong.documents.org import read_org
 from xietong.documents.workbook import WorkbookRefused
+from xietong.lib.cli import fail
 from xietong.orgs.actions import do_import_org
 
 

@@ -20,12 +20,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from xietong.collabs.actions import ImportRefused, do_import_charter
-from xietong.collabs.actions.charter import organisation_changes
-from xietong.collabs.charter import CharterError, parse_charter
-from xietong.collabs.management.cli import fail, read_charter_file
+from xietong.charter.cli import read_charter_file
+from xietong.charter.format import CharterError, parse_charter
+from xietong.charter.store import import_charter_for, organisation_changes
 from xietong.collabs.snapshots import load_snapshot
 from xietong.lib import progress
+from xietong.lib.cli import fail
 from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
 from xietong.rules.engine import run_rules
@@ -74,10 +74,10 @@ class Command(BaseCommand):
         apply = options["apply_org_changes"]
         changes = organisation_changes(collab)  # before the import creates what it names
         try:
-            stored = do_import_charter(
-                collab, slug=options["slug"], replace=options["replace"], org_authority=apply
+            stored = import_charter_for(
+                None, collab, slug=options["slug"], replace=options["replace"], org_authority=apply
             )
-        except ImportRefused as exc:
+        except CharterError as exc:
             fail(_("未导入:%(problems)s") % {"problems": exc})
         report = run_rules(load_snapshot(stored), context_for())
         self.stdout.write(

@@ -18,8 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from xietong.collabs.actions import do_import_charter, do_record_reading
-from xietong.collabs.charter import parse_charter
+from xietong.charter.format import parse_charter
+from xietong.charter.store import do_import_charter
+from xietong.collabs.actions import do_record_reading
 from xietong.collabs.models import Collaboration, Metric, Phase, SubGoal, Task, TaskStatus
 from xietong.meetings.demo import add_demo_meetings
 from xietong.notify.demo import add_demo_mailboxes

@@ -20,10 +20,11 @@ from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from xietong.collabs.actions.charter import organisation_changes
-from xietong.collabs.management.cli import EXIT_FINDINGS, fail, read_charter_file
+from xietong.charter.cli import read_charter_file
+from xietong.charter.store import organisation_changes
 from xietong.collabs.models import Collaboration
 from xietong.collabs.snapshots import load_snapshot
+from xietong.lib.cli import EXIT_FINDINGS, fail
 from xietong.rules.clock import context_for, parse_day
 from xietong.rules.engine import object_label, run_rules
 

@@ -7,9 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from xietong.collabs.actions import ImportRefused
-from xietong.collabs.demo import DEMO_SLUG, load_demo
-from xietong.collabs.management.cli import fail
+from xietong.charter.demo import DEMO_SLUG, load_demo
+from xietong.charter.format import CharterError
+from xietong.lib.cli import fail
 from xietong.rules.clock import parse_day
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             fail(str(exc))
         try:
             stored = load_demo(kickoff, today=today, replace=options["replace"], slug=options["slug"])
-        except ImportRefused as exc:
+        except CharterError as exc:
             fail(_("演示数据未载入:%(problems)s(可用 --replace 替换)") % {"problems": exc})
         self.stdout.write(
             _("已载入演示协作 %(title)s,标识 %(slug)s") % {"title": stored.title, "slug": stored.slug}

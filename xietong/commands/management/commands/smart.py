@@ -17,7 +17,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from xietong.collabs.smart import MetricProposal, SmartAnalysis, analyze
+from xietong.rules.smart import SmartAnalysis, analyze
+from xietong.rules.statement import MetricProposal
 
 
 def _number(value: Decimal) -> str:

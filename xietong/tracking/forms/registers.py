@@ -1,4 +1,4 @@
-"""The forms of step 7's registers: issue log, risks, SLA requests, occurrences, allocations, milestones.
+"""The forms of step 7's registers: issue log, risks, allocations, milestones and the process fields.
 
 Departments are offered from the participating ones the person may write
 for (``departments``); a form turns into the action's input, the action
@@ -21,11 +21,12 @@ from xietong.tracking.models import IssueEntry, IssueStatus, Level, Risk
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _area(rows: int = 2) -> forms.Textarea:
+def area(rows: int = 2) -> forms.Textarea:
+    """Return a text area ``rows`` lines high."""
     return forms.Textarea(attrs={"rows": rows})
 
 
-class _DepartmentsForm(LimitedForm):
+class DepartmentsForm(LimitedForm):
     """A form with department selects offered from ``departments``."""
 
     department_fields: tuple[str, ...] = ()
@@ -43,15 +44,15 @@ class _DepartmentsForm(LimitedForm):
         return self.departments.get(value) if value else None
 
 
-class IssueForm(_DepartmentsForm):
+class IssueForm(DepartmentsForm):
     department_fields = ("raised_by", "owner")
 
-    title = forms.CharField(label=_("问题"), max_length=1000, widget=_area())
+    title = forms.CharField(label=_("问题"), max_length=1000, widget=area())
     raised_by = forms.TypedChoiceField(label=_("提出部门"), required=False, coerce=int, empty_value=None)
     owner = forms.TypedChoiceField(label=_("负责部门"), required=False, coerce=int, empty_value=None)
-    decision_needed = forms.CharField(label=_("需要的决策"), required=False, max_length=2000, widget=_area())
+    decision_needed = forms.CharField(label=_("需要的决策"), required=False, max_length=2000, widget=area())
     decided_in = forms.TypedChoiceField(label=_("决策会议"), required=False, coerce=int, empty_value=None)
-    resolution = forms.CharField(label=_("解决方案"), required=False, max_length=2000, widget=_area())
+    resolution = forms.CharField(label=_("解决方案"), required=False, max_length=2000, widget=area())
     due_date = forms.DateField(label=_("期限"), required=False, widget=_DATE)
     status = forms.ChoiceField(label=_("状态"), choices=IssueStatus.choices)
 
@@ -99,14 +100,14 @@ class IssueForm(_DepartmentsForm):
         )
 
 
-class RiskForm(_DepartmentsForm):
+class RiskForm(DepartmentsForm):
     department_fields = ("owner",)
 
-    description = forms.CharField(label=_("风险描述"), max_length=1000, widget=_area())
+    description = forms.CharField(label=_("风险描述"), max_length=1000, widget=area())
     probability = forms.ChoiceField(label=_("发生概率"), choices=Level.choices, initial=Level.MEDIUM)
     impact = forms.ChoiceField(label=_("影响程度"), choices=Level.choices, initial=Level.MEDIUM)
     owner = forms.TypedChoiceField(label=_("负责部门"), required=False, coerce=int, empty_value=None)
-    response_plan = forms.CharField(label=_("风险应对方案"), required=False, max_length=2000, widget=_area())
+    response_plan = forms.CharField(label=_("风险应对方案"), required=False, max_length=2000, widget=area())
     trigger = forms.CharField(label=_("触发条件"), required=False, max_length=500)
 
     @staticmethod
@@ -132,39 +133,14 @@ class RiskForm(_DepartmentsForm):
         )
 
 
-class SlaOpenForm(_DepartmentsForm):
-    """A new request under an SLA sub-goal: who asks, and what."""
-
-    department_fields = ("requester",)
-
-    requester = forms.TypedChoiceField(label=_("提出部门"), coerce=int)
-    subject = forms.CharField(label=_("请求内容"), max_length=1000, widget=_area())
-
-
-class SlaPauseForm(LimitedForm):
-    reason = forms.CharField(label=_("暂停原因"), max_length=200, help_text=_("例如:等待提出部门补充信息"))
-
-
-class SlaAnswerForm(LimitedForm):
-    answer = forms.CharField(label=_("答复"), max_length=2000, widget=_area())
-
-
-class CheckForm(LimitedForm):
-    """The occurrence of a recurring sub-goal being recorded as done (or undone)."""
-
-    due_at = forms.DateTimeField(widget=forms.HiddenInput)
-    undo = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    note = forms.CharField(label=_("说明"), required=False, max_length=500)
-
-
-class AllocationForm(_DepartmentsForm):
+class AllocationForm(DepartmentsForm):
     department_fields = ("from_department", "to_department")
 
     resource = forms.CharField(label=_("资源"), max_length=200)
     from_department = forms.TypedChoiceField(label=_("提供部门"), coerce=int)
     to_department = forms.TypedChoiceField(label=_("使用部门"), coerce=int)
-    rule = forms.CharField(label=_("分配规则"), required=False, max_length=2000, widget=_area())
-    responsibility = forms.CharField(label=_("使用责任"), required=False, max_length=2000, widget=_area())
+    rule = forms.CharField(label=_("分配规则"), required=False, max_length=2000, widget=area())
+    responsibility = forms.CharField(label=_("使用责任"), required=False, max_length=2000, widget=area())
     return_date = forms.DateField(label=_("归还日期"), required=False, widget=_DATE)
 
     @staticmethod
@@ -178,13 +154,8 @@ class AllocationForm(_DepartmentsForm):
             "return_date": allocation.return_date,
         }
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("from_department") and data.get("from_department") == data.get("to_department"):
-            self.add_error("to_department", _("提供部门与使用部门不能相同"))
-        return data
-
     def to_input(self) -> AllocationInput:
+        """Return the action's input; ``AllocationRefused`` when a department would lend to itself."""
         d = self.cleaned_data
         giver, taker = self.department("from_department"), self.department("to_department")
         assert giver is not None and taker is not None
@@ -203,12 +174,12 @@ class MilestoneForm(LimitedForm):
     due_date = forms.DateField(label=_("计划日期"), widget=_DATE)
 
 
-class ProcessForm(_DepartmentsForm):
+class ProcessForm(DepartmentsForm):
     department_fields = ("process_owner",)
 
     process_owner = forms.TypedChoiceField(
         label=_("流程归属部门"), required=False, coerce=int, empty_value=None
     )
     optimisation_target = forms.CharField(
-        label=_("优化目标"), required=False, max_length=2000, widget=_area(3)
+        label=_("优化目标"), required=False, max_length=2000, widget=area(3)
     )

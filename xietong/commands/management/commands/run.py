@@ -31,7 +31,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from xietong.collabs.demo import DEMO_SLUG, load_demo
+from xietong.charter.demo import DEMO_SLUG, load_demo
 from xietong.collabs.models import Collaboration
 from xietong.notify.heartbeat import LAST_EXIT_ENV, RESTARTS_ENV
 from xietong.orgs.models import Person

@@ -1,28 +1,17 @@
-"""What the project's commands share: exit codes and reading a charter file."""
+"""What the charter commands share: reading a charter file."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import NoReturn
 
 from django.utils.translation import gettext as _
 
-from xietong.collabs.charter import CharterError, parse_charter
+from xietong.charter.format import CharterError, parse_charter
+from xietong.lib.cli import fail
 from xietong.rules import snapshot as s
-
-# Exit codes of DESIGN.md: 0 fine, 1 error-severity findings, 2 unreadable input.
-EXIT_FINDINGS = 1
-EXIT_UNREADABLE = 2
 
 # Charter files are small documents; refuse anything that is clearly not one.
 MAX_CHARTER_BYTES = 10 * 1024 * 1024
-
-
-def fail(message: str, code: int = EXIT_UNREADABLE) -> NoReturn:
-    """Print a one-line reason (never a traceback) and exit with ``code``."""
-    sys.stderr.write(f"xietong: {message}\n")
-    raise SystemExit(code)
 
 
 def read_charter_file(path: Path) -> s.Collab:
