@@ -6,18 +6,19 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tests.helpers import TZ
+from xietong.rules.reporting import WeeklyMeeting
 from xietong.tracking.scorecards import (
     ConfirmationFact,
     RowFact,
     SlaFact,
     confirmation_hours,
-    execution_weeks,
     on_time,
     punctuality,
+    reporting_periods,
     scorecards,
     sla_rate,
 )
-from xietong.tracking.weekly import Execution, IsoWeek
+from xietong.tracking.weekly import Execution
 
 KICKOFF = datetime(2024, 7, 8, 10, tzinfo=TZ)  # Monday, week 2024-W28
 
@@ -57,20 +58,38 @@ def test_sla_rate_counts_decided_requests_only() -> None:
     assert (ratio.hits, ratio.total) == (2, 4)
 
 
-def test_execution_weeks_start_after_the_first_reporting_week_and_stop_at_the_deadline() -> None:
+def test_reporting_periods_run_from_the_kickoff_to_each_checkpoint_and_stop_at_the_deadline() -> None:
+    # Without a weekly meeting: a period a week long from the kickoff (Monday 8 July 10:00).
     execution = Execution(kickoff=KICKOFF, deadline=date(2024, 8, 4))
-    weeks = execution_weeks(execution, at(31, month=8), TZ)
-    assert weeks[0] == IsoWeek(2024, 29) and weeks[-1] == IsoWeek(2024, 31)
-    assert execution_weeks(Execution(), at(31), TZ) == []
+    periods = reporting_periods(execution, at(31, month=8), TZ)
+    assert periods == [
+        (KICKOFF, datetime(2024, 7, 15, 10, tzinfo=TZ)),
+        (datetime(2024, 7, 15, 10, tzinfo=TZ), datetime(2024, 7, 22, 10, tzinfo=TZ)),
+        (datetime(2024, 7, 22, 10, tzinfo=TZ), datetime(2024, 7, 29, 10, tzinfo=TZ)),
+    ]
+    assert reporting_periods(Execution(), at(31), TZ) == []
+    # With a weekly meeting on Wednesdays at 15:00, before the deadline: the last period is open.
+    weekly = Execution(
+        kickoff=KICKOFF, meetings=(WeeklyMeeting("FREQ=WEEKLY;BYDAY=WE;BYHOUR=15;BYMINUTE=0"),)
+    )
+    periods = reporting_periods(weekly, at(25), TZ)
+    assert periods == [
+        (KICKOFF, datetime(2024, 7, 10, 15, tzinfo=TZ)),
+        (datetime(2024, 7, 10, 15, tzinfo=TZ), datetime(2024, 7, 17, 15, tzinfo=TZ)),
+        (datetime(2024, 7, 17, 15, tzinfo=TZ), datetime(2024, 7, 24, 15, tzinfo=TZ)),
+        (datetime(2024, 7, 24, 15, tzinfo=TZ), None),
+    ]
 
 
-def test_punctuality_counts_the_unfinished_week_only_once_reported() -> None:
-    weeks = [IsoWeek(2024, 29), IsoWeek(2024, 30), IsoWeek(2024, 31)]
-    now = at(31)  # Wednesday of week 31
-    reports = [at(19), at(19, hour=15)]  # week 29 twice
-    assert (punctuality(reports, weeks, now, TZ).hits, punctuality(reports, weeks, now, TZ).total) == (1, 2)
-    reports.append(at(30))  # week 31, the current one: now counted
-    ratio = punctuality(reports, weeks, now, TZ)
+def test_punctuality_counts_the_unfinished_period_only_once_reported() -> None:
+    execution = Execution(kickoff=KICKOFF)
+    now = at(24)  # Wednesday: the period from Monday 22 July is unfinished
+    periods = reporting_periods(execution, now, TZ)
+    reports = [at(9), at(9, hour=15)]  # the first period, twice
+    ratio = punctuality(reports, periods)
+    assert (ratio.hits, ratio.total) == (1, 2)
+    reports.append(at(23))  # the current period: now counted
+    ratio = punctuality(reports, periods)
     assert (ratio.hits, ratio.total) == (2, 3)
 
 
@@ -99,7 +118,8 @@ def test_scorecards_one_per_department_in_order_and_closing_ends_the_weeks() -> 
     assert [c.department for c in cards] == ["售后部", "技术部"]
     after_sales, tech = cards
     assert after_sales.on_time.total == 0 and after_sales.confirmation_hours == 4.0
-    # week 29 is over; week 30, cut short by the closing, counts only for who reported in it
-    assert (after_sales.reporting.hits, after_sales.reporting.total) == (1, 2)
-    assert (tech.reporting.hits, tech.reporting.total) == (1, 1)
+    # Periods from the kickoff: to 15 July (nobody reported), to 22 July (技术部 did), then the one
+    # cut short by the closing, which counts only for who reported in it (售后部).
+    assert (after_sales.reporting.hits, after_sales.reporting.total) == (1, 3)
+    assert (tech.reporting.hits, tech.reporting.total) == (1, 2)
     assert tech.on_time.percent == 100 and tech.sla.percent == 100 and tech.confirmation_hours is None

@@ -103,22 +103,29 @@ def test_the_demos_last_week_is_grouped_and_compared_with_the_week_before(demo: 
     ]
     assert groups["售后部"][0] == (Group.DONE, ["梳理投诉受理与分类流程", "制定客户回访话术与满意度调查方案"])
     # 技术部 said nothing in the week: its rows show its last report, without a note of the week.
+    # That report (Friday 2 August) came before the meeting of 5 August: it is still to report
+    # for the meeting of Monday 12 August (待汇报), not yet late (未汇报).
     tech = weekly.departments[2]
-    assert (tech.reported, tech.not_reported) == (False, True)
+    assert (tech.reported, tech.pending, tech.not_reported) == (False, True, False)
     assert all(row.update is None for row in tech.rows)
     assert tech.last_report == datetime(2024, 8, 2, 17, tzinfo=TZ)
-    assert weekly.not_reported == ["技术部"]
+    assert weekly.not_reported == []
+    assert (weekly.reporting_since, weekly.report_due) == (
+        datetime(2024, 8, 5, 10, tzinfo=TZ),
+        datetime(2024, 8, 12, 10, tzinfo=TZ),
+    )
     # What changed since 2024-W31: 产品部 finished its plan.
     assert [(c.description, c.before, c.after) for c in weekly.changes] == [
         ("输出产品优化方案(第一版)", "in_progress", "done")
     ]
     totals = weekly.totals
     assert (totals.rows, totals.done, totals.in_progress, totals.overdue, totals.blocked) == (10, 6, 2, 1, 0)
-    assert (totals.departments, totals.reported, totals.not_reported) == (4, 3, 1)
+    assert (totals.departments, totals.reported, totals.not_reported, totals.pending) == (4, 3, 0, 1)
 
     body = owner(demo).get(f"{url(demo)}?week=2024-W32").content.decode()
     assert "周进度清单 · 2024-W32" in body and "这一周已结束" in body
-    assert "未汇报的部门:</strong>技术部" in body
+    assert "未汇报的部门" not in body and ">待汇报<" in body
+    assert "本期汇报自 2024-08-05 10:00 起计,下次汇报截止:2024-08-12 10:00" in body
     assert "输出产品优化方案(第一版)" in body and "进行中 → " in body
     assert "更新进度" not in body  # a past week is read, not updated
 
@@ -129,8 +136,10 @@ def test_this_week_shows_the_table_as_it_is_now(demo: Collaboration) -> None:
     blocked = next(r for r in weekly.rows if r.group == Group.BLOCKED)
     assert blocked.description == "修复 TOP3 高频产品缺陷"
     assert blocked.blocker is not None and blocked.blocker.reason == "等待产品部确认缺陷修复优先级"
-    # Nobody has reported yet on Monday: the departments with open rows are still to.
-    assert weekly.not_reported == ["售后部", "技术部"]
+    # After Monday's meeting, 技术部 has missed it (its last report was before the one
+    # of 5 August); 售后部 reported for it and is still to report for the next one.
+    assert weekly.not_reported == ["技术部"]
+    assert [d.name for d in weekly.departments if d.pending] == ["售后部"]
 
 
 def test_a_malformed_week_is_404(demo: Collaboration) -> None:
@@ -176,7 +185,7 @@ def test_a_liaison_updates_their_row_in_place(demo: Collaboration) -> None:
     )
     # The week now counts 技术部 as reported, and the change since last week.
     weekly = compile_for(demo, IsoWeek(2024, 33), MONDAY)
-    assert weekly.not_reported == ["售后部"]
+    assert weekly.not_reported == [] and weekly.departments[2].reported
     assert [(c.description, c.before, c.after) for c in weekly.changes] == [
         ("建立投诉工单系统自动分派规则", "in_progress", "done")
     ]
@@ -323,10 +332,13 @@ def test_reporting_clears_t03_and_a_silent_week_brings_it_back(demo: Collaborati
     )
     assert rules_on(demo, date(2024, 8, 12)) == []
     assert "技术部" not in compile_for(demo, IsoWeek(2024, 33), MONDAY).not_reported
-    # A week later nobody has reported again: 技术部 (and 售后部) are flagged.
-    assert rules_on(demo, date(2024, 8, 19)) == [("T03", "售后部"), ("T03", "技术部")]
+    # A week later, after the meeting of 19 August: 售后部 has not reported since the one
+    # of the 12th and is flagged; 技术部's report after that meeting counted for this one.
+    assert rules_on(demo, date(2024, 8, 19)) == [("T03", "售后部")]
     next_monday = MONDAY + timedelta(weeks=1)
-    assert compile_for(demo, IsoWeek(2024, 34), next_monday).not_reported == ["售后部", "技术部"]
+    assert compile_for(demo, IsoWeek(2024, 34), next_monday).not_reported == ["售后部"]
+    # And a week after that, 技术部 too.
+    assert rules_on(demo, date(2024, 8, 26)) == [("T03", "售后部"), ("T03", "技术部")]
 
 
 # --- publishing
@@ -339,7 +351,8 @@ def test_the_initiator_publishes_a_week_and_publishes_it_again(demo: Collaborati
     assert first.status_code == 302 and first["Location"].endswith("?week=2024-W32#publish")
     report = WeeklyReport.objects.get(collaboration=demo)
     assert (report.iso_year, report.iso_week, report.remarks) == (2024, 32, "技术部请补交周报")
-    assert report.content["not_reported"] == ["技术部"] and report.published_by == demo.owner
+    assert report.content["not_reported"] == [] and report.published_by == demo.owner
+    assert [d["name"] for d in report.content["departments"] if d["pending"]] == ["技术部"]
     assert report.published_at == MONDAY
 
     page = client.get(f"{url(demo)}?week=2024-W32").content.decode()
@@ -361,7 +374,7 @@ def test_the_initiator_publishes_a_week_and_publishes_it_again(demo: Collaborati
 
     frozen = client.get(f"{url(demo)}weekly/2024-W32/").content.decode()
     assert "周进度清单 · 2024-W32(发布版本)" in frozen and "技术部已说明原因" in frozen
-    assert "未汇报的部门:</strong>技术部" in frozen
+    assert "未汇报的部门" not in frozen and ">待汇报<" in frozen
     assert client.get(f"{url(demo)}weekly/2024-W31/").status_code == 404
 
 

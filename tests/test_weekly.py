@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from tests.helpers import TZ
+from xietong.rules.escalation import escalation_level
 from xietong.tracking.weekly import (
     Execution,
     Group,
@@ -16,7 +17,6 @@ from xietong.tracking.weekly import (
     UpdateFacts,
     WeeklyList,
     compile_weekly,
-    escalation_level,
     from_content,
 )
 
@@ -288,16 +288,32 @@ def test_updates_after_now_are_not_seen() -> None:
     assert weekly.changes == () and not weekly.departments[1].reported
 
 
-def test_departments_that_did_not_report_in_the_week() -> None:
-    rows = [task(1, "售后部"), task(2, "技术部"), task(3, "法务部", status="done")]
-    updates = [update(1, at("2024-08-14"), department="售后部"), update(2, at("2024-08-09"))]
-    weekly = compile_(rows, updates, "2024-W33", at("2024-08-16"), departments=["售后部", "技术部", "法务部"])
+def test_departments_that_did_not_report_for_the_last_checkpoint() -> None:
+    # Without a plan, reports are due every Monday: 售后部 reported this
+    # period, 产品部 for the last Monday (not yet for the next), 技术部 missed it.
+    rows = [task(1, "售后部"), task(2, "技术部"), task(3, "法务部", status="done"), task(4, "产品部")]
+    updates = [
+        update(1, at("2024-08-14"), department="售后部"),
+        update(2, at("2024-08-02")),
+        update(4, at("2024-08-09"), department="产品部"),
+    ]
+    weekly = compile_(
+        rows, updates, "2024-W33", at("2024-08-16"), departments=["售后部", "技术部", "法务部", "产品部"]
+    )
     assert weekly.not_reported == ["技术部"]
     tech = weekly.departments[1]
-    assert (tech.reported, tech.expected, tech.last_report) == (False, True, at("2024-08-09"))
+    assert (tech.reported, tech.late, tech.expected, tech.last_report) == (
+        False,
+        True,
+        True,
+        at("2024-08-02"),
+    )
     law = weekly.departments[2]
     assert (law.reported, law.expected) == (False, False)  # every row done: nothing to report
-    assert (weekly.totals.reported, weekly.totals.not_reported) == (1, 1)
+    product = weekly.departments[3]
+    assert (product.reported, product.pending, product.not_reported) == (False, True, False)
+    assert (weekly.totals.reported, weekly.totals.not_reported, weekly.totals.pending) == (1, 1, 1)
+    assert weekly.report_due == IsoWeek.parse("2024-W34").start(TZ)
 
 
 def test_reports_are_expected_from_a_week_after_the_kickoff_to_the_deadline() -> None:

@@ -19,7 +19,7 @@ import pytest
 from django.utils.functional import Promise
 
 from tests.rules import scale
-from xietong.rules import table, tracking
+from xietong.rules import escalation, table
 from xietong.rules.engine import run_rules
 from xietong.rules.snapshot import TaskStatus
 
@@ -42,7 +42,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> Cou
 def test_twenty_thousand_tasks_are_judged_with_constant_work_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
     collab = scale.collab(TASKS, duplicate_every=EVERY)
     normalised = _counting(monkeypatch, table, "normalise_description")
-    walked = _counting(monkeypatch, tracking, "working_days_between")
+    walked = _counting(monkeypatch, escalation, "working_days_between")
     classes = len(Promise.__subclasses__())
     started = time.perf_counter()
 

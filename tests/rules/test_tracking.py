@@ -193,12 +193,29 @@ def _has_open_rows(charter: dict[str, Any], department: str) -> bool:
     return any(t["department"] == department and t["status"] != "done" for t in charter["tasks"])
 
 
-def test_t03_counts_a_week_from_the_last_report(good_charter: dict[str, Any]) -> None:
+def test_t03_flags_a_department_that_missed_the_last_weekly_meeting(good_charter: dict[str, Any]) -> None:
+    # The plan's weekly meeting is on Mondays at 10:00. A report on Monday
+    # 22 July after the meeting counts for the meeting of the 29th, not yet
+    # missed; the meeting of 5 August passes without one: late until it comes.
     everyone = {d["name"]: "2024-07-22T18:00:00+08:00" for d in good_charter["departments"]}
     stored = _reporting(good_charter, **everyone)
-    assert _t03(stored, "2024-07-29T17:59:00+08:00") == []
-    late = _t03(stored, "2024-07-29T18:01:00+08:00")
+    assert _t03(stored, "2024-07-29T18:01:00+08:00") == []
+    assert _t03(stored, "2024-08-05T09:59:00+08:00") == []
+    late = _t03(stored, "2024-08-05T10:01:00+08:00")
     assert late and "上次汇报:2024-07-22" in late[0].text("zh-hans")
+
+
+def test_t03_without_a_weekly_meeting_expects_a_report_every_week_from_the_kickoff(
+    good_charter: dict[str, Any],
+) -> None:
+    good_charter["communication"] = [
+        c for c in good_charter["communication"] if c.get("channel") != "weekly_meeting"
+    ]
+    everyone = {d["name"]: "2024-07-16T18:00:00+08:00" for d in good_charter["departments"]}
+    stored = _reporting(good_charter, **everyone)
+    # Kickoff Monday 8 July 10:00: reports due by the 15th, 22nd, 29th at 10:00.
+    assert _t03(stored, "2024-07-29T09:59:00+08:00") == []
+    assert _t03(stored, "2024-07-29T10:01:00+08:00")
 
 
 def test_t03_is_quiet_outside_execution(good_charter: dict[str, Any]) -> None:

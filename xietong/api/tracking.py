@@ -123,9 +123,14 @@ class WeeklyRowOut(Schema):
 class DepartmentWeekOut(Schema):
     name: str = Field(description="Empty for rows without a responsible department")
     participant: bool
-    reported: bool = Field(description="At least one update by the department within the week")
+    reported: bool = Field(
+        description="已汇报: updated since the current reporting period began (the last weekly meeting)"
+    )
     expected: bool = Field(description="Had to report: open rows, during execution")
-    not_reported: bool
+    not_reported: bool = Field(description="未汇报: had to report and missed the last weekly meeting (T03)")
+    pending: bool = Field(
+        default=False, description="待汇报: reported for the last weekly meeting, not yet for the next"
+    )
     exempt: bool = Field(
         default=False, description="A participant without open rows that did not report (无需汇报)"
     )
@@ -162,6 +167,7 @@ class TotalsOut(Schema):
     departments: int = Field(description="Participants that must report (open rows) or reported")
     reported: int
     not_reported: int
+    pending: int = Field(default=0, description="Participants still to report for the next weekly meeting")
     exempt: int = Field(
         default=0, description="Participants without open rows (无需汇报), not in departments"
     )
@@ -174,6 +180,13 @@ class WeeklyOut(Schema):
     as_of: LocalTime
     live: bool = Field(description="The week is not over: the table as it is now")
     escalation_working_days: int
+    reporting_since: LocalTime | None = Field(
+        default=None,
+        description="When the current reporting period began (the kickoff or the last weekly meeting)",
+    )
+    report_due: LocalTime | None = Field(
+        default=None, description="The next checkpoint: reports are due before it"
+    )
     departments: list[DepartmentWeekOut]
     changes: list[StatusChangeOut]
     new_rows: list[RowRefOut]

@@ -159,6 +159,7 @@ def _communication(ids: list[int]) -> dict[int, list[s.CommunicationRule]]:
                 channel=s.Channel(c.channel) if c.channel else None,
                 frequency=s.FrequencyKind(c.frequency) if c.frequency else None,
                 rrule=c.rrule,
+                holiday_policy=c.holiday_policy,
                 outputs=tuple(c.outputs),
                 owner=c.owner,
                 admin=c.admin,

@@ -39,25 +39,21 @@ from django.urls import reverse
 
 from xietong.collabs.models import Collaboration, DeadlineKind, Participant, SubGoal, Task, TaskStatus
 from xietong.lib.schedule import occurrences as meeting_occurrences
-from xietong.lib.workdays import working_days_between
 from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
 from xietong.meetings.models import MinutesConfirmation as Confirmation
 from xietong.notify.models import Kind
 from xietong.orgs.models import Department
-from xietong.rules.reporting import UPDATE_WARNING, has_reported, meeting_asks_for_update, must_report
+from xietong.rules.escalation import HEADS, NONE, blocked_working_days, escalation_level
+from xietong.rules.kickoff import AGENDA_LEAD, MINUTES_WITHIN
+from xietong.rules.reporting import UPDATE_WARNING, WeeklyMeeting, has_reported, must_report, periods_at
 from xietong.tracking.boards import working_day
 from xietong.tracking.models import ProgressUpdate, SlaRequest, SubGoalCheck
 from xietong.tracking.sla import ClockState, clock_of, due_times
-from xietong.tracking.weekly import escalation_level
 
 logger = logging.getLogger("xietong.notify")
 
-AGENDA_LEAD = timedelta(hours=72)  # K02: the agenda goes out three days before the kickoff
-AGENDA_WARNING = timedelta(hours=24)  # … and is reminded one day before that
-MINUTES_WITHIN = timedelta(hours=24)  # K03
-WEEKLY_UPDATE_WARNING = UPDATE_WARNING  # before a weekly meeting
-# How far back the previous meeting (or a meeting postponed over a holiday) is looked for.
-WEEKLY_LOOKBACK = timedelta(days=42)
+# The agenda is due AGENDA_LEAD before the kickoff (K02, rules.kickoff) and reminded one day before that.
+AGENDA_WARNING = timedelta(hours=24)
 # How far back missed occurrences of recurring sub-goals are still reminded.
 MISSED_LOOKBACK = timedelta(days=14)
 
@@ -268,19 +264,24 @@ def confirmation_pending(now: datetime) -> Iterator[Due]:
 
 
 def weekly_update_due(now: datetime) -> Iterator[Due]:
-    """A weekly meeting is less than a day away and a department has not updated its rows since the last one.
+    """A weekly meeting is less than a day away and a department that must report has not (``rules.reporting``).
 
-    "Since the last one" is since the previous meeting of the same row of
-    the plan (its holiday policy applied), or the kickoff when there was
-    none. Only departments that must report (``rules.reporting``: open rows)
-    are reminded: their liaison, and the group through the plan's binding.
-    Nothing before the kickoff is held: the first meeting reminded is the
-    first whose reminder comes after the kickoff.
+    The meeting is the next checkpoint of ``rules.reporting.periods_at``;
+    a department is reminded when its state at ``now`` is not 已汇报 (it
+    has not updated its rows since the current period began: the previous
+    meeting, or the kickoff), exactly what T03 and the weekly list judge.
+    Only departments that must report (open rows) are reminded: their
+    liaison, and the group through the meeting's row of the plan. Nothing
+    before the kickoff is held, nor after the goal's deadline. A plan
+    without a weekly meeting has no meeting to remind of: the rule and the
+    list still expect a report every week from the kickoff.
     """
     tz = _tz()
+    today = now.astimezone(tz).date()
     # EXISTS, not a join with DISTINCT: a join reads every task of every collaboration.
     has_tasks = Exists(Task.objects.filter(collaboration_id=OuterRef("collaboration_id")))
-    rules = list(
+    plans: dict[int, list[CommunicationRule]] = defaultdict(list)
+    for rule in (
         CommunicationRule.objects.filter(
             has_tasks,
             _open_collaborations(),
@@ -288,40 +289,29 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
             frequency=Frequency.RRULE,
         )
         .exclude(rrule="")
+        .exclude(collaboration__goal__deadline__lt=today)
         .select_related("collaboration")
-    )
-    # (rule, the meeting's time, the previous meeting's time)
-    upcoming: list[tuple[CommunicationRule, datetime, datetime | None]] = []
-    for rule in rules:
+        .order_by("pk")
+    ):
+        plans[rule.collaboration_id].append(rule)
+    kickoffs = _kickoffs(plans)
+    # (the collaboration's plan rows, the meeting's time, when the current period began)
+    upcoming: list[tuple[list[CommunicationRule], datetime, datetime]] = []
+    for collab_id, rules in plans.items():
+        kickoff = kickoffs.get(collab_id)
+        if kickoff is None:
+            continue
         try:
-            # From well before now: a meeting postponed over a holiday was planned days earlier.
-            found = meeting_occurrences(
-                rule.rrule,
-                (now - WEEKLY_LOOKBACK).astimezone(tz),
-                now + WEEKLY_UPDATE_WARNING,
-                rule.holiday_policy,
-            )
-        except ValueError:
-            continue  # an unreadable rule is C-rule finding, not a reminder
+            periods = periods_at(kickoff, [WeeklyMeeting(r.rrule, r.holiday_policy) for r in rules], now, tz)
         except Exception:
             # One bad row must not stop the reminders of every other collaboration.
-            logger.exception("communication rule %s could not be expanded", rule.pk)
+            logger.exception("the weekly meetings of collaboration %s could not be expanded", collab_id)
             continue
-        held = sorted({o.at for o in found if o.at is not None})
-        upcoming += [
-            (rule, at, held[i - 1] if i else None)
-            for i, at in enumerate(held)
-            if now < at <= now + WEEKLY_UPDATE_WARNING
-        ]
-    kickoffs = _kickoffs(rule.collaboration_id for rule, _at, _previous in upcoming)
-    upcoming = [
-        (rule, at, previous)
-        for rule, at, previous in upcoming
-        if meeting_asks_for_update(kickoffs.get(rule.collaboration_id), at)
-    ]
+        if periods is not None and periods.next is not None and periods.next <= now + UPDATE_WARNING:
+            upcoming.append((rules, periods.next, periods.current))
     if not upcoming:
         return
-    collab_ids = {rule.collaboration_id for rule, _at, _previous in upcoming}
+    collab_ids = {rules[0].collaboration_id for rules, _at, _since in upcoming}
     statuses: dict[tuple[int, int], list[str]] = defaultdict(list)
     for collab_id, dept_id, status in (
         Task.objects.filter(collaboration_id__in=collab_ids, department__isnull=False)
@@ -343,10 +333,9 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
     }
     names = dict(Department.objects.filter(id__in=set().union(*open_rows.values())).values_list("id", "name"))
     people = People.load(collab_ids)
-    for rule, at, previous in upcoming:
-        collab = rule.collaboration
-        kickoff = kickoffs[collab.pk]
-        since = previous if previous is not None and previous > kickoff else kickoff
+    for rules, at, since in upcoming:
+        collab = rules[0].collaboration
+        rule = _holding(rules, at, tz)
         for dept_id in sorted(open_rows[collab.pk]):
             if has_reported(last_update.get((collab.pk, dept_id)), since):
                 continue
@@ -359,6 +348,18 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
                 params={"collab": collab.title, "department": names.get(dept_id, ""), "when": _local(at)},
                 binding=rule.binding,
             )
+
+
+def _holding(rules: list[CommunicationRule], at: datetime, tz: ZoneInfo) -> CommunicationRule:
+    """The row of the plan whose meeting is held at ``at`` (the first one when several are)."""
+    for rule in rules:
+        try:
+            held = meeting_occurrences(rule.rrule, at.astimezone(tz), at, rule.holiday_policy)
+        except ValueError:
+            continue
+        if any(o.at == at for o in held):
+            return rule
+    return rules[0]
 
 
 # --- the responsibility table
@@ -499,12 +500,12 @@ def escalations(now: datetime) -> Iterator[Due]:
         assert blocked_since is not None
         since: date = blocked_since.astimezone(tz).date()
         if since not in days_since:
-            days_since[since] = working_days_between(since, today)
+            days_since[since] = blocked_working_days(since, today)
         days = days_since[since]
         level = escalation_level(days, limit)
-        if not level:
+        if level == NONE:
             continue
-        recipients = [owner] + ([head, waiting_head] if level == 2 else [])
+        recipients = [owner] + ([head, waiting_head] if level == HEADS else [])
         yield from _fan_out(
             recipients,
             kind=Kind.ESCALATION,

@@ -142,6 +142,8 @@ class CommunicationRule:
     channel: Channel | None = None
     frequency: FrequencyKind | None = None
     rrule: str = ""
+    # What a meeting falling on a day off does (lib.schedule: postpone, skip, keep).
+    holiday_policy: str = "postpone"
     outputs: tuple[str, ...] = ()
     owner: str = ""
     admin: str = ""

@@ -14,13 +14,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from xietong.lib.workdays import working_days_between
 from xietong.rules.engine import Context, Finding, Severity, rule
-from xietong.rules.reporting import REPORTING_PERIOD, first_report_due, has_reported, must_report
+from xietong.rules.escalation import NONE, blocked_working_days, escalation_level
+from xietong.rules.reporting import ReportState, must_report, periods_at, weekly_meetings
 from xietong.rules.snapshot import Collab, TaskStatus
 from xietong.rules.table import task_label
 
-STATUS_NAMES: Mapping[TaskStatus, str | Promise] = {
+STATUS_NAMES: Mapping[str, str | Promise] = {
     TaskStatus.NOT_STARTED: _("未开始"),
     TaskStatus.IN_PROGRESS: _("进行中"),
     TaskStatus.DONE: _("已完成"),
@@ -61,14 +61,12 @@ def task_overdue(collab: Collab, ctx: Context) -> Iterator[Finding]:
 def blocked_task_unattended(collab: Collab, ctx: Context) -> Iterator[Finding]:
     """Flag each blocked task without a reason, and each one blocked too long without escalation.
 
-    Two separate findings on the same task when both hold. The escalation
-    limit is ``ctx.escalation_working_days`` working days on the Chinese
-    statutory calendar (``xietong.lib.workdays``): counted from the day after
-    the task became blocked (in the context's time zone) up to today, and a
-    finding once the count exceeds the limit while ``escalated_at`` is None.
-    With the default of 2, a task blocked on Friday must be escalated by the
-    end of Tuesday and is flagged from Wednesday. Only tasks still blocked
-    are judged.
+    Two separate findings on the same task when both hold. "Too long" is
+    ``rules.escalation``'s level 1 (more than ``ctx.escalation_working_days``
+    working days, counted as the weekly list and the reminders count them)
+    while ``escalated_at`` is None. With the default of 2, a task blocked on
+    Friday must be escalated by the end of Tuesday and is flagged from
+    Wednesday. Only tasks still blocked are judged.
     """
     # Blocked tasks share few distinct start days; counting the calendar once
     # per day keeps the rule linear in tasks rather than in tasks x days blocked.
@@ -88,8 +86,8 @@ def blocked_task_unattended(collab: Collab, ctx: Context) -> Iterator[Finding]:
         since = task.blocked_since.astimezone(ctx.tz).date()
         blocked_days = counted.get(since)
         if blocked_days is None:
-            blocked_days = counted[since] = working_days_between(since, ctx.today)
-        if blocked_days > ctx.escalation_working_days:
+            blocked_days = counted[since] = blocked_working_days(since, ctx.today)
+        if escalation_level(blocked_days, ctx.escalation_working_days) != NONE:
             yield blocked_task_unattended.finding(
                 path,
                 _(
@@ -116,28 +114,31 @@ def in_execution(collab: Collab, ctx: Context) -> bool:
 
 @rule("T03", Severity.INFO, _("部门本周未汇报进展"))
 def department_not_reporting(collab: Collab, ctx: Context) -> Iterator[Finding]:
-    """Flag each participating department with open rows that has not reported for a week.
+    """Flag each participating department with open rows that missed its last report (``rules.reporting``).
 
     During execution only (after the kickoff, before the goal's deadline,
-    while open). A department reports by updating any of its rows; the first
-    report is due a week after the kickoff. Departments whose rows are all
-    done, or that have none, have nothing to report. Quiet on a charter
-    file, which holds no reports.
+    while open). A department reports by updating any of its rows, before
+    each weekly meeting (every week from the kickoff without one); it is
+    flagged once a checkpoint passed without an update since the period
+    before it began, until it reports. Departments whose rows are all done,
+    or that have none, have nothing to report. Quiet on a charter file,
+    which holds no reports.
     """
     if not collab.reports_known or not in_execution(collab, ctx):
         return
     assert collab.kickoff is not None and collab.kickoff.scheduled_at is not None
-    if ctx.now <= first_report_due(collab.kickoff.scheduled_at):
+    periods = periods_at(collab.kickoff.scheduled_at, weekly_meetings(collab), ctx.now, ctx.tz)
+    if periods is None:
         return
     statuses: dict[str, list[str]] = {}
     for task in collab.tasks:
         for name in task.departments:
             statuses.setdefault(name, []).append(task.status)
     for i, department in enumerate(collab.departments):
-        # What "must report" and "has reported" mean is rules.reporting's, shared with the weekly list.
+        # What "must report" and "late" mean is rules.reporting's, shared with the weekly list and the reminder.
         if not must_report(statuses.get(department.name, ())):
             continue
-        if has_reported(department.last_report, ctx.now - REPORTING_PERIOD):
+        if periods.state(department.last_report) != ReportState.LATE:
             continue
         if department.last_report is None:
             message = _(

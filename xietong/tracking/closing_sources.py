@@ -22,6 +22,7 @@ from xietong.collabs.models import Collaboration, MetricReading, Task, TaskStatu
 from xietong.meetings.models import Meeting, MinutesConfirmation, MinutesRevision
 from xietong.rules import snapshot as s
 from xietong.rules.closing import has_final_reading
+from xietong.rules.reporting import weekly_meetings
 from xietong.tracking.models import Acceptance, ProgressUpdate, Retrospective, SlaRequest
 from xietong.tracking.scorecards import ConfirmationFact, RowFact, Scorecard, SlaFact, scorecards
 from xietong.tracking.weekly import Execution
@@ -66,7 +67,9 @@ def retrospective_of(collab: Collaboration) -> Retrospective | None:
 def execution_of(collab: Collaboration, snapshot: s.Collab) -> Execution:
     kickoff = snapshot.kickoff.scheduled_at if snapshot.kickoff is not None else None
     deadline = snapshot.goal.deadline if snapshot.goal is not None else None
-    return Execution(kickoff=kickoff, deadline=deadline, closed_at=collab.closed_at)
+    return Execution(
+        kickoff=kickoff, deadline=deadline, closed_at=collab.closed_at, meetings=weekly_meetings(snapshot)
+    )
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ without a database:
 - **SLA compliance** (响应时限达标率): of the department's SLA requests that are
   decided (answered, or open past their budget), the share answered within
   the budget (``sla.compliance``).
-- **reporting punctuality** (周报及时率): of the ISO weeks during execution
-  (``weekly.Execution.expects_reports``) up to now or the closing, the share
-  in which the department posted at least one progress update. The current,
-  unfinished week counts only once the department has reported in it, so the
-  rate never drops in the middle of a week.
+- **reporting punctuality** (周报及时率): of the reporting periods during
+  execution (``rules.reporting``: from the kickoff, each ending at a weekly
+  meeting, or every week without one) up to now, the goal's deadline or the
+  closing, the share in which the department posted at least one progress
+  update, i.e. the checkpoints at which it was not 未汇报. The current,
+  unfinished period counts only once the department has reported in it, so
+  the rate never drops in the middle of a period.
 - **minutes confirmation speed** (纪要确认速度): the median hours from a
   revision's issue to the department's confirmation of that revision.
 
@@ -26,15 +28,17 @@ accepted that way is not shown as simply passed anywhere.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
+from xietong.rules.reporting import checkpoints
 from xietong.tracking.models import QUALIFIED_VERDICTS
 from xietong.tracking.sla import clock_of, compliance
-from xietong.tracking.weekly import Execution, IsoWeek
+from xietong.tracking.weekly import Execution
 
 
 @dataclass(frozen=True)
@@ -129,26 +133,47 @@ def sla_rate(requests: Iterable[SlaFact], now: datetime, tz: ZoneInfo) -> Ratio:
     return Ratio(met, decided)
 
 
-def execution_weeks(execution: Execution, as_of: datetime, tz: ZoneInfo) -> list[IsoWeek]:
-    """Return the ISO weeks in which departments had to report, from the kickoff up to ``as_of``."""
+def reporting_periods(
+    execution: Execution, as_of: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime | None]]:
+    """Return the reporting periods from the kickoff up to ``as_of`` and the goal's deadline, as (start, end).
+
+    Each ends at its checkpoint (``rules.reporting``); the last one, which
+    ``as_of`` falls in, is open (end None).
+    """
     if execution.kickoff is None or as_of <= execution.kickoff:
         return []
-    week, last = IsoWeek.of(execution.kickoff.astimezone(tz).date()), IsoWeek.of(as_of.astimezone(tz).date())
-    weeks = []
-    while week <= last:
-        if week.start(tz) < as_of and execution.expects_reports(week, tz):
-            weeks.append(week)
-        week = week.next()
-    return weeks
+    until = as_of
+    if execution.deadline is not None:
+        until = min(until, datetime.combine(execution.deadline + timedelta(days=1), time.min, tzinfo=tz))
+    if until <= execution.kickoff:
+        return []
+    ends = [
+        c
+        for c in checkpoints(execution.kickoff, execution.meetings, execution.kickoff, until, tz)
+        if c <= as_of
+    ]
+    starts = [execution.kickoff, *ends]
+    periods: list[tuple[datetime, datetime | None]] = list(zip(starts, ends, strict=False))
+    if until == as_of and (not ends or ends[-1] < as_of):
+        periods.append((starts[-1], None))
+    return periods
 
 
 def punctuality(
-    reported_at: Iterable[datetime], weeks: Sequence[IsoWeek], as_of: datetime, tz: ZoneInfo
+    reported_at: Iterable[datetime], periods: Sequence[tuple[datetime, datetime | None]]
 ) -> Ratio:
-    """Return in how many of ``weeks`` there was a report; an unfinished week counts only once reported."""
-    reported = {IsoWeek.of(at.astimezone(tz).date()) for at in reported_at if at <= as_of}
-    counted = [w for w in weeks if w.end(tz) <= as_of or w in reported]
-    return Ratio(sum(1 for w in counted if w in reported), len(counted))
+    """Return in how many ``periods`` there was a report; the open one counts only once reported."""
+    reports = sorted(reported_at)
+    hits = total = 0
+    for start, end in periods:
+        first = bisect_left(reports, start)
+        inside = first < len(reports) and (end is None or reports[first] < end)
+        if end is None and not inside:
+            continue
+        total += 1
+        hits += inside
+    return Ratio(hits, total)
 
 
 def confirmation_hours(confirmations: Iterable[ConfirmationFact]) -> tuple[float | None, int]:
@@ -175,7 +200,7 @@ def scorecards(
     The reporting weeks end at the closing for a closed collaboration.
     """
     as_of = min(now, execution.closed_at) if execution.closed_at is not None else now
-    weeks = execution_weeks(execution, as_of, tz)
+    periods = reporting_periods(execution, as_of, tz)
     by_row: dict[str, list[RowFact]] = {}
     for row in rows:
         by_row.setdefault(row.department, []).append(row)
@@ -196,7 +221,7 @@ def scorecards(
                 department=name,
                 on_time=on_time(by_row.get(name, []), tz),
                 sla=sla_rate(by_sla.get(name, []), now, tz),
-                reporting=punctuality(by_report.get(name, []), weeks, as_of, tz),
+                reporting=punctuality(by_report.get(name, []), periods),
                 confirmation_hours=median_hours,
                 confirmations=count,
                 qualified=tuple(

@@ -1,11 +1,12 @@
 """Read what the weekly progress list is compiled from, in a constant number of queries.
 
-Four queries whatever the size of the table or its history: the
-collaboration's schedule (kickoff, goal deadline), the participating
-departments, the rows (each with its last update before the week and the
-start of the blocked run that update belongs to) and the updates (the
-week's, plus those last ones). ``compile_for`` then runs the pure
-``compile_weekly`` on them.
+Five queries whatever the size of the table or its history: the
+collaboration's schedule (kickoff, goal deadline), its weekly meetings
+(when reports are due), the participating departments (each with its
+latest update by the end of the week), the rows (each with its last update
+before the week and the start of the blocked run that update belongs to)
+and the updates (the week's, plus those last ones). ``compile_for`` then
+runs the pure ``compile_weekly`` on them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xietong.collabs.models import Collaboration, Goal, Participant, Task, TaskStatus
-from xietong.meetings.models import Meeting, MeetingKind
+from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
+from xietong.rules.reporting import WeeklyMeeting
 from xietong.tracking.models import ProgressUpdate
 from xietong.tracking.weekly import (
     Execution,
@@ -44,6 +46,7 @@ class WeekSources:
     updates: list[UpdateFacts]
     departments: list[str]
     execution: Execution
+    last_reports: dict[str, datetime]  # each participant's latest update by the end of the week
 
 
 def company_tz() -> ZoneInfo:
@@ -68,7 +71,18 @@ def _execution(collab: Collaboration) -> Execution:
         .first()
     )
     kickoff_at, goal_deadline = row if row is not None else (None, None)
-    return Execution(kickoff=kickoff_at, deadline=goal_deadline, closed_at=collab.closed_at)
+    meetings = tuple(
+        WeeklyMeeting(rrule, policy)
+        for rrule, policy in CommunicationRule.objects.filter(
+            collaboration=collab, channel=Channel.WEEKLY_MEETING, frequency=Frequency.RRULE
+        )
+        .exclude(rrule="")
+        .order_by("pk")
+        .values_list("rrule", "holiday_policy")
+    )
+    return Execution(
+        kickoff=kickoff_at, deadline=goal_deadline, closed_at=collab.closed_at, meetings=meetings
+    )
 
 
 def _tasks(collab: Collaboration, start: datetime) -> list[Task]:
@@ -103,12 +117,16 @@ def load_week(collab: Collaboration, week: IsoWeek, tz: tzinfo | None = None) ->
     tz = tz or company_tz()
     start, end = week.start(tz), week.end(tz)
     execution = _execution(collab)
-    departments = [
-        name
-        for name in Participant.objects.filter(collaboration=collab).values_list(
-            "department__name", flat=True
-        )
-    ]
+    latest = ProgressUpdate.objects.filter(
+        collaboration=collab, department=OuterRef("department"), created_at__lt=end
+    ).order_by("-created_at")
+    participants = list(
+        Participant.objects.filter(collaboration=collab)
+        .annotate(last_report=Subquery(latest.values("created_at")[:1]))
+        .values_list("department__name", "last_report")
+    )
+    departments = [name for name, _last in participants]
+    last_reports = {name: last for name, last in participants if last is not None}
     tasks = _tasks(collab, start)
     run_starts = {t.prior_update: t.run_start for t in tasks if t.prior_update is not None}  # type: ignore[attr-defined]
     rows = (
@@ -148,7 +166,7 @@ def load_week(collab: Collaboration, week: IsoWeek, tz: tzinfo | None = None) ->
         )
         for t in tasks
     ]
-    return WeekSources(week, tasks, facts, updates, departments, execution)
+    return WeekSources(week, tasks, facts, updates, departments, execution, last_reports)
 
 
 def compile_sources(sources: WeekSources, now: datetime, tz: tzinfo | None = None) -> WeeklyList:
@@ -161,6 +179,7 @@ def compile_sources(sources: WeekSources, now: datetime, tz: tzinfo | None = Non
         departments=sources.departments,
         escalation_working_days=settings.XIETONG_ESCALATION_WORKING_DAYS,
         execution=sources.execution,
+        last_reports=sources.last_reports,
     )
 
 

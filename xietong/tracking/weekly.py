@@ -15,17 +15,17 @@ question, asked per week); totals. No database: the caller reads the facts
   whoever changed it, with the week's updates beside it.
 - **Overdue** is derived, never stored: a deadline before the as-of day and
   not done. The deadline day itself is on time; a done row is never overdue.
-- **Escalation** of a blocked row counts working days on the Chinese
-  statutory calendar from the day it became blocked to the as-of day, as
-  T02 does: level 1 (the initiator) once the count exceeds
-  ``escalation_working_days``, level 2 (the department heads) once it
-  exceeds twice that.
-- **Reported** means at least one update by the department dated within
-  the week. A participating department with open rows must report
-  (``rules.reporting``, as T03 and the reminder say) in every week that ends
-  more than a week after the kickoff and starts by the goal's deadline
-  (before the closing). One without open rows that did not report is
-  无需汇报: it is counted apart, never as 未汇报.
+- **Escalation** of a blocked row is ``rules.escalation``'s, as T02 and the
+  reminders count it, to the as-of day: level 1 (the initiator) once the
+  working days exceed ``escalation_working_days``, level 2 (the department
+  heads) once they exceed twice that.
+- **Reported** is ``rules.reporting``'s, as T03 and the reminder judge it, as
+  of the list's moment: 已汇报 (updated since the current period began,
+  i.e. since the last weekly meeting), 待汇报 (reported for the last one,
+  the next is ahead) or 未汇报 (missed the last weekly meeting). A
+  participating department with open rows must report from the kickoff up
+  to the goal's deadline (before the closing). One without open rows that
+  did not report is 无需汇报: it is counted apart, never as 未汇报.
 """
 
 from __future__ import annotations
@@ -42,9 +42,17 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.lib.limits import clamp_moment
-from xietong.lib.workdays import working_days_between
-from xietong.rules.reporting import first_report_due, has_reported, must_report
+from xietong.rules.escalation import blocked_working_days, escalation_level
+from xietong.rules.reporting import (
+    REPORTING_PERIOD,
+    Periods,
+    ReportState,
+    WeeklyMeeting,
+    must_report,
+    periods_at,
+)
 from xietong.rules.snapshot import TaskStatus
+from xietong.rules.tracking import STATUS_NAMES as TRACKING_STATUS_NAMES
 
 # The version of the frozen content (WeeklyReport.content).
 CONTENT_FORMAT = 1
@@ -126,12 +134,7 @@ GROUP_NAMES: Mapping[Group, str | Promise] = {
     Group.BLOCKED: _("阻塞"),
     Group.NOT_STARTED: _("未开始"),
 }
-STATUS_NAMES: Mapping[str, str | Promise] = {
-    TaskStatus.NOT_STARTED: _("未开始"),
-    TaskStatus.IN_PROGRESS: _("进行中"),
-    TaskStatus.DONE: _("已完成"),
-    TaskStatus.BLOCKED: _("阻塞"),
-}
+STATUS_NAMES: Mapping[str, str | Promise] = TRACKING_STATUS_NAMES  # the statuses' names are T01's
 ESCALATION_NAMES: Mapping[int, str | Promise] = {
     0: _("未到升级时限"),
     1: _("升级至发起部门负责人"),
@@ -179,30 +182,32 @@ class UpdateFacts:
 
 @dataclass(frozen=True)
 class Execution:
-    """When departments are expected to report: after the kickoff, up to the deadline, while open."""
+    """When departments are expected to report: after the kickoff, up to the deadline, while open.
+
+    ``meetings`` are the weekly meetings of the communication plan, which
+    set when reports are due (``rules.reporting``).
+    """
 
     kickoff: datetime | None = None
     deadline: date | None = None
     closed_at: datetime | None = None
+    meetings: tuple[WeeklyMeeting, ...] = ()
 
     def expects_reports(self, week: IsoWeek, tz: tzinfo) -> bool:
-        if self.kickoff is None or week.end(tz) <= first_report_due(clamp_moment(self.kickoff)):
+        if self.kickoff is None or week.end(tz) <= clamp_moment(self.kickoff):
             return False
         if self.deadline is not None and week.monday > self.deadline:
             return False
         return self.closed_at is None or week.start(tz) < self.closed_at
 
+    def periods(self, at: datetime, tz: tzinfo) -> Periods | None:
+        """Return the reporting periods around ``at`` (None before the kickoff or without one)."""
+        if self.kickoff is None:
+            return None
+        return periods_at(clamp_moment(self.kickoff), self.meetings, at, tz)
+
 
 # --- what comes out
-
-
-def escalation_level(working_days: int | None, limit: int) -> int:
-    """Return 0 (none), 1 (the initiator: beyond ``limit`` working days) or 2 (heads: beyond twice it)."""
-    if working_days is None:
-        return 0
-    if working_days > 2 * limit:
-        return 2
-    return 1 if working_days > limit else 0
 
 
 @dataclass(frozen=True)
@@ -270,13 +275,20 @@ class DepartmentWeek:
     name: str  # "" for rows without a department
     participant: bool
     rows: tuple[Row, ...]  # in group order, then the table's order
-    reported: bool
+    reported: bool  # updated since the current reporting period began (已汇报)
     expected: bool  # had to report this week (a participant with open rows, during execution)
     last_report: datetime | None  # the latest update by the department up to the as-of moment
+    late: bool = False  # missed the last checkpoint and has not reported since (rules.reporting LATE)
 
     @property
     def not_reported(self) -> bool:
-        return self.expected and not self.reported
+        """Had to report and missed the last weekly meeting (未汇报, T03's finding)."""
+        return self.expected and self.late
+
+    @property
+    def pending(self) -> bool:
+        """Had to report, reported for the last meeting, not yet for the next (待汇报)."""
+        return self.expected and not self.reported and not self.late
 
     @property
     def exempt(self) -> bool:
@@ -333,9 +345,10 @@ class Totals:
     not_started: int
     escalated: int  # blocked rows at escalation level 1 or 2
     departments: int  # participants that must report (open rows) or reported; the exempt ones are apart
-    reported: int  # of those, the ones that reported in the week
-    not_reported: int  # of those, the ones that had to report this week and did not
+    reported: int  # of those, the ones that reported in the current period
+    not_reported: int  # of those, the ones that missed the last weekly meeting (未汇报)
     exempt: int = 0  # participants without open rows (无需汇报); 0 in lists frozen before it was counted
+    pending: int = 0  # of those, the ones still to report for the next meeting (待汇报)
 
     def of(self, group: Group) -> int:
         return int(getattr(self, group.value))
@@ -352,6 +365,9 @@ class WeeklyList:
     new_rows: tuple[RowRef, ...]
     newly_overdue: tuple[RowRef, ...]
     totals: Totals
+    # The current reporting period as of the list: since when updates count, and the next checkpoint.
+    reporting_since: datetime | None = None
+    report_due: datetime | None = None
 
     @property
     def not_reported(self) -> list[str]:
@@ -411,14 +427,17 @@ def compile_weekly(
     departments: Sequence[str] = (),
     escalation_working_days: int = 2,
     execution: Execution | None = None,
+    last_reports: Mapping[str, datetime] | None = None,
 ) -> WeeklyList:
     """Return the weekly progress list of ``week`` as of ``now``.
 
     ``tasks`` in the table's order; ``updates`` must hold at least every
     update of the week and each row's last update before it (more is fine);
     ``departments`` are the participating ones, in their order. Updates
-    later than ``now`` are ignored. ``execution`` None expects every
-    department with open rows to report every week.
+    later than ``now`` are ignored. ``last_reports`` are each department's
+    latest update up to the as-of moment, when the caller knows them better
+    than ``updates`` do (an update from before the week). ``execution`` None
+    expects every department with open rows to report by every Monday.
     """
     start, end = week.start(tz), week.end(tz)
     live = now < end
@@ -463,7 +482,7 @@ def compile_weekly(
         blocker = None
         if status == TaskStatus.BLOCKED:
             since_day = _local_day(since, tz) if since is not None else None
-            days = max(0, working_days_between(since_day, as_of_day)) if since_day is not None else None
+            days = blocked_working_days(since_day, as_of_day) if since_day is not None else None
             blocker = Blocker(reason, waiting_on, since_day, days, escalation_level(days, limit))
         row = Row(
             task=task.key,
@@ -496,7 +515,13 @@ def compile_weekly(
         if overdue and task.deadline is not None and task.deadline >= previous_sunday:
             newly_overdue.append(RowRef(task.key, task.description, task.department, task.deadline))
 
-    expects = execution.expects_reports(week, tz) if execution is not None else True
+    if execution is None:  # reports due every Monday 00:00
+        execution = Execution(kickoff=start - REPORTING_PERIOD)
+    expects = execution.expects_reports(week, tz)
+    for name, at in (last_reports or {}).items():
+        if at <= as_of and (name not in last_report or at > last_report[name]):
+            last_report[name] = at
+    periods = execution.periods(as_of, tz)
     participants = list(dict.fromkeys(d for d in departments))
     names = participants + [n for n in rows_by_department if n and n not in participants]
     if "" in rows_by_department:
@@ -506,14 +531,19 @@ def compile_weekly(
         rows = rows_by_department.get(name, [])
         ordered = sorted(rows, key=lambda r: GROUP_ORDER.index(r.group))  # stable: the table's order within
         is_participant = name in participants
+        report_state = periods.state(last_report.get(name)) if periods is not None else None
         weeks.append(
             DepartmentWeek(
                 name=name,
                 participant=is_participant,
                 rows=tuple(ordered),
-                reported=has_reported(last_report.get(name), start),
-                expected=expects and is_participant and must_report(r.status for r in rows),
+                reported=report_state == ReportState.REPORTED,
+                expected=expects
+                and periods is not None
+                and is_participant
+                and must_report(r.status for r in rows),
                 last_report=last_report.get(name),
+                late=report_state == ReportState.LATE,
             )
         )
     all_rows = [r for d in weeks for r in d.rows]
@@ -530,6 +560,7 @@ def compile_weekly(
         reported=sum(1 for d in counted if d.reported),
         not_reported=sum(1 for d in counted if d.not_reported),
         exempt=sum(1 for d in weeks if d.exempt),
+        pending=sum(1 for d in counted if d.pending),
     )
     return WeeklyList(
         week=week,
@@ -541,6 +572,8 @@ def compile_weekly(
         new_rows=tuple(new_rows),
         newly_overdue=tuple(newly_overdue),
         totals=totals,
+        reporting_since=periods.current if periods is not None else None,
+        report_due=periods.next if periods is not None else None,
     )
 
 
@@ -606,6 +639,8 @@ def to_content(weekly: WeeklyList) -> dict[str, Any]:
         "as_of": weekly.as_of.isoformat(),
         "live": weekly.live,
         "escalation_working_days": weekly.escalation_working_days,
+        "reporting_since": _iso(weekly.reporting_since),
+        "report_due": _iso(weekly.report_due),
         "departments": [
             {
                 "name": d.name,
@@ -613,6 +648,8 @@ def to_content(weekly: WeeklyList) -> dict[str, Any]:
                 "reported": d.reported,
                 "expected": d.expected,
                 "not_reported": d.not_reported,
+                "late": d.late,
+                "pending": d.pending,
                 "exempt": d.exempt,
                 "last_report": _iso(d.last_report),
                 "rows": [_row_content(r) for r in d.rows],
@@ -645,6 +682,7 @@ def to_content(weekly: WeeklyList) -> dict[str, Any]:
             "reported": totals.reported,
             "not_reported": totals.not_reported,
             "exempt": totals.exempt,
+            "pending": totals.pending,
         },
     }
 
@@ -713,6 +751,8 @@ def from_content(content: Mapping[str, Any]) -> WeeklyList:
                 reported=bool(d["reported"]),
                 expected=bool(d["expected"]),
                 last_report=_moment(d.get("last_report")),
+                # Lists frozen before the states had only "not reported in the week".
+                late=bool(d.get("late", d.get("not_reported", False))),
             )
             for d in content["departments"]
         ),
@@ -730,4 +770,6 @@ def from_content(content: Mapping[str, Any]) -> WeeklyList:
         new_rows=tuple(_ref_from(r) for r in content.get("new_rows", [])),
         newly_overdue=tuple(_ref_from(r) for r in content.get("newly_overdue", [])),
         totals=Totals(**{k: int(v) for k, v in content["totals"].items()}),
+        reporting_since=_moment(content.get("reporting_since")),
+        report_due=_moment(content.get("report_due")),
     )
