@@ -81,7 +81,8 @@ def weekly(title: str, weekly_list: WeeklyList, url: str, remarks: str = "") -> 
     sections: list[tuple[str, Sequence[str]]] = [
         (_group_name(g), by_group[g]) for g in (Group.OVERDUE, Group.BLOCKED, Group.IN_PROGRESS)
     ]
-    sections.append((_("本周未汇报的部门"), [escape(name) for name in weekly_list.not_reported if name]))
+    sections.append((_("未汇报的部门"), [escape(name) for name in weekly_list.not_reported if name]))
+    sections.append((_("待汇报的部门"), [escape(name) for name in weekly_list.pending if name]))
     if remarks:
         sections.append((_("发起部门备注"), [escape(remarks)]))
     heading = _("%(title)s · 周进度清单 %(week)s") % {"title": title, "week": weekly_list.week}

@@ -323,8 +323,10 @@ def weekly_docx(collab_title: str, weekly: WeeklyList, tz: tzinfo, remarks: str 
                 for r in rows
             ],
         )
-    doc.add_heading(_("本周未汇报的部门"), level=1)
+    doc.add_heading(_("未汇报的部门"), level=1)
     _list(doc, [n for n in weekly.not_reported if n], _("(无)"))
+    doc.add_heading(_("待汇报的部门"), level=1)
+    _list(doc, [n for n in weekly.pending if n], _("(无)"))
     if remarks:
         doc.add_heading(_("发起部门备注"), level=1)
         doc.add_paragraph(remarks)

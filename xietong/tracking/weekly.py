@@ -374,6 +374,11 @@ class WeeklyList:
         return [d.name for d in self.departments if d.not_reported]
 
     @property
+    def pending(self) -> list[str]:
+        """The departments still to report for the next checkpoint (待汇报)."""
+        return [d.name for d in self.departments if d.pending]
+
+    @property
     def rows(self) -> list[Row]:
         return [row for d in self.departments for row in d.rows]
 
