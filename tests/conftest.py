@@ -12,7 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.test import override_settings
 from django.urls import reverse
@@ -64,6 +64,7 @@ def _load_demo_rows() -> tuple[Collaboration, DemoRows | None]:
     return collab, added
 
 
+@transaction.atomic  # one transaction: foreign keys are checked once every row is in (transactional tests too)
 def _insert_demo_rows(rows: DemoRows) -> None:
     """Insert ``rows`` as they were (raw: no auto_now), primary keys included."""
     for model, values in rows.items():

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.api.conftest import ApiClient, Cast, token_for
+from xietong.audit.models import AuditEntry
 from xietong.collabs.models import Goal, Task
 from xietong.meetings.actions.contributions import ContributionInput, do_save_contribution
 from xietong.meetings.actions.minutes import do_request_correction
@@ -463,10 +464,25 @@ def test_the_api_and_the_pages_allow_the_same(cast: Cast, action: str, role: str
         page.force_login(person)
     through_api, through_page = ACTIONS[action]
     expected = EXPECTED[action][role]
+    written_before = written_by(person)
     if through_page is None:  # an action only the API offers so far
         assert api_outcome(through_api(api, cast)) == expected
-        return
-    assert (api_outcome(through_api(api, cast)), page_outcome(through_page(page, cast))) == (
-        expected,
-        expected,
+    else:
+        assert (api_outcome(through_api(api, cast)), page_outcome(through_page(page, cast))) == (
+            expected,
+            expected,
+        )
+    if expected != Outcome.DONE and person is not None:
+        # A refusal writes nothing: every write goes through an action, which records its actor.
+        # (Some actions prepare their object first, as another person: not counted here; the
+        # anonymous are turned away before any view runs.)
+        assert written_by(person) == written_before
+
+
+def written_by(person: Person | None) -> int:
+    """Return how many audit entries ``person`` (None: nobody signed in) has caused so far."""
+    return (
+        AuditEntry.objects.filter(actor=person).count()
+        if person
+        else AuditEntry.objects.filter(actor=None).count()
     )
