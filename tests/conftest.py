@@ -207,7 +207,7 @@ WORKSPACE_PAGES = (
     "tracking:resources",
 )
 # Pages only the initiator and administrators open.
-INITIATOR_PAGES = ("audit:history", "audit:history_csv")
+INITIATOR_PAGES = ("collabs:history", "collabs:history_csv")
 
 
 def page_urls(collab: Collaboration) -> list[str]:

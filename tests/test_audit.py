@@ -130,10 +130,10 @@ def test_the_history_page_and_export_are_for_initiators_and_admins(
         assert signed_in(admin_user).get(url).status_code == 200
         assert signed_in(liaison).get(url).status_code == 403
         assert signed_in(outsider).get(url).status_code == 404
-    page = signed_in(demo.owner).get(reverse("audit:history", args=[demo.slug])).content.decode()
+    page = signed_in(demo.owner).get(reverse("collabs:history", args=[demo.slug])).content.decode()
     assert "财务部" in page
     export = (
-        signed_in(demo.owner).get(reverse("audit:history_csv", args=[demo.slug])).content.decode("utf-8-sig")
+        signed_in(demo.owner).get(reverse("collabs:history_csv", args=[demo.slug])).content.decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(export)))
     assert rows[0][0] == "时间"
@@ -150,7 +150,7 @@ def test_exported_cells_cannot_run_as_formulas(demo: Collaboration) -> None:
         reason="@SUM(A1)",
     )
     export = (
-        signed_in(demo.owner).get(reverse("audit:history_csv", args=[demo.slug])).content.decode("utf-8-sig")
+        signed_in(demo.owner).get(reverse("collabs:history_csv", args=[demo.slug])).content.decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(export)))
     row = next(r for r in rows if "HYPERLINK" in r[4])

@@ -235,7 +235,7 @@ def test_the_history_reads_one_collaborations_entries_by_index(filled: tuple[Col
     collab.save(update_fields=["owner"])
     client = Client()
     client.force_login(collab.owner)
-    url = reverse("audit:history", args=[collab.slug])
+    url = reverse("collabs:history", args=[collab.slug])
     statements = _captured("audit_auditentry", lambda: client.get(url))
     page = next(s for s in statements if "LIMIT" in s)
     # Either index is a good plan: (collaboration, at, id), or at backwards filtered by the

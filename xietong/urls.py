@@ -11,7 +11,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("xietong.api.urls")),
-    path("", include("xietong.audit.urls")),
     path("", include("xietong.dashboards.urls")),
     path("", include("xietong.meetings.urls")),
     path("", include("xietong.tracking.urls")),

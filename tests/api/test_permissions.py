@@ -320,7 +320,7 @@ ACTIONS: dict[str, tuple[Api, Page | None]] = {
     ),
     "view history": (
         lambda api, cast: api.get(f"/api/collaborations/{cast.collab.slug}/history"),
-        lambda client, cast: client.get(reverse("audit:history", args=[cast.collab.slug])),
+        lambda client, cast: client.get(reverse("collabs:history", args=[cast.collab.slug])),
     ),
     "list meetings": (
         lambda api, cast: api.get(f"/api/collaborations/{cast.collab.slug}/meetings"),

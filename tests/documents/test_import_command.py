@@ -17,7 +17,7 @@ from xietong.collabs.snapshots import load_snapshot
 from xietong.documents.workbook import template_bytes, workbook_bytes
 
 GOOD = Path(__file__).parent.parent / "charters" / "good.json"
-command = importlib.import_module("xietong.charter.management.commands.import")
+command = importlib.import_module("xietong.commands.management.commands.import")
 
 
 def good_workbook(tmp: Path, name: str = "charter.xlsx") -> Path:

@@ -232,8 +232,8 @@ def test_the_owner_adds_a_robot_whose_secrets_are_never_shown(demo: Collaboratio
         robots_url(demo),
         reverse("notify:robot_edit", args=[demo.slug, saved.pk]),
         reverse("notify:robot_delete", args=[demo.slug, saved.pk]),
-        reverse("audit:history", args=[demo.slug]),
-        reverse("audit:history_csv", args=[demo.slug]),
+        reverse("collabs:history", args=[demo.slug]),
+        reverse("collabs:history_csv", args=[demo.slug]),
     ]
     for url in pages:
         html = client.get(url).content.decode()
@@ -270,7 +270,7 @@ def test_an_empty_secret_or_address_keeps_the_stored_one(demo: Collaboration) ->
     client.post(url, {"name": "改名的群", "webhook_url": new, "secret": "SECnew", "active": "on"})
     saved.refresh_from_db()
     assert (saved.webhook_url, saved.secret, saved.active) == (new, "SECnew", True)
-    history = client.get(reverse("audit:history", args=[demo.slug])).content.decode()
+    history = client.get(reverse("collabs:history", args=[demo.slug])).content.decode()
     assert "SECnew" not in history and "new-token-77" not in history and "更换了加签密钥" in history
 
 

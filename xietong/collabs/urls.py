@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xietong.collabs.views import departments, goal, home, nominations, subgoals, table
+from xietong.collabs.views import departments, goal, history, home, nominations, subgoals, table
 
 app_name = "collabs"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("nominations/<int:pk>/", nominations.nomination, name="nomination"),
     path("c/<str:slug>/", home.workspace, name="workspace"),
     path("c/<str:slug>/goal/", goal.goal, name="goal"),
+    path("c/<str:slug>/history/", history.history, name="history"),
+    path("c/<str:slug>/history.csv", history.history_csv, name="history_csv"),
     path("c/<str:slug>/departments/", departments.departments, name="departments"),
     path("c/<str:slug>/departments/<int:pk>/delete/", departments.remove, name="department_remove"),
     path("c/<str:slug>/table/", table.table, name="table"),

@@ -111,7 +111,7 @@ def history_link(slug: str, request: ChangeRequest) -> str:
         key = f"collabs.metric:{request.metric_id}"
     else:
         key = "collabs.goal:"
-    return f"{reverse('audit:history', args=[slug])}?object={key}"
+    return f"{reverse('collabs:history', args=[slug])}?object={key}"
 
 
 class ChangesPage:

@@ -1,4 +1,4 @@
-"""A collaboration's change history, for its initiator and administrators; CSV export."""
+"""A collaboration's change history (its audit entries), for its initiator and administrators; CSV export."""
 
 from __future__ import annotations
 
