@@ -133,7 +133,9 @@ def test_the_history_page_and_export_are_for_initiators_and_admins(
     page = signed_in(demo.owner).get(reverse("collabs:history", args=[demo.slug])).content.decode()
     assert "财务部" in page
     export = (
-        signed_in(demo.owner).get(reverse("collabs:history_csv", args=[demo.slug])).content.decode("utf-8-sig")
+        signed_in(demo.owner)
+        .get(reverse("collabs:history_csv", args=[demo.slug]))
+        .content.decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(export)))
     assert rows[0][0] == "时间"
@@ -150,7 +152,9 @@ def test_exported_cells_cannot_run_as_formulas(demo: Collaboration) -> None:
         reason="@SUM(A1)",
     )
     export = (
-        signed_in(demo.owner).get(reverse("collabs:history_csv", args=[demo.slug])).content.decode("utf-8-sig")
+        signed_in(demo.owner)
+        .get(reverse("collabs:history_csv", args=[demo.slug]))
+        .content.decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(export)))
     row = next(r for r in rows if "HYPERLINK" in r[4])
