@@ -42,6 +42,7 @@ ROW_KEYWORDS = {"pk", "id", "slug"}
 EXCEPTIONS: dict[str, str] = {
     "orgs/views.py": "organisation objects (departments, people), not a collaboration's: staff decide",
     "api/org.py": "organisation objects (departments, people), not a collaboration's: staff decide",
+    "orgs/people_views.py": "organisation objects (people), not a collaboration's: staff decide",
     "notify/views.py::failed_resend": "staff page of every failed delivery, across collaborations",
     "notify/views.py::mark_read": "the person's own notification (their inbox, scoped by recipient)",
     "api/notifications.py::read_one": "the caller's own notification (their inbox, scoped by recipient)",

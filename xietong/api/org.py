@@ -1,7 +1,10 @@
 """The organisation: departments and people (any signed-in person may read them), and who you are.
 
-Proposed department heads (``/org/head-proposals``) are for staff who manage
-people only: they confirm or reject what charters and collaborations proposed.
+A person's e-mail and mobile are answered only to staff who manage people
+and to the person themself; anyone else reads them as null. Changing a
+person (``/org/people/{id}``: edit, deactivate, reactivate) and the proposed
+department heads (``/org/head-proposals``) are for staff who manage people
+only: they confirm or reject what charters and collaborations proposed.
 """
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
@@ -9,26 +12,41 @@ people only: they confirm or reject what charters and collaborations proposed.
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from xietong.api.auth import caller
-from xietong.api.errors import INVALID, NOT_FOUND, Conflict, responses
+from xietong.api.errors import INVALID, NOT_FOUND, Conflict, Invalid, responses
 from xietong.api.pagination import Pages
 from xietong.api.schemas import (
+    DeactivateIn,
+    DepartmentKey,
     DepartmentOut,
     DepartmentRef,
     HeadProposalConflictOut,
     HeadProposalOut,
     MeOut,
     PersonOut,
+    PersonPatch,
     PersonRef,
+    ReactivateIn,
     SearchText,
 )
-from xietong.orgs.actions import ProposalRefused, do_confirm_head, do_reject_head, may_manage_org
+from xietong.orgs.actions import (
+    PersonChanges,
+    PersonRefused,
+    ProposalRefused,
+    do_confirm_head,
+    do_deactivate_person,
+    do_reactivate_person,
+    do_reject_head,
+    do_update_person,
+    may_manage_org,
+)
 from xietong.orgs.models import Department, HeadProposal, Person
 
 router = Router(tags=["organisation"])
@@ -47,11 +65,24 @@ def _departments(rows: list[Department]) -> list[DepartmentOut]:
     ]
 
 
+def _person_out(p: Person, contact_visible: bool) -> PersonOut:
+    """Return ``p`` as answered; e-mail and mobile only when ``contact_visible``."""
+    return PersonOut(
+        id=p.pk,
+        username=p.username,
+        name=p.name,
+        department=_department_ref(p.department),
+        employee_number=p.employee_number,
+        source=p.source,  # type: ignore[arg-type]
+        is_active=p.is_active,
+        email=p.email if contact_visible else None,
+        phone=p.phone if contact_visible else None,
+    )
+
+
 def _people(rows: list[Person]) -> list[PersonOut]:
-    return [
-        PersonOut(id=p.pk, username=p.username, name=p.name, department=_department_ref(p.department))
-        for p in rows
-    ]
+    # ``contact_visible`` is annotated by ``list_people``: the page is presented without the request.
+    return [_person_out(p, bool(getattr(p, "contact_visible", False))) for p in rows]
 
 
 @router.get("/departments", response=responses({200: list[DepartmentOut]}, INVALID))
@@ -64,14 +95,29 @@ def list_departments(request: HttpRequest, q: Query[SearchText | None] = None) -
 
 @router.get("/people", response=responses({200: list[PersonOut]}, INVALID))
 @paginate(Pages, present=_people)
-def list_people(request: HttpRequest, q: Query[SearchText | None] = None) -> QuerySet[Person]:
-    """Active people, by name; `q` finds a name, username or department containing it."""
-    rows = Person.objects.filter(is_active=True).select_related("department").order_by("display_name", "id")
+def list_people(
+    request: HttpRequest, q: Query[SearchText | None] = None, include_deactivated: bool = False
+) -> QuerySet[Person]:
+    """Active people (`include_deactivated=true`: everyone), by name; `q` finds a name, username or
+    department containing it, and for staff who manage people an e-mail, mobile or employee number too.
+
+    `email` and `phone` are null except for staff who manage people and for the caller's own entry."""
+    person = caller(request)
+    staff = may_manage_org(person)
+    rows = Person.objects.select_related("department").order_by("display_name", "id")
+    if not include_deactivated:
+        rows = rows.filter(is_active=True)
     if q:
-        rows = rows.filter(
-            Q(display_name__icontains=q) | Q(username__icontains=q) | Q(department__name__icontains=q)
-        )
-    return rows
+        found = Q(display_name__icontains=q) | Q(username__icontains=q) | Q(department__name__icontains=q)
+        if staff:  # searching by a hidden field would reveal it
+            found |= Q(email__icontains=q) | Q(phone__icontains=q) | Q(employee_number__icontains=q)
+        rows = rows.filter(found)
+    visible = (
+        Value(True)
+        if staff
+        else Case(When(pk=person.pk, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+    return rows.annotate(contact_visible=visible)
 
 
 @router.get("/me", response=responses({200: MeOut}))
@@ -79,10 +125,7 @@ def me(request: HttpRequest) -> MeOut:
     """The person this request acts for."""
     person = caller(request)
     return MeOut(
-        id=person.pk,
-        username=person.username,
-        name=person.name,
-        department=_department_ref(person.department),
+        **_person_out(person, contact_visible=True).model_dump(),
         language=person.language,
         is_admin=person.is_superuser,
     )
@@ -167,3 +210,73 @@ def confirm_head_proposal(request: HttpRequest, proposal_id: int, replace: bool 
 def reject_head_proposal(request: HttpRequest, proposal_id: int) -> HeadProposalOut:
     """Turn the proposal down; the department keeps its head. Staff who manage people only."""
     return _decide(request, proposal_id, None)
+
+
+# --- people: edit, deactivate, reactivate (staff who manage people)
+
+
+def _target(person_id: int) -> Person:
+    return get_object_or_404(Person.objects.select_related("department"), pk=person_id)
+
+
+def _find_department(key: DepartmentKey) -> Department:
+    """Return the department named by id or name; 422 at ``body.department`` when there is none."""
+    found = Department.objects.filter(pk=key) if isinstance(key, int) else Department.objects.filter(name=key)
+    department = found.first()
+    if department is None:
+        raise Invalid.at("body.department", _("没有这个部门"))
+    return department
+
+
+def _refused(exc: PersonRefused) -> Invalid:
+    return Invalid.at(f"body.{exc.field}" if exc.field else "body", str(exc))
+
+
+@router.patch("/org/people/{person_id}", response=responses({200: PersonOut}, NOT_FOUND, INVALID))
+def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> PersonOut:
+    """Change a person's name, e-mail, mobile, department or employee number; what is not given stays.
+    Recorded in the history. Staff who manage people only; a taken employee number or a malformed
+    e-mail is 422 and nothing is written."""
+    actor = _staff(request)
+    person = _target(person_id)
+    if payload.no_department:
+        department = None
+    elif payload.department is not None:
+        department = _find_department(payload.department)
+    else:
+        department = person.department
+    changes = PersonChanges(
+        display_name=payload.name if payload.name is not None else person.display_name,
+        email=payload.email if payload.email is not None else person.email,
+        phone=payload.phone if payload.phone is not None else person.phone,
+        department=department,
+        employee_number=payload.employee_number
+        if payload.employee_number is not None
+        else person.employee_number,
+    )
+    try:
+        person = do_update_person(person, changes, actor=actor)
+    except PersonRefused as exc:
+        raise _refused(exc) from None
+    return _person_out(_target(person_id), contact_visible=True)
+
+
+@router.post("/org/people/{person_id}/deactivate", response=responses({200: PersonOut}, NOT_FOUND, INVALID))
+def deactivate_person(request: HttpRequest, person_id: int, payload: DeactivateIn) -> PersonOut:
+    """Deactivate a person: they cannot sign in, their sessions and API tokens stop working; nothing is
+    deleted. The reason is kept in the history. Deactivating oneself is 422. Staff who manage people only."""
+    actor = _staff(request)
+    person = _target(person_id)
+    try:
+        do_deactivate_person(person, actor=actor, reason=payload.reason)
+    except PersonRefused as exc:
+        raise _refused(exc) from None
+    return _person_out(_target(person_id), contact_visible=True)
+
+
+@router.post("/org/people/{person_id}/reactivate", response=responses({200: PersonOut}, NOT_FOUND, INVALID))
+def reactivate_person(request: HttpRequest, person_id: int, payload: ReactivateIn) -> PersonOut:
+    """Let a deactivated person sign in again. Staff who manage people only."""
+    actor = _staff(request)
+    do_reactivate_person(_target(person_id), actor=actor, reason=payload.reason)
+    return _person_out(_target(person_id), contact_visible=True)

@@ -102,11 +102,42 @@ class MetricRef(Schema):
 # --- the organisation
 
 
+PersonSourceName = Literal["local", "ldap", "wecom", "dingtalk", "feishu", "oidc"]
+
+
 class PersonOut(Schema):
     id: int
     username: str
     name: str
     department: DepartmentRef | None
+    employee_number: str = Field(description="Empty when the person has none")
+    source: PersonSourceName = Field(description="Where the account comes from")
+    is_active: bool = Field(description="False: deactivated, cannot sign in")
+    email: str | None = Field(
+        description="Only for staff who manage people and the person themself; null for anyone else"
+    )
+    phone: str | None = Field(
+        description="Mobile: only for staff who manage people and the person themself; null for anyone else"
+    )
+
+
+class PersonPatch(Schema):
+    name: OptionalName | None = Field(None, description="The display name (姓名)")
+    email: Annotated[str, _limit(254), _Storable] | None = None
+    phone: Annotated[str, _limit(40), _Storable] | None = Field(None, description="Mobile (手机)")
+    department: DepartmentKey | None = Field(None, description="Department id or name; must exist")
+    no_department: bool = Field(False, description="True: the person belongs to no department")
+    employee_number: Annotated[str, _limit(40), _Storable] | None = Field(
+        None, description="Employee number (工号); empty clears it; unique when set"
+    )
+
+
+class DeactivateIn(Schema):
+    reason: Annotated[str, _limit(500, 1), _Storable] = Field(description="Why (kept in the history)")
+
+
+class ReactivateIn(Schema):
+    reason: Annotated[str, _limit(500), _Storable] = ""
 
 
 class MeOut(PersonOut):

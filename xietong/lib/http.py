@@ -16,6 +16,7 @@ def pk_param(raw: str | None) -> int | None:
     """Return a primary key from a query or form value: None when absent, 404 when malformed."""
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    # Beyond a 64-bit key no row can match, and SQLite cannot even take the number.
+    if not raw.isdigit() or len(raw) > 18:
         raise Http404
     return int(raw)

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xietong.audit.record import audited, record
+from xietong.lib.limits import check_input
 from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
 
 if TYPE_CHECKING:
@@ -219,3 +222,93 @@ def _decide(proposal: HeadProposal, state: HeadProposalState, actor: Person) -> 
         proposal.decided_at = timezone.now()
         proposal.save(update_fields=["state", "decided_by", "decided_at"])
     return proposal
+
+
+# --- people: edit, deactivate, reactivate (staff who manage people)
+
+
+class PersonRefused(Exception):
+    """The change to a person cannot be made as asked; nothing was written.
+
+    ``field`` names the field at fault (empty: the request as a whole).
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PersonChanges:
+    """What staff may change about a person: the rest comes from sign-in or a directory."""
+
+    display_name: str
+    email: str
+    phone: str
+    department: Department | None
+    employee_number: str
+
+    def __post_init__(self) -> None:
+        check_input(self, Person)  # lengths and NUL against the columns, whoever calls
+
+
+PERSON_FIELDS = ("display_name", "email", "phone", "department", "employee_number")
+
+
+def _locked(person: Person) -> Person:
+    return Person.objects.select_for_update().get(pk=person.pk)
+
+
+@transaction.atomic
+def do_update_person(person: Person, changes: PersonChanges, *, actor: Person) -> Person:
+    """Store ``changes`` on ``person`` and record them; return the person as saved.
+
+    Raises ``PersonRefused`` (nothing written) for a malformed e-mail or an
+    employee number another person has.
+    """
+    if changes.email:
+        try:
+            validate_email(changes.email)
+        except ValidationError:
+            raise PersonRefused(_("请输入有效的电子邮箱地址"), "email") from None
+    person = _locked(person)
+    number = changes.employee_number.strip()
+    if number and Person.objects.filter(employee_number=number).exclude(pk=person.pk).exists():
+        raise PersonRefused(_("工号 %(number)s 已被他人使用") % {"number": number}, "employee_number")
+    with audited(person, actor=actor, collaboration=None, reason=_("修改人员信息")):
+        person.display_name = changes.display_name.strip()
+        person.email = Person.objects.normalize_email(changes.email.strip())
+        person.phone = changes.phone.strip()
+        person.department = changes.department
+        person.employee_number = number
+        person.save(update_fields=list(PERSON_FIELDS))
+    return person
+
+
+@transaction.atomic
+def do_deactivate_person(person: Person, *, actor: Person, reason: str) -> Person:
+    """Stop ``person`` signing in; return them. Never deletes: their name stays on old rows.
+
+    Their open sessions end at their next request and their API tokens are
+    refused (both check ``is_active``). Raises ``PersonRefused`` when ``actor``
+    is ``person`` (nobody locks themselves out) or without a reason.
+    """
+    if person.pk == actor.pk:
+        raise PersonRefused(_("不能停用自己的账号;请由另一位组织管理员操作"))
+    if not reason.strip():
+        raise PersonRefused(_("请填写停用原因"), "reason")
+    return _set_active(person, False, actor=actor, reason=reason.strip())
+
+
+@transaction.atomic
+def do_reactivate_person(person: Person, *, actor: Person, reason: str = "") -> Person:
+    """Let ``person`` sign in again (with the password they had); return them."""
+    return _set_active(person, True, actor=actor, reason=reason.strip() or _("重新启用"))
+
+
+def _set_active(person: Person, active: bool, *, actor: Person, reason: str) -> Person:
+    person = _locked(person)
+    with audited(person, actor=actor, collaboration=None, reason=reason):
+        person.is_active = active
+        person.save(update_fields=["is_active"])
+    return person

@@ -29,6 +29,17 @@ class Department(models.Model):
         return self.name
 
 
+class PersonSource(models.TextChoices):
+    """Where a person's account comes from: made here, or a company directory."""
+
+    LOCAL = "local", _("本地")
+    LDAP = "ldap", _("LDAP")
+    WECOM = "wecom", _("企业微信")
+    DINGTALK = "dingtalk", _("钉钉")
+    FEISHU = "feishu", _("飞书")
+    OIDC = "oidc", _("OIDC")
+
+
 class Person(AbstractUser):
     """A member of staff; also the login account.
 
@@ -46,6 +57,11 @@ class Person(AbstractUser):
         related_name="people",
     )
     phone = models.CharField(_("电话"), max_length=40, blank=True)
+    # Blank for most people; unique among those who have one (a constraint below).
+    employee_number = models.CharField(_("工号"), max_length=40, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=10, choices=PersonSource.choices, default=PersonSource.LOCAL
+    )
     # The interface language this person chose; empty: the site's default.
     language = models.CharField(_("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
@@ -53,6 +69,14 @@ class Person(AbstractUser):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["display_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee_number"],
+                condition=~models.Q(employee_number=""),
+                name="unique_employee_number",
+                violation_error_message=_("工号已被他人使用"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

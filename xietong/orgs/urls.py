@@ -1,9 +1,13 @@
 from django.urls import path
 
-from xietong.orgs import lockout_views, views
+from xietong.orgs import lockout_views, people_views, views
 
 app_name = "orgs"
 urlpatterns = [
+    path("org/", people_views.organisation, name="organisation"),
+    path("org/people/<int:pk>/", people_views.person_page, name="person"),
+    path("org/people/<int:pk>/deactivate/", people_views.deactivate, name="deactivate"),
+    path("org/people/<int:pk>/reactivate/", people_views.reactivate, name="reactivate"),
     path("org/heads/", views.head_proposals, name="head_proposals"),
     path(
         "org/heads/<int:pk>/confirm/",
