@@ -84,7 +84,8 @@ NOT_A_COLLABORATION: dict[str, str] = {
     "calendar": "a personal calendar feed, reached by its secret token (tests/test_calendar.py)",
     "notifications": "one's own notifications: another person's is 404 (tests/notify/test_pages.py)",
     "nominations": "a nomination addressed to one person (tests/notify/test_nominations.py)",
-    "org": "the organisation (head proposals, import, lockouts): staff only",
+    "org": "the organisation (head proposals, import, lockouts, invitations): staff only",
+    "invite": "an account invitation, reached by its one-time secret token (tests/test_invitations.py)",
     "me": "one's own profile and preferences",
 }
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}")

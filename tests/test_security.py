@@ -630,6 +630,8 @@ def test_a_request_larger_than_the_upload_limit_is_refused_unread() -> None:
         ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi"),
         ("{'HTTP_AUTHORIZATION': 'Basic d2FuZzpodW50ZXIy'}", "d2FuZzpodW50ZXIy"),
         ("Cookie: sessionid=abcd1234; csrftoken=efgh5678", "abcd1234"),
+        ('"GET /invite/Zq3_xY-8kLmN0pQrStUvWxYz0123456789abcdefGhI/ HTTP/1.1" 200', "Zq3_xY-8kLmN0pQ"),
+        ("GET /calendar/f00dfeedcafe1234.ics", "f00dfeedcafe1234"),
     ],
 )
 def test_redact_hides_secret_values(text: str, secret: str) -> None:

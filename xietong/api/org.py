@@ -3,8 +3,9 @@
 A person's e-mail and mobile are answered only to staff who manage people
 and to the person themself; anyone else reads them as null. Changing a
 person (``/org/people/{id}``: edit, deactivate, reactivate) and the proposed
-department heads (``/org/head-proposals``) are for staff who manage people
-only: they confirm or reject what charters and collaborations proposed.
+department heads (``/org/head-proposals``) and invitations (``/org/invitations``)
+are for staff who manage people only: they confirm or reject what charters
+and collaborations proposed, and invite people by a one-time link.
 """
 
 # No `from __future__ import annotations`: ninja reads the views' annotations at run time.
@@ -18,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from xietong.api.auth import caller
 from xietong.api.errors import INVALID, NOT_FOUND, Conflict, Invalid, responses
@@ -29,6 +31,10 @@ from xietong.api.schemas import (
     DepartmentRef,
     HeadProposalConflictOut,
     HeadProposalOut,
+    InvitationConflictOut,
+    InvitationIn,
+    InvitationIssuedOut,
+    InvitationOut,
     MeOut,
     PersonOut,
     PersonPatch,
@@ -47,7 +53,15 @@ from xietong.orgs.actions import (
     do_update_person,
     may_manage_org,
 )
-from xietong.orgs.models import Department, HeadProposal, Person
+from xietong.orgs.invitations import (
+    InvitationRefused,
+    IssuedInvitation,
+    NewPerson,
+    do_invite_person,
+    do_resend_invitation,
+    do_revoke_invitation,
+)
+from xietong.orgs.models import AccountInvitation, Department, HeadProposal, Person
 
 router = Router(tags=["organisation"])
 
@@ -280,3 +294,97 @@ def reactivate_person(request: HttpRequest, person_id: int, payload: ReactivateI
     actor = _staff(request)
     do_reactivate_person(_target(person_id), actor=actor, reason=payload.reason)
     return _person_out(_target(person_id), contact_visible=True)
+
+
+# --- invitations (staff who manage people)
+
+
+def _invitation_out(i: AccountInvitation) -> InvitationOut:
+    return InvitationOut(
+        id=i.pk,
+        person=_person_out(i.person, contact_visible=True),
+        created_by=_person_ref(i.created_by),
+        created_at=i.created_at,
+        expires_at=i.expires_at,
+        sent_at=i.sent_at,
+        accepted_at=i.accepted_at,
+        revoked_at=i.revoked_at,
+        state=i.state().value,  # type: ignore[arg-type]
+    )
+
+
+def _invitations(rows: list[AccountInvitation]) -> list[InvitationOut]:
+    return [_invitation_out(i) for i in rows]
+
+
+def _invitation_rows() -> QuerySet[AccountInvitation]:
+    return AccountInvitation.objects.select_related("person", "person__department", "created_by")
+
+
+def _issued_out(issued: IssuedInvitation) -> InvitationIssuedOut:
+    current = _invitation_out(_invitation_rows().get(pk=issued.invitation.pk))
+    return InvitationIssuedOut(**current.model_dump(), link=issued.link, mailed=issued.mailed.value)
+
+
+@router.get("/org/invitations", response=responses({200: list[InvitationOut]}, INVALID))
+@paginate(Pages, present=_invitations)
+def list_invitations(request: HttpRequest) -> QuerySet[AccountInvitation]:
+    """Invitations neither accepted nor revoked, the newest first, with their `state` (pending or
+    expired: an expired one may be resent). Links are never answered here. Staff who manage people only."""
+    _staff(request)
+    return (
+        _invitation_rows()
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .order_by("-created_at", "-id")
+    )
+
+
+@router.post("/org/invitations", response=responses({201: InvitationIssuedOut}, INVALID))
+def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[InvitationIssuedOut]:
+    """Create a person (no password yet) and a one-time invitation link valid 7 days, mailed when an
+    e-mail is given; `link` is answered this once, to paste into an IM chat. An e-mail or mobile that
+    already belongs to someone is 422 at its field, as is giving neither. Staff who manage people only."""
+    actor = _staff(request)
+    department = _find_department(payload.department) if payload.department is not None else None
+    new = NewPerson(
+        display_name=payload.name, email=payload.email, phone=payload.phone, department=department
+    )
+    try:
+        issued = do_invite_person(new, actor=actor)
+    except PersonRefused as exc:
+        field = {"display_name": "name"}.get(exc.field, exc.field)
+        raise Invalid.at(f"body.{field}" if field else "body", str(exc)) from None
+    return Status(201, _issued_out(issued))
+
+
+def _change_invitation(request: HttpRequest, invitation_id: int, resend: bool) -> InvitationOut:
+    actor = _staff(request)
+    invitation = get_object_or_404(AccountInvitation, pk=invitation_id)
+    try:
+        if resend:
+            return _issued_out(do_resend_invitation(invitation, actor=actor))
+        do_revoke_invitation(invitation, actor=actor)
+    except InvitationRefused as exc:
+        raise Conflict(str(exc), _invitation_out(_invitation_rows().get(pk=invitation_id))) from None
+    return _invitation_out(_invitation_rows().get(pk=invitation_id))
+
+
+@router.post(
+    "/org/invitations/{invitation_id}/resend",
+    response=responses({200: InvitationIssuedOut, 409: InvitationConflictOut}, NOT_FOUND),
+)
+def resend_invitation(request: HttpRequest, invitation_id: int) -> InvitationOut:
+    """Give the invitation a new link valid 7 days (the old link stops working; a revoked one is pending
+    again) and mail it; `link` is answered this once. An accepted invitation, or a deactivated person,
+    is 409. Staff who manage people only."""
+    return _change_invitation(request, invitation_id, resend=True)
+
+
+@router.post(
+    "/org/invitations/{invitation_id}/revoke",
+    response=responses({200: InvitationOut, 409: InvitationConflictOut}, NOT_FOUND),
+)
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> InvitationOut:
+    """Make the invitation's link stop working (revoking twice keeps the first time). An accepted
+    invitation is 409: deactivate the person instead. Staff who manage people only."""
+    return _change_invitation(request, invitation_id, resend=False)

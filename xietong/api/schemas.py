@@ -186,6 +186,43 @@ class HeadProposalConflictOut(Schema):
     current: HeadProposalOut
 
 
+class InvitationIn(Schema):
+    name: Name = Field(description="The display name (姓名)")
+    email: Annotated[str, _limit(254), _Storable] = Field("", description="E-mail: the invitation is mailed")
+    phone: Annotated[str, _limit(40), _Storable] = Field(
+        "", description="Mobile (手机); e-mail or mobile required"
+    )
+    department: DepartmentKey | None = Field(None, description="Department id or name; must exist")
+
+
+class InvitationOut(Schema):
+    id: int
+    person: PersonOut
+    created_by: PersonRef | None
+    created_at: datetime
+    expires_at: datetime
+    sent_at: datetime | None = Field(
+        description="When the mail was sent; null: not mailed (no e-mail, or it failed)"
+    )
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+    state: Literal["pending", "accepted", "revoked", "expired"] = Field(
+        description="expired is derived from expires_at"
+    )
+
+
+class InvitationIssuedOut(InvitationOut):
+    link: str = Field(description="The one-time link, answered only now: never again")
+    mailed: Literal["sent", "failed", "none"] = Field(
+        description="sent; failed: the mail server refused or was unreachable; none: no e-mail"
+    )
+
+
+class InvitationConflictOut(Schema):
+    detail: str
+    current: InvitationOut
+
+
 # --- tokens
 
 

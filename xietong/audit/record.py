@@ -13,8 +13,9 @@ from django.db.models.fields.files import FieldFile
 
 from xietong.audit.models import AuditEntry, Change
 
-# Bookkeeping fields that change with every write and tell a reader nothing.
-IGNORED = {"version", "updated_at", "created_at", "position", "password", "last_login"}
+# Bookkeeping fields that change with every write and tell a reader nothing; a secret's hash
+# (an invitation's ``token_hash``) stays out of the log too.
+IGNORED = {"version", "updated_at", "created_at", "position", "password", "last_login", "token_hash"}
 
 
 def _plain(value: Any) -> Any:

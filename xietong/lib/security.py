@@ -61,6 +61,10 @@ _AUTH_HEADER = re.compile(
 )
 
 
+# Secrets carried in a path: an invitation link (/invite/<token>/) and a calendar feed (/calendar/<token>.ics).
+_PATH_TOKEN = re.compile(r"(?P<name>/(?:invite|calendar)/)(?P<value>[A-Za-z0-9_\-]{8,})")
+
+
 def is_secret_name(name: str) -> bool:
     """Return whether a parameter, header or field called ``name`` carries a secret."""
     words = (word.lower().rstrip("0123456789") for word in _WORD.findall(name))
@@ -70,6 +74,7 @@ def is_secret_name(name: str) -> bool:
 def redact(text: str) -> str:
     """Return ``text`` with the values of secret parameters and Authorization headers replaced."""
     text = _AUTH_HEADER.sub(lambda m: m["name"] + REDACTED, text)
+    text = _PATH_TOKEN.sub(lambda m: m["name"] + REDACTED, text)
     text = _QUOTED.sub(
         lambda m: (
             m[0] if not is_secret_name(m["name"]) else f"{m['q']}{m['name']}{m['q']}{m['sep']}'{REDACTED}'"

@@ -1,4 +1,4 @@
-"""The forms of the organisation pages: a person's details, deactivating someone."""
+"""The forms of the organisation pages: a person's details, deactivating someone, inviting someone."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xietong.orgs.actions import PersonChanges
+from xietong.orgs.invitations import NewPerson
 from xietong.orgs.models import Department, Person
 
 
@@ -50,3 +51,36 @@ class DeactivateForm(forms.Form):
 
 class ReactivateForm(forms.Form):
     reason = forms.CharField(label=_("启用原因"), max_length=500, required=False)
+
+
+class InviteForm(forms.Form):
+    """Who to invite: a name, and an e-mail or a mobile (at least one); a department if known."""
+
+    display_name = forms.CharField(label=_("姓名"), max_length=100)
+    email = forms.EmailField(label=_("电子邮箱"), max_length=254, required=False)
+    phone = forms.CharField(label=_("手机"), max_length=40, required=False)
+    department = forms.ModelChoiceField(
+        Department.objects.order_by("name"), label=_("部门"), required=False, empty_label="—"
+    )
+
+    def clean(self) -> dict[str, object] | None:
+        """Return the data, refused at the e-mail when neither an e-mail nor a mobile was given."""
+        data = super().clean()
+        if (
+            data is not None
+            and not data.get("email")
+            and not data.get("phone")
+            and "email" not in self.errors
+        ):
+            self.add_error("email", _("请填写电子邮箱或手机(至少一项)"))
+        return data
+
+    def new_person(self) -> NewPerson:
+        """Return the valid form's values for ``do_invite_person``."""
+        data = self.cleaned_data
+        return NewPerson(
+            display_name=data["display_name"],
+            email=data["email"],
+            phone=data["phone"],
+            department=data["department"],
+        )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -146,3 +149,52 @@ class HeadProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} ← {self.person}"
+
+
+class InvitationState(models.TextChoices):
+    """An account invitation's state; "expired" is derived from ``expires_at``, never stored."""
+
+    PENDING = "pending", _("待接受")
+    ACCEPTED = "accepted", _("已接受")
+    REVOKED = "revoked", _("已撤销")
+    EXPIRED = "expired", _("已过期")
+
+
+class AccountInvitation(models.Model):
+    """A one-time link that lets an invited person set their password and sign in.
+
+    Only the SHA-256 of the link's token is stored: the link itself is shown
+    once to who invited and mailed to the person. Resending gives the row a
+    new token (the old link stops working); revoking or accepting ends it.
+    """
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("受邀人"), on_delete=models.CASCADE, related_name="account_invitations"
+    )
+    token_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        Person, verbose_name=_("邀请人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("邀请时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    sent_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("账号邀请")
+        verbose_name_plural = _("账号邀请")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+    def state(self, now: datetime | None = None) -> InvitationState:
+        """Return the state at ``now`` (default: this moment)."""
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.expires_at <= (now or timezone.now()):
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING

@@ -1,4 +1,4 @@
-"""The organisation page (departments and people) and a person's page: edit, deactivate, reactivate.
+"""The organisation page (departments, people, invitations) and a person's page: edit, deactivate, reactivate.
 
 Staff who manage people only (``may_manage_org``). Every page costs the same
 queries however many people there are: one page of people is read, with
@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -29,13 +30,24 @@ from xietong.orgs.actions import (
     do_update_person,
     may_manage_org,
 )
-from xietong.orgs.forms import DeactivateForm, PersonForm, ReactivateForm
-from xietong.orgs.models import Department, Person
+from xietong.orgs.forms import DeactivateForm, InviteForm, PersonForm, ReactivateForm
+from xietong.orgs.invitations import (
+    InvitationRefused,
+    IssuedInvitation,
+    do_invite_person,
+    do_resend_invitation,
+    do_revoke_invitation,
+    invited_now,
+    pending_for_page,
+)
+from xietong.orgs.models import AccountInvitation, Department, Person
 
 # People per page of the organisation page.
 PEOPLE_PAGE = 50
 # Entries of a person's history shown on their page, the latest first.
 HISTORY_SHOWN = 20
+# Invitations listed on the organisation page (neither accepted nor revoked), the newest first.
+INVITATIONS_SHOWN = 100
 # The longest search text read from ?q= (longer is cut, never an error).
 SEARCH_LIMIT = 100
 
@@ -61,14 +73,12 @@ def search_people(q: str) -> QuerySet[Person]:
     )
 
 
-@login_required
-@require_http_methods(["GET", "HEAD"])
-def organisation(request: HttpRequest) -> HttpResponse:
-    """The departments with their heads, and the people (searched with ``?q=``, paged)."""
-    _staff(request)
+def _organisation_page(
+    request: HttpRequest, invite: InviteForm | None = None, status: int = 200
+) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:SEARCH_LIMIT]
     department = pk_param(request.GET.get("department"))
-    rows = search_people(q)
+    rows = search_people(q).annotate(invited=invited_now())
     chosen = None
     if department is not None:
         chosen = Department.objects.filter(pk=department).first()
@@ -79,6 +89,8 @@ def organisation(request: HttpRequest) -> HttpResponse:
         .annotate(active=Count("people", filter=Q(people__is_active=True)))
         .order_by("name", "id")
     )
+    now = timezone.now()
+    invitations = [(i, i.state(now)) for i in pending_for_page()[:INVITATIONS_SHOWN]]
     return render(
         request,
         "orgs/organisation.html",
@@ -88,8 +100,81 @@ def organisation(request: HttpRequest) -> HttpResponse:
             "page": page,
             "q": q,
             "chosen": chosen,
+            "invite": invite or InviteForm(),
+            "invitations": invitations,
         },
+        status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def organisation(request: HttpRequest) -> HttpResponse:
+    """The departments with their heads, the people (searched with ``?q=``, paged), and the invitations."""
+    _staff(request)
+    return _organisation_page(request)
+
+
+def _issued_page(request: HttpRequest, issued: IssuedInvitation, title: str) -> HttpResponse:
+    """The page that shows an invitation's link, once: to copy into an IM chat."""
+    return render(
+        request,
+        "orgs/invitation_issued.html",
+        {"page_title": title, "issued": issued, "person": issued.invitation.person},
+    )
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    """Create a person and their invitation; show the link once (and say whether the mail went)."""
+    actor = _staff(request)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = do_invite_person(form.new_person(), actor=actor)
+        except PersonRefused as exc:
+            form.add_error(exc.field or None, str(exc))
+        else:
+            return _issued_page(
+                request, issued, _("已邀请 %(person)s") % {"person": issued.invitation.person.name}
+            )
+    return _organisation_page(request, invite=form, status=400)
+
+
+def _invitation(pk: int) -> AccountInvitation:
+    return get_object_or_404(AccountInvitation.objects.select_related("person"), pk=pk)
+
+
+@login_required
+@require_POST
+def resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give the invitation a new link (the old one stops working), mail it, and show it once."""
+    actor = _staff(request)
+    invitation = _invitation(pk)
+    try:
+        issued = do_resend_invitation(invitation, actor=actor)
+    except InvitationRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("orgs:organisation")
+    return _issued_page(request, issued, _("已重新邀请 %(person)s") % {"person": invitation.person.name})
+
+
+@login_required
+@require_POST
+def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make the invitation's link stop working."""
+    actor = _staff(request)
+    invitation = _invitation(pk)
+    try:
+        do_revoke_invitation(invitation, actor=actor)
+    except InvitationRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("已撤销对 %(person)s 的邀请,链接已失效。") % {"person": invitation.person.name}
+        )
+    return redirect("orgs:organisation")
 
 
 def _person_page(request: HttpRequest, person: Person, **forms: Any) -> HttpResponse:
