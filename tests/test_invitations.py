@@ -23,7 +23,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from tests.api.conftest import as_person
 from tests.conftest import make_person
 from tests.helpers import at, head_of, row_counts, signed_in
-from tests.notify.servers import SmtpServer, closed_port, smtp_server
+from tests.notify.servers import SmtpServer, closed_port, smtp, smtp_server
 from tests.test_english_pages import ALLOWED, HAN
 from tests.test_meeting_page import department, kickoff_of, page_url, plan_kickoff, post_url
 from xietong.audit.models import AuditEntry
@@ -31,25 +31,18 @@ from xietong.meetings.models import MinutesConfirmation
 from xietong.orgs.actions import do_propose_head
 from xietong.orgs.models import AccountInvitation, Department, HeadProposal, Person, PersonSource
 
-__all__ = ["smtp_server"]
+__all__ = ["smtp", "smtp_server"]
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"https?://[^\s\"<]+/invite/[\w-]+/")
 PASSWORD = "Gl4ss-Harbour-97"
 
 
-@pytest.fixture
-def smtp(settings: SettingsWrapper, smtp_server: SmtpServer) -> SmtpServer:
-    """Django's SMTP backend pointed at the local server."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
+@pytest.fixture(autouse=True)
+def _site(settings: SettingsWrapper) -> None:
+    """The site address the invitation's link and sender are built from."""
     settings.SITE_URL = "https://xietong.example.com"
     settings.DEFAULT_FROM_EMAIL = "xietong@example.com"
-    return smtp_server
 
 
 @pytest.fixture

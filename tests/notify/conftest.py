@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.notify.servers import SmtpServer, robot_server, smtp_server
+from tests.notify.servers import robot_server, smtp, smtp_server
 from xietong.collabs.models import Collaboration
 from xietong.notify.models import Delivery, Kind, Notification, Robot, Transport
 from xietong.orgs.models import Person
 
-__all__ = ["robot_server", "smtp_server"]
+__all__ = ["robot_server", "smtp", "smtp_server"]
 
 _keys = itertools.count(1)
 
@@ -71,15 +71,3 @@ def collab(db: None) -> Collaboration:
 def local_robots(settings: SettingsWrapper) -> None:
     """Robots on 127.0.0.1 (the test servers) allow-listed, as an operator does for an intranet gateway."""
     settings.XIETONG_ROBOT_ALLOWED_HOSTS = ["127.0.0.1"]
-
-
-@pytest.fixture
-def smtp(settings: SettingsWrapper, smtp_server: SmtpServer) -> SmtpServer:
-    """Django's SMTP backend pointed at the local server."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    return smtp_server

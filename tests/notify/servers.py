@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 # ---------------------------------------------------------------- SMTP
 
@@ -108,6 +109,18 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", controller.port, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(settings: SettingsWrapper, smtp_server: SmtpServer) -> SmtpServer:
+    """Django's SMTP backend pointed at the local server."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    return smtp_server
 
 
 def closed_port() -> int:
