@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xietong.orgs.models import Department, HeadProposal, Person
+from xietong.orgs.models import AccountInvitation, Department, HeadProposal, Person
 
 
 @admin.register(Department)
@@ -34,4 +34,20 @@ class HeadProposalAdmin(admin.ModelAdmin[HeadProposal]):
     readonly_fields = [f.name for f in HeadProposal._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AccountInvitation)
+class AccountInvitationAdmin(admin.ModelAdmin[AccountInvitation]):
+    # Issued, resent and revoked on the organisation page (/org/), which audits them; the
+    # token's hash is never shown.
+    list_display = ["person", "created_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_select_related = ["person", "created_by"]
+    readonly_fields = [f.name for f in AccountInvitation._meta.fields if f.name != "token_hash"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AccountInvitation | None = None) -> bool:
         return False
