@@ -26,7 +26,7 @@ from xietong.collabs.access import Access, get_collaboration_for_user
 from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.judged import minute, phase_of, report_of, snapshot_of, version_key
 from xietong.collabs.models import Collaboration, Phase
-from xietong.lib.http import pk_param
+from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
 from xietong.rules.clock import context_for
@@ -176,6 +176,34 @@ def save_inline_row(
         if row is not None:
             return saved(row)
     return again(form, pk)
+
+
+def inline_form_again(
+    request: HtmxHttpRequest,
+    collab: Collaboration,
+    *,
+    add_template: str,
+    row_template: str,
+    page: Callable[..., HttpResponse],
+) -> Callable[[forms.Form, int | None], HttpResponse]:
+    """Return the ``again`` of ``save_inline_row`` for a table of rows edited in place.
+
+    With htmx, the add form (``add_template``) or the row's form
+    (``row_template``) alone; without, the whole ``page`` with the form open:
+    ``page(add_form=form)`` or ``page(editing=pk, edit_form=form)``. Either
+    way the form keeps what was typed, with its errors.
+    """
+
+    def again(form: forms.Form, pk: int | None) -> HttpResponse:
+        if request.htmx:
+            if pk is None:
+                return render(request, add_template, {"collab": collab, "add_form": form})
+            return render(request, row_template, {"collab": collab, "form": form, "pk": pk})
+        if pk is None:
+            return page(add_form=form)
+        return page(editing=pk, edit_form=form)
+
+    return again
 
 
 def open_workspace(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Workspace:

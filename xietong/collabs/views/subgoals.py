@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -31,6 +30,7 @@ from xietong.collabs.models import Participant, SubGoal
 from xietong.collabs.templatetags.xietong import num
 from xietong.collabs.workspace import (
     Workspace,
+    inline_form_again,
     open_workspace,
     render_section,
     render_step,
@@ -245,17 +245,13 @@ def _save(request: HtmxHttpRequest, page: SubGoalPage) -> HttpResponse:
         message = _("已保存子目标「%(name)s」") % {"name": row.description}
         return _saved(request, ws.collab.slug, f"#subgoal-{row.pk}", message)
 
-    def again(form: forms.Form, pk: int | None) -> HttpResponse:
-        if request.htmx:
-            if pk is None:
-                return render(request, "collabs/_subgoal_add.html", {"collab": ws.collab, "add_form": form})
-            return render(
-                request, "collabs/_subgoal_form_row.html", {"collab": ws.collab, "form": form, "pk": pk}
-            )
-        if pk is None:
-            return _page(request, page, add_form=form)
-        return _page(request, page, editing=pk, edit_form=form)
-
+    again = inline_form_again(
+        request,
+        ws.collab,
+        add_template="collabs/_subgoal_add.html",
+        row_template="collabs/_subgoal_form_row.html",
+        page=lambda **shown: _page(request, page, **shown),
+    )
     return save_inline_row(request, ws, form, save, pk=pk, saved=saved, again=again)
 
 

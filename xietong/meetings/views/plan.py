@@ -15,7 +15,6 @@ from datetime import datetime, time
 from functools import cached_property
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.workspace import (
     Workspace,
+    inline_form_again,
     open_workspace,
     render_section,
     render_step,
@@ -312,17 +312,13 @@ def _save_rule(request: HtmxHttpRequest, page: PlanPage) -> HttpResponse:
         message = _("已保存沟通规则(%(scenario)s)") % {"scenario": row.get_scenario_display()}
         return _plan_saved(request, ws.collab.slug, f"#rule-{row.pk}", message)
 
-    def again(form: forms.Form, pk: int | None) -> HttpResponse:
-        if request.htmx:
-            if pk is None:
-                return render(request, "meetings/_plan_add.html", {"collab": ws.collab, "add_form": form})
-            return render(
-                request, "meetings/_plan_form_row.html", {"collab": ws.collab, "form": form, "pk": pk}
-            )
-        if pk is None:
-            return _plan_page(request, page, add_form=form)
-        return _plan_page(request, page, editing=pk, edit_form=form)
-
+    again = inline_form_again(
+        request,
+        ws.collab,
+        add_template="meetings/_plan_add.html",
+        row_template="meetings/_plan_form_row.html",
+        page=lambda **shown: _plan_page(request, page, **shown),
+    )
     return save_inline_row(request, ws, form, save, pk=pk, saved=saved, again=again)
 
 
