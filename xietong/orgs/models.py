@@ -65,6 +65,9 @@ class Person(AbstractUser):
     source = models.CharField(
         _("来源"), max_length=10, choices=PersonSource.choices, default=PersonSource.LOCAL
     )
+    # Raised when the person signs out everywhere, is deactivated or changes their
+    # password: part of the session hash, so every other session ends.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
     # The interface language this person chose; empty: the site's default.
     language = models.CharField(_("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True)
 

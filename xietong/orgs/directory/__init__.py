@@ -1,0 +1,1 @@
+"""Directory sync: departments and people from LDAP, WeCom, DingTalk or Feishu."""
