@@ -54,6 +54,7 @@ test-postgres: $(VENV)/.installed-test messages
 
 test: lint typecheck
 	env -u DATABASE_URL XIETONG_DATA=$(CURDIR)/var/test $(BIN)/xietong makemigrations --check --dry-run
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/oidc --no-audit --no-fund --silent; fi  # the OIDC provider of the sign-in tests
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 

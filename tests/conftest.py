@@ -221,3 +221,15 @@ def page_urls(collab: Collaboration) -> list[str]:
         "/notifications/preferences/",
         *(reverse(name, args=[collab.slug]) for name in WORKSPACE_PAGES),
     ]
+
+
+# --- LDAP: Debian's slapd on a free loopback port with a small tree (tests/servers_ldap.py)
+
+
+@pytest.fixture(scope="session")
+def slapd_server() -> Iterator[Any]:
+    """The session's OpenLDAP server (``tests.servers_ldap.Ldap``); skipped without python-ldap or slapd."""
+    servers_ldap = pytest.importorskip(
+        "tests.servers_ldap", reason="the ldap extra (python-ldap) is not installed"
+    )
+    yield from servers_ldap.run_slapd()

@@ -18,7 +18,9 @@ from django.apps import apps
 from django.db import connection
 from django.test import Client
 
+from xietong.charter.demo import charter_people
 from xietong.collabs.models import Collaboration, Participant, Task
+from xietong.orgs.actions import do_import_org
 from xietong.orgs.models import Department, Person
 
 # The guide's (and the default site's) time zone: every pinned moment is Beijing time.
@@ -95,7 +97,8 @@ def row_counts() -> dict[str, int]:
 
 def person(username: str, **extra: Any) -> Person:
     """Return a new person without a password: tokens and force_login need none, and hashing one is slow."""
-    return Person.objects.create(username=username, display_name=username, password="!", **extra)
+    extra.setdefault("display_name", username)
+    return Person.objects.create(username=username, password="!", **extra)
 
 
 @dataclass
@@ -118,3 +121,9 @@ class Cast:
         return Task.objects.filter(collaboration=self.collab, department__name=department).order_by(
             "position"
         )[index]
+
+
+def add_charter_people(charter: dict[str, Any]) -> dict[str, Any]:
+    """Give the people ``charter`` names an account first (an import never creates one); return it."""
+    do_import_org(charter_people(charter))
+    return charter

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import INITIATOR_PAGES
-from tests.helpers import signed_in
+from tests.helpers import person, signed_in
 from xietong.audit.models import AuditEntry, Change
 from xietong.collabs.actions.common import VersionConflict
 from xietong.collabs.actions.goal import GoalInput, do_save_goal
@@ -118,6 +118,7 @@ def test_the_history_page_and_export_are_for_initiators_and_admins(
     demo: Collaboration, admin_user: Person, outsider: Person
 ) -> None:
     assert demo.owner is not None
+    person("钱会计")
     signed_in(demo.owner).post(
         f"/c/{demo.slug}/departments/",
         {"add": "1", "new-department": "财务部", "new-liaison": "钱会计", "new-role": "support"},
@@ -223,6 +224,7 @@ def test_a_stale_department_edit_is_refused_with_a_message(demo: Collaboration) 
     assert demo.owner is not None
     demo.refresh_from_db()
     row = Participant.objects.get(collaboration=demo, department__name="技术部")
+    person("第一人"), person("第二人")
     client = signed_in(demo.owner)
     form = {
         "participant": row.pk,

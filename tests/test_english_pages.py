@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import make_person, page_urls
-from tests.helpers import TZ
+from tests.helpers import TZ, add_charter_people
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Task
@@ -86,7 +86,7 @@ CHARTER = {
 
 
 def test_every_page_is_english_for_english_data(admin_user: object) -> None:
-    charter = parse_charter(CHARTER)
+    charter = parse_charter(add_charter_people(CHARTER))
     collab: Collaboration = do_import_charter(charter, slug="english")
     owner = make_person("english-owner")
     collab.owner = owner

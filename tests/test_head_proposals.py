@@ -216,6 +216,7 @@ def test_the_import_command_proposes_unless_told_to_apply(db: None, tmp_path: Pa
     charter.write_text(
         '{"title": "命令行协作", "departments": [{"name": "采购部", "head": "钱采购"}]}', encoding="utf-8"
     )
+    person("钱采购")  # a name the directory does not know would wait as 待邀请 instead
     checked = StringIO()
     with pytest.raises(SystemExit):  # the charter breaks the guide's rules; the report still lists all
         call_command("check", str(charter), stdout=checked)

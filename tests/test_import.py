@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xietong.charter.format import CharterError, dump_charter, parse_charter
-from xietong.charter.store import do_import_charter
-from xietong.collabs.models import Collaboration, Metric, Participant, SubGoal, Task
-from xietong.collabs.snapshots import load_snapshot, load_snapshots
+from xietong.charter.store import charter_snapshot, do_import_charter
+from xietong.collabs.models import Collaboration, Metric, Participant, PendingPerson, SubGoal, Task
+from xietong.collabs.snapshots import load_snapshots
 from xietong.meetings.models import CommunicationRule, MinutesConfirmation
 from xietong.orgs.models import Department, Person
 
@@ -49,7 +49,8 @@ def test_it_stores_every_section_and_exports_it_unchanged() -> None:
     stored = do_import_charter(charter, slug="complaints", org_authority=True)
     assert stored.slug == "complaints"
     assert Task.objects.filter(collaboration=stored).count() == len(charter.tasks)
-    exported = dump_charter(load_snapshot(stored))
+    # Its people have no accounts: they wait as 待邀请, and the export still names them.
+    exported = dump_charter(charter_snapshot(stored))
     assert parse_charter(exported) == charter
 
 
@@ -67,11 +68,12 @@ def test_it_reuses_departments_and_people_across_imports() -> None:
     assert (Department.objects.count(), Person.objects.count()) == before
 
 
-def test_people_named_in_a_charter_cannot_log_in_until_activated() -> None:
-    do_import_charter(parse_charter(good()))
-    liaison = Participant.objects.select_related("liaison").first()
-    assert liaison is not None and liaison.liaison is not None
-    assert not liaison.liaison.has_usable_password()
+def test_people_named_in_a_charter_get_no_account_and_wait_to_be_invited() -> None:
+    stored = do_import_charter(parse_charter(good()))
+    assert not Person.objects.exists()
+    assert not Participant.objects.filter(liaison__isnull=False).exists()
+    waiting = set(PendingPerson.objects.filter(collaboration=stored).values_list("name", flat=True))
+    assert {"王经理", "李工", "赵总监"} <= waiting
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.helpers import at, head_of, liaison_of, owner, signed_in
+from tests.helpers import add_charter_people, at, head_of, liaison_of, owner, signed_in
 from tests.test_meeting_page import department, kickoff_of, post_url
 from tests.test_views import charter_with_tasks
 from xietong.charter.format import parse_charter
@@ -41,7 +41,9 @@ def no_kickoff(db: None) -> Collaboration:
     """The guide's example before anyone has planned the kickoff."""
     data = charter_with_tasks(8)
     del data["kickoff"]
-    return do_import_charter(parse_charter(data), slug="fresh", org_authority=True)  # with its heads
+    return do_import_charter(
+        parse_charter(add_charter_people(data)), slug="fresh", org_authority=True
+    )  # with its heads
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from tests.conftest import make_person
-from tests.helpers import TZ, at
+from tests.helpers import TZ, add_charter_people, at
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
@@ -74,7 +74,7 @@ def collab(db: None) -> Collaboration:
     """The guide's example without a kickoff: four departments, each with a head."""
     data = json.loads(GOOD.read_text(encoding="utf-8"))
     data["kickoff"] = None
-    return do_import_charter(parse_charter(data), org_authority=True)  # with its heads
+    return do_import_charter(parse_charter(add_charter_people(data)), org_authority=True)  # with its heads
 
 
 @pytest.fixture

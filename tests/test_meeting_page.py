@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_person
-from tests.helpers import at, liaison_of, owner, signed_in
+from tests.helpers import add_charter_people, at, liaison_of, owner, signed_in
 from tests.test_views import charter_with_tasks
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
@@ -73,7 +73,9 @@ def plan_kickoff() -> Collaboration:
     """The guide's example with its kickoff just planned for Monday 2024-07-08 10:00: nothing sent or written yet."""
     data = charter_with_tasks(8)
     del data["kickoff"]
-    collab = do_import_charter(parse_charter(data), slug="planned", org_authority=True)  # with its heads
+    collab = do_import_charter(
+        parse_charter(add_charter_people(data)), slug="planned", org_authority=True
+    )  # with its heads
     do_schedule_kickoff(collab, at(2024, 7, 8, 10, 0), actor=collab.owner)
     return collab
 

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import make_person
-from tests.helpers import signed_in
+from tests.helpers import add_charter_people, signed_in
 from tests.test_views import charter_with_tasks
 from xietong.charter.demo import DEMO_SLUG, load_demo
 from xietong.charter.format import parse_charter
@@ -40,7 +40,7 @@ def collab() -> Collaboration:
     data = charter_with_tasks(3)
     data["tasks"][1]["department"] = None  # type: ignore[index]
     data["tasks"][1]["description"] = "建立投诉工单系统自动分派规则"  # type: ignore[index]
-    return do_import_charter(parse_charter(data), slug="words")
+    return do_import_charter(parse_charter(add_charter_people(data)), slug="words")
 
 
 def test_the_dashboard_names_a_findings_row_as_people_do(collab: Collaboration) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
-from tests.helpers import signed_in
+from tests.helpers import person, signed_in
 from tests.test_workspace import HTMX, task_form
 from xietong.collabs.models import Collaboration, Participant, Task
 from xietong.orgs.models import Person
@@ -48,6 +48,8 @@ def test_the_departments_page_saves_every_row_with_one_button(demo: Collaboratio
     assert page.count('form="departments-form"') >= 4 * len(rows)
     assert page.count("保存全部部门") == 1
     typed = {row.pk: f"联络人{i}" for i, row in enumerate(rows)}
+    for name in typed.values():  # picked from the directory: a typed name never creates an account
+        person(name)
     response = client.post(f"/c/{demo.slug}/departments/", _table_form(demo, typed))
     assert response.status_code == 302 and response["Location"].endswith("#step2")
     for row in _rows(demo):
@@ -60,6 +62,8 @@ def test_the_departments_page_saves_every_row_with_one_button(demo: Collaboratio
 def test_a_stale_table_save_keeps_every_typed_row_with_theirs_beside(demo: Collaboration) -> None:
     _owner_person, client = _owner(demo)
     rows = _rows(demo)
+    for name in ["他人的联络人", *(f"我的{i}" for i in range(len(rows)))]:
+        person(name)
     mine = _table_form(demo, {row.pk: f"我的{i}" for i, row in enumerate(rows)})
     # someone else changes the first row in between
     theirs = _table_form(demo, {rows[0].pk: "他人的联络人"})

@@ -166,6 +166,7 @@ def test_the_smart_fragment_analyses_as_the_person_types() -> None:
 
 def test_the_initiator_adds_a_department_with_its_liaison(demo: Collaboration) -> None:
     assert demo.owner is not None
+    make_person("钱会计")  # people are picked from the directory, never created from a typed name
     client = signed_in(demo.owner)
     client.post(
         f"/c/{demo.slug}/departments/",
@@ -189,6 +190,7 @@ def test_the_initiator_adds_a_department_with_its_liaison(demo: Collaboration) -
 def test_changing_a_liaison_replaces_the_one_liaison(demo: Collaboration) -> None:
     assert demo.owner is not None
     row = Participant.objects.get(collaboration=demo, department__name="技术部")
+    make_person("周工")
     signed_in(demo.owner).post(
         f"/c/{demo.slug}/departments/",
         {

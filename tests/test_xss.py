@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import WORKSPACE_PAGES
+from tests.helpers import add_charter_people
 from tests.test_security import inline_code
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
@@ -112,7 +113,7 @@ def payload_charter() -> dict[str, object]:
 
 @pytest.fixture
 def collab(db: None) -> Collaboration:
-    stored = do_import_charter(parse_charter(payload_charter()), slug="xss")
+    stored = do_import_charter(parse_charter(add_charter_people(payload_charter())), slug="xss")
     # the fields a charter does not carry, as a person fills them in the pages
     Goal.objects.filter(collaboration=stored).update(
         achievable_reason=f"可实现{ALL}", relevant_reason=f"相关{ALL}"

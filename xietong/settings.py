@@ -97,6 +97,14 @@ INSTALLED_APPS = [
     "xietong.api",
     "xietong.commands",  # run, smart: commands of no single concern
     "xietong.bench",
+    # Company sign-in (docs/sign-in.md): django-allauth, its social accounts and MFA; xietong.signin
+    # holds the settings adapters, the WeCom provider and DingTalk / Feishu with configurable hosts.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "xietong.signin",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +119,9 @@ MIDDLEWARE = [
     "xietong.orgs.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # company sign-in (docs/sign-in.md)
+    "xietong.signin.middleware.RequireStaffMfaMiddleware",  # XIETONG_REQUIRE_MFA_FOR_STAFF
+    "xietong.signin.middleware.SigninFormActionMiddleware",  # CSP form-action: the providers' pages
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # last, as django-axes asks: it turns a refused login into the lockout page
     "axes.middleware.AxesMiddleware",
@@ -256,6 +267,16 @@ XIETONG_BENCH_VIEWS = env_bool("XIETONG_BENCH_VIEWS", False)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Seconds between two sweeps inside each worker process (the sweep is idempotent).
 XIETONG_SWEEP_SECONDS = env_int("XIETONG_SWEEP_SECONDS", 60, minimum=1)
+
+# --- Directory sync (docs/directory-sync.md): which directories the worker syncs and when,
+# e.g. "wecom@02:00" (daily, TIME_ZONE) or "ldap/6h" (an interval); empty: only by command.
+# The vendors' credentials are read by each source (XIETONG_WECOM_CORP_ID, …) when it runs.
+from xietong.orgs.directory.schedule import parse as _parse_directory_sync  # noqa: E402
+
+try:
+    XIETONG_DIRECTORY_SYNC = _parse_directory_sync(env_str("XIETONG_DIRECTORY_SYNC", ""))
+except ValueError as _bad:
+    raise ImproperlyConfigured(str(_bad)) from None
 # Days before a task's deadline that its department is reminded.
 XIETONG_DUE_SOON_DAYS = env_int("XIETONG_DUE_SOON_DAYS", 2, minimum=0)
 # Delivery attempts on network errors and 5xx before a delivery is marked failed.
@@ -385,3 +406,35 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Company sign-in (docs/sign-in.md): django-allauth beside the login page above.
+# /accounts/login/ stays Django's login form (throttled by axes); it lists the company methods
+# configured here (OIDC, DingTalk, Feishu, WeCom), which run allauth's OAuth flows, and hands a
+# password sign-in to allauth's login stages, so a local account with TOTP is asked for its code.
+from xietong.signin.config import social_providers_from_env  # noqa: E402
+
+SOCIALACCOUNT_PROVIDERS = social_providers_from_env()
+ACCOUNT_ADAPTER = "xietong.signin.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "xietong.signin.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # people are invited or come from a directory: no sign-up mails
+ACCOUNT_USER_DISPLAY = "xietong.signin.adapters.user_display"
+SOCIALACCOUNT_AUTO_SIGNUP = True  # the first company sign-in creates the person (no extra form)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking by a verified e-mail is xietong.signin.adapters
+SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens are not needed after the sign-in
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("XIETONG_SIGNIN_TIMEOUT", 10, minimum=1)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("XIETONG_MFA_ISSUER", "协同")
+# Staff without a second factor are sent to set one up before any other page.
+XIETONG_REQUIRE_MFA_FOR_STAFF = env_bool("XIETONG_REQUIRE_MFA_FOR_STAFF", False)
+
+# --- Sign-in with LDAP / Active Directory (docs/sign-in.md, "LDAP / Active Directory"): on only when XIETONG_LDAP_URL
+# is set; python-ldap (the `ldap` extra) is imported only then, with a clear error if missing.
+from xietong.lib.ldap_config import LdapConfig, auth_ldap_settings  # noqa: E402
+
+XIETONG_LDAP = LdapConfig.from_env()
+if XIETONG_LDAP is not None:
+    globals().update(auth_ldap_settings(XIETONG_LDAP))  # django-auth-ldap's AUTH_LDAP_* settings
+    # after axes (a locked-out pair is refused first), before the local passwords
+    AUTHENTICATION_BACKENDS.insert(1, "xietong.orgs.ldap_backend.LdapBackend")

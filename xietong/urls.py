@@ -8,7 +8,11 @@ from xietong.orgs.views import set_language
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("", include("xietong.signin.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # allauth after Django's own: its company sign-in flows (/accounts/oidc/…, /accounts/wecom/…),
+    # the second factor (/accounts/2fa/…); /accounts/login/ and /accounts/logout/ stay the ones above.
+    path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("xietong.api.urls")),
     path("", include("xietong.dashboards.urls")),

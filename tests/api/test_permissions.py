@@ -196,7 +196,7 @@ def _new_department(client: Client, cast: Cast) -> Any:
     data = {
         "add": "1",
         "new-department": "财务部",
-        "new-liaison": "钱会计",
+        "new-liaison": "陈专员",  # people are picked from the directory (issue 18)
         "new-duties": "预算",
         "new-role": "support",
     }
@@ -304,7 +304,7 @@ ACTIONS: dict[str, tuple[Api, Page | None]] = {
     "add department": (
         lambda api, cast: api.post(
             f"/api/collaborations/{cast.collab.slug}/departments",
-            {"department": "人事部", "liaison": "孙专员"},
+            {"department": "人事部", "liaison": "陈专员"},
         ),
         _new_department,
     ),

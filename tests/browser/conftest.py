@@ -58,6 +58,10 @@ class BrowserErrors:
             self.messages.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     def on_request_failed(self, request: Any) -> None:
+        # ERR_ABORTED: the page navigated away before the request ended (a favicon or an image
+        # still loading when a button moved on): the browser cancelled it, nothing was refused.
+        if "ERR_ABORTED" in (request.failure or ""):
+            return
         if not IGNORED_PATHS.search(request.url.split("?")[0]):
             self.messages.append(f"request failed: {request.method} {request.url} ({request.failure})")
 

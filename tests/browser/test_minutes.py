@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from tests.helpers import add_charter_people
 from tests.test_views import charter_with_tasks
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
@@ -47,7 +48,7 @@ def held_kickoff(transactional_db: None) -> Collaboration:
         "scheduled_at": (now - timedelta(hours=3)).isoformat(),
         "agenda_sent_at": (now - timedelta(days=4)).isoformat(),
     }
-    collab = do_import_charter(parse_charter(data), slug="minutes", org_authority=True)
+    collab = do_import_charter(parse_charter(add_charter_people(data)), slug="minutes", org_authority=True)
     with_password(collab.owner)
     with_password(Department.objects.get(name="技术部").head)
     return collab

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE
 from tests.browser.test_minutes import with_password
+from tests.helpers import add_charter_people
 from tests.test_views import charter_with_tasks
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def collab(transactional_db: None) -> Collaboration:
     """The guide's example with two rows in its table; its initiator can sign in."""
-    collab = do_import_charter(parse_charter(charter_with_tasks(2)), slug="phone")
+    collab = do_import_charter(parse_charter(add_charter_people(charter_with_tasks(2))), slug="phone")
     with_password(collab.owner)
     return collab
 

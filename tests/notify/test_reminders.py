@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import AS_OF, KICKOFF
-from tests.helpers import at
+from tests.helpers import add_charter_people, at
 from xietong.charter.demo import demo_charter
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
@@ -35,7 +35,9 @@ def _charter(slug: str, *, kickoff: bool) -> Collaboration:
     charter = demo_charter(KICKOFF, AS_OF)
     if not kickoff:
         del charter["kickoff"]
-    stored = do_import_charter(parse_charter(charter), slug=slug, org_authority=True)  # with its heads
+    stored = do_import_charter(
+        parse_charter(add_charter_people(charter)), slug=slug, org_authority=True
+    )  # with its heads
     # The sub-goals were agreed at the kickoff, as in the demo: their duties are owed from then.
     SubGoal.objects.filter(collaboration=stored).update(
         created_at=at(KICKOFF.year, KICKOFF.month, KICKOFF.day)

@@ -19,9 +19,8 @@ from xietong.api.auth import caller
 from xietong.api.common import collaboration
 from xietong.api.errors import NOT_FOUND, Invalid, responses
 from xietong.charter.format import CharterError, charter_json_schema, dump_charter
-from xietong.charter.store import import_charter_for
+from xietong.charter.store import charter_snapshot, import_charter_for
 from xietong.collabs.models import Collaboration
-from xietong.collabs.snapshots import load_snapshot
 
 router = Router(tags=["charter"])
 
@@ -57,4 +56,4 @@ def import_charter(request: HttpRequest) -> Collaboration:
 def get_charter(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The collaboration as a charter document, as `xietong export` writes it."""
     collab, _access = collaboration(request, slug)
-    return dump_charter(load_snapshot(collab))
+    return dump_charter(charter_snapshot(collab))

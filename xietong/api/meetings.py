@@ -53,6 +53,7 @@ from xietong.api.schemas import (
     OccurrenceIn,
     OccurrenceOut,
     PersonRef,
+    ProxyConfirmIn,
     ResolveIn,
     RevisionOut,
     SendAgendaIn,
@@ -84,9 +85,11 @@ from xietong.meetings.actions.minutes import (
     ItemInput,
     MinutesClosed,
     MinutesState,
+    ProxyRefused,
     do_confirm_minutes,
     do_delete_minutes_item,
     do_issue_minutes,
+    do_proxy_confirm_minutes,
     do_request_correction,
     do_resolve_issue,
     do_save_minutes_item,
@@ -227,6 +230,8 @@ def _confirmation_out(c: MinutesConfirmation) -> ConfirmationOut:
         department=DepartmentRef(id=c.department.pk, name=c.department.name),
         confirmed_at=c.confirmed_at,
         confirmed_by=_person(c.confirmed_by),
+        proxy_by=_person(c.proxy_by),
+        proxy_reason=c.proxy_reason,
     )
 
 
@@ -234,7 +239,9 @@ def _minutes(meeting: Meeting, departments: Iterable[Department]) -> MinutesOut:
     """Return the minutes of ``meeting`` with their history: a fixed number of queries."""
     items = MinutesItem.objects.filter(meeting=meeting).select_related("department")
     confirmations = list(
-        MinutesConfirmation.objects.filter(meeting=meeting).select_related("department", "confirmed_by")
+        MinutesConfirmation.objects.filter(meeting=meeting).select_related(
+            "department", "confirmed_by", "proxy_by"
+        )
     )
     by_revision: dict[int, list[ConfirmationOut]] = {}
     for c in confirmations:
@@ -808,8 +815,9 @@ def confirm_minutes(
 ) -> MeetingDetailOut:
     """Confirm the issued revision for your department (its head); once all have, the minutes lock.
 
-    Confirming twice keeps the first confirmation. 409 when nothing is
-    issued (a draft, or minutes reopened for a correction).
+    Confirming twice keeps the first confirmation; confirming what was
+    confirmed on your behalf (代确认) replaces it with your own. 409 when
+    nothing is issued (a draft, or minutes reopened for a correction).
     """
     collab, meeting, department = _responding(request, slug, meeting_id, payload)
     try:
@@ -818,6 +826,34 @@ def confirm_minutes(
         meeting.refresh_from_db()
         _check_waiting(meeting)
         raise _left(department) from None
+    return meeting_detail(collab, meeting.pk)
+
+
+@router.post(
+    "/collaborations/{slug}/meetings/{meeting_id}/minutes/proxy-confirm",
+    response=responses({200: MeetingDetailOut}, NOT_FOUND, INVALID, REFUSED),
+)
+def proxy_confirm_minutes(
+    request: HttpRequest, slug: str, meeting_id: int, payload: ProxyConfirmIn
+) -> MeetingDetailOut:
+    """代确认: record a department head's confirmation for them, with a reason (initiator, administrators).
+
+    The confirmation is the head's (`confirmed_by`), marked with `proxy_by`
+    and `proxy_reason`; it counts like their own (K04, locking) until the
+    head confirms in person, which replaces it. 409 when nothing waits for
+    confirmation, the department is confirmed already or has no head;
+    422 without a reason or with one over 200 characters.
+    """
+    collab, access, meeting = _open(request, slug, meeting_id)
+    _may(access, Action.PROXY_CONFIRM_MINUTES)
+    department = find_department(payload.department, participating(collab), "body.department")
+    _check_waiting(meeting)
+    try:
+        do_proxy_confirm_minutes(meeting, department, payload.reason, _now(), actor=caller(request))
+    except ProxyRefused as refused:
+        if refused.field is not None:
+            raise Invalid.at(f"body.{refused.field}", str(refused)) from None
+        raise HttpError(409, str(refused)) from None
     return meeting_detail(collab, meeting.pk)
 
 

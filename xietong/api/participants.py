@@ -22,7 +22,7 @@ from xietong.api.schemas import (
     PersonRef,
 )
 from xietong.collabs.access import get_object_in, reread
-from xietong.collabs.actions.common import VersionConflict, check_version
+from xietong.collabs.actions.common import PersonUnresolved, VersionConflict, check_version, resolve_person
 from xietong.collabs.actions.departments import (
     do_add_participant,
     do_remove_participant,
@@ -30,7 +30,7 @@ from xietong.collabs.actions.departments import (
 )
 from xietong.collabs.models import Collaboration, Participant
 from xietong.orgs.actions import proposed_message
-from xietong.orgs.models import HeadProposal, HeadProposalState
+from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
 from xietong.orgs.roles import Action
 
 router = Router(tags=["departments"])
@@ -68,6 +68,22 @@ def participant_out(p: Participant) -> ParticipantOut:
     )
 
 
+def _person(pk: int | None, text: str, department: Department | None, path: str) -> Person | None:
+    """Return the active person named by id or by exact login / name; 422 at ``path`` otherwise.
+
+    Nobody is ever created: an unknown or ambiguous name is the caller's to fix.
+    """
+    if pk is not None:
+        person = Person.objects.filter(pk=pk, is_active=True).first()
+        if person is None:
+            raise Invalid.at(f"{path}_id", _("没有编号为 %(id)s 的在职人员") % {"id": pk})
+        return person
+    try:
+        return resolve_person(text, department)
+    except PersonUnresolved as unresolved:
+        raise Invalid.at(path, unresolved.message()) from None
+
+
 def _current(collab: Collaboration, pk: int) -> ParticipantOut:
     row = next((p for p in _rows(collab) if p.pk == pk), None)
     if row is None:
@@ -87,13 +103,18 @@ def list_participants(request: HttpRequest, slug: str) -> list[ParticipantOut]:
     response=responses({201: ParticipantOut}, NOT_FOUND, INVALID),
 )
 def add_participant(request: HttpRequest, slug: str, payload: ParticipantIn) -> Status[ParticipantOut]:
-    """Add a department (initiator and administrators); people and departments are found by name."""
+    """Add a department (initiator and administrators); its liaison by id, or by exact login or name.
+
+    A liaison nobody or several people match is refused with 422: no account is created.
+    """
     collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
+    named = Department.objects.filter(name=payload.department).first()
+    liaison = _person(payload.liaison_id, payload.liaison, named, "body.liaison")
     try:
         added = do_add_participant(
             collab,
             department=payload.department,
-            liaison=payload.liaison,
+            liaison=liaison,
             duties=payload.duties,
             role=payload.role,
             actor=caller(request),
@@ -118,25 +139,38 @@ def update_participant(
     With `version` (the collaboration's), a stale write is refused with 409.
     """
     collab, _access = collaboration(request, slug, Action.EDIT_COLLABORATION)
-    rows = Participant.objects.select_related("department", "liaison", "collaboration")
+    rows = Participant.objects.select_related("department", "department__head", "liaison", "collaboration")
     participant = get_object_in(collab, rows, participant_id)
     try:
         with transaction.atomic():
             # Locks the collaboration's row; what the PATCH does not name is read under the lock.
             check_version(collab, payload.version)
             participant = reread(rows, participant)
-            liaison = participant.liaison.name if participant.liaison else ""
+            department = participant.department
+            liaison = participant.liaison
+            if payload.liaison_id is not None or (
+                payload.liaison is not None and payload.liaison not in _names(liaison)
+            ):
+                liaison = _person(payload.liaison_id, payload.liaison or "", department, "body.liaison")
+            head = None
+            if payload.head_id is not None or (payload.head and payload.head not in _names(department.head)):
+                head = _person(payload.head_id, payload.head or "", department, "body.head")
             do_update_participant(
                 participant,
-                liaison=payload.liaison if payload.liaison is not None else liaison,
+                liaison=liaison,
                 duties=payload.duties if payload.duties is not None else participant.duties,
                 role=payload.role or participant.role,
-                head=payload.head or "",
+                head=head,
                 actor=caller(request),
             )
     except VersionConflict:
         raise Conflict(str(STALE_ROW), _current(collab, participant.pk)) from None
     return _current(collab, participant.pk)
+
+
+def _names(person: Person | None) -> tuple[str, ...]:
+    """The words that name ``person`` unchanged (their name and login): sent back, they change nothing."""
+    return (person.name, person.username) if person is not None else ("",)
 
 
 @router.delete(

@@ -386,7 +386,11 @@ class ParticipantOut(Schema):
 
 class ParticipantIn(Schema):
     department: Name = Field(description="Department name; a department not yet known is created")
-    liaison: OptionalName = Field("", description="Liaison by name; found, or created without a login")
+    liaison: OptionalName = Field(
+        "",
+        description="Liaison by exact login or name of one active person (422 when nobody or several match)",
+    )
+    liaison_id: int | None = Field(None, description="Liaison by person id (wins over `liaison`)")
     duties: Text = ""
     role: Literal["lead", "support"] = "support"
 
@@ -395,14 +399,20 @@ class ParticipantPatch(Schema):
     version: int | None = Field(
         None, description="The collaboration's version you read; when given and stale, 409"
     )
-    liaison: OptionalName | None = None
+    liaison: OptionalName | None = Field(
+        None,
+        description="Liaison by exact login or name of one active person (422 when nobody or several "
+        "match; an account is never created); empty clears it",
+    )
+    liaison_id: int | None = Field(None, description="Liaison by person id (wins over `liaison`)")
     duties: Text | None = None
     role: Literal["lead", "support"] | None = None
     head: OptionalName | None = Field(
         None,
-        description="Propose a department head by name: it waits for staff who manage people "
-        "(`head_proposals`), the head itself is organisation data",
+        description="Propose a department head by exact login or name of one active person: it waits for "
+        "staff who manage people (`head_proposals`), the head itself is organisation data",
     )
+    head_id: int | None = Field(None, description="Propose a department head by person id (wins over `head`)")
 
 
 class ParticipantConflictOut(Schema):
@@ -619,6 +629,10 @@ class ConfirmationOut(Schema):
     department: DepartmentRef
     confirmed_at: LocalTime
     confirmed_by: PersonRef | None
+    proxy_by: PersonRef | None = Field(
+        None, description="代确认: who recorded this confirmation for the head (null: the head's own)"
+    )
+    proxy_reason: str = Field("", description="Why it was confirmed by proxy, e.g. confirmed by phone")
 
 
 class RevisionOut(Schema):
@@ -708,6 +722,12 @@ class DepartmentResponseIn(Schema):
 
 class CorrectionIn(DepartmentResponseIn):
     comment: RequiredText = Field(description="What is wrong in the minutes")
+
+
+class ProxyConfirmIn(DepartmentResponseIn):
+    reason: Annotated[str, _limit(200, 1), _Storable] = Field(
+        description="Why the head's confirmation is recorded for them (代确认), e.g. 已电话确认; at most 200 characters"
+    )
 
 
 class OccurrenceIn(Schema):

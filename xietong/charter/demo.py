@@ -24,6 +24,7 @@ from xietong.collabs.actions import do_record_reading
 from xietong.collabs.models import Collaboration, Metric, Phase, SubGoal, Task, TaskStatus
 from xietong.meetings.demo import add_demo_meetings
 from xietong.notify.demo import add_demo_mailboxes
+from xietong.orgs.actions import OrgRow, do_import_org
 from xietong.tracking.demo import add_demo_progress
 from xietong.tracking.demo_registers import add_demo_registers
 
@@ -231,6 +232,28 @@ def demo_charter(kickoff: date, as_of: date) -> dict[str, Any]:
     }
 
 
+def charter_people(charter: dict[str, Any]) -> list[OrgRow]:
+    """Return the people a charter document names, each in their department (login = name).
+
+    A charter import never creates accounts (names that match nobody wait as
+    待邀请), so trusted loaders such as the demo bring the people in first,
+    as the organisation import does: without a usable password until an
+    administrator sets one or invites them.
+    """
+    initiator = charter.get("initiator") or {}
+    named = [(initiator.get("owner") or "", initiator.get("department") or "")]
+    for dept in charter.get("departments") or []:
+        liaisons = dept.get("liaison") or []
+        for name in [liaisons] if isinstance(liaisons, str) else liaisons:
+            named.append((name, dept.get("name") or ""))
+        named.append((dept.get("head") or "", dept.get("name") or ""))
+    people = dict.fromkeys((name, department) for name, department in named if name)
+    return [
+        OrgRow(row=i, login=name, name=name, department=department)
+        for i, (name, department) in enumerate(people)
+    ]
+
+
 # Weekly readings move from the baseline toward the target, a little short of
 # a straight line, as real metrics do.
 _PROGRESS_SHARE = Decimal("0.85")
@@ -246,6 +269,7 @@ def load_demo(
     charter = demo_charter(kickoff, as_of=today)
     deadline = date.fromisoformat(charter["goal"]["deadline"])
     as_of = min(today, deadline)
+    do_import_org(charter_people(charter))
     # Trusted code: the demo's departments come with their heads.
     stored = do_import_charter(parse_charter(charter), slug=slug, replace=replace, org_authority=True)
     stored.phase = Phase.MONITORING if as_of < deadline else Phase.CLOSING

@@ -41,6 +41,7 @@ from pydantic_core import ErrorDetails
 
 from xietong.collabs.models import Collaboration, Metric, SubGoal
 from xietong.lib.limits import TEXT_LIMIT, check_date, check_length, limit_of
+from xietong.meetings.models import MinutesConfirmation
 from xietong.orgs.models import Department, Person
 from xietong.rules import snapshot as s
 
@@ -103,6 +104,13 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(_("应为文本"))
     return _no_nul(value).strip()
+
+
+def _filled(value: str) -> str:
+    """Refuse an empty text where the format requires one (a proxy confirmation's who and why)."""
+    if not value:
+        raise ValueError(_("不能为空"))
+    return value
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -218,6 +226,7 @@ Unit = Annotated[str, BeforeValidator(_text), _fits(_UNIT), _text_schema(_UNIT)]
 Rule = Annotated[str, BeforeValidator(_text), _fits(_RULE), _text_schema(_RULE)]
 Name = Annotated[str, BeforeValidator(_text), _fits(_NAME), _text_schema(_NAME)]  # a department or person
 _PERSON = limit_of(Person, "display_name")
+_PROXY_REASON = limit_of(MinutesConfirmation, "proxy_reason")
 Names = Annotated[tuple[str, ...], BeforeValidator(_names), _fits(_PERSON), _names_schema(_PERSON)]
 TextList = Annotated[
     tuple[str, ...],
@@ -278,12 +287,34 @@ class DepartmentIn(_Section):
     role: Literal["lead", "support"] | None = None
 
 
+class ProxyConfirmationIn(_Section):
+    """代确认: who recorded a department's confirmation for its head, and why (both required)."""
+
+    by: Annotated[
+        str,
+        BeforeValidator(_text),
+        AfterValidator(_filled),
+        _fits(_PERSON),
+        _schema({"type": "string", "minLength": 1, "maxLength": _PERSON}),
+    ]
+    reason: Annotated[
+        str,
+        BeforeValidator(_text),
+        AfterValidator(_filled),
+        _fits(_PROXY_REASON),
+        _schema({"type": "string", "minLength": 1, "maxLength": _PROXY_REASON}),
+    ]
+
+
 class KickoffIn(_Section):
     scheduled_at: DateTime = None
     agenda_sent_at: DateTime = None
     minutes_issued_at: DateTime = None
     # department name -> when it confirmed the minutes
     confirmations: dict[Name, DateTime] = {}
+    # Optional (added to v1, so older charters and readers are unaffected): department
+    # name -> the proxy of its confirmation; each is also a key of ``confirmations``.
+    proxy_confirmations: dict[Name, ProxyConfirmationIn] = {}
 
 
 class TaskIn(_Section):
@@ -525,6 +556,10 @@ def to_snapshot(charter: CharterIn) -> s.Collab:
             agenda_sent_at=charter.kickoff.agenda_sent_at,
             minutes_issued_at=charter.kickoff.minutes_issued_at,
             confirmations={k.strip(): v for k, v in charter.kickoff.confirmations.items() if v is not None},
+            proxies={
+                k.strip(): s.ProxyConfirmation(by=v.by, reason=v.reason)
+                for k, v in charter.kickoff.proxy_confirmations.items()
+            },
         )
     initiator = charter.initiator or Initiator()
     return s.Collab(
@@ -667,6 +702,16 @@ def dump_charter(collab: s.Collab) -> dict[str, Any]:
             "agenda_sent_at": _iso(kickoff.agenda_sent_at),
             "minutes_issued_at": _iso(kickoff.minutes_issued_at),
             "confirmations": {name: moment.isoformat() for name, moment in kickoff.confirmations.items()},
+            # written only when there is one, so charters without proxies read as before
+            **(
+                {
+                    "proxy_confirmations": {
+                        name: {"by": p.by, "reason": p.reason} for name, p in kickoff.proxies.items()
+                    }
+                }
+                if kickoff.proxies
+                else {}
+            ),
         },
         "tasks": [
             {

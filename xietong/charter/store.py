@@ -11,7 +11,7 @@ slips through is mapped to ``CharterError`` here, once.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import DataError, transaction
@@ -30,9 +30,12 @@ from xietong.collabs.models import (
     Membership,
     Metric,
     Participant,
+    PendingPerson,
+    PendingRole,
     SubGoal,
     Task,
 )
+from xietong.collabs.snapshots import load_snapshot
 from xietong.lib.limits import length_problem, limit_of
 from xietong.lib.recurrence import NEVER_OCCURS, never_occurs
 from xietong.meetings.models import (
@@ -107,6 +110,14 @@ def unstorable(collab: s.Collab) -> Iterator[Problem]:
         yield Problem("title", _("导入需要协作名称"))
     if collab.kickoff is not None and "" in collab.kickoff.confirmations:
         yield Problem("kickoff.confirmations", _("部门名称为空"))
+    if collab.kickoff is not None:
+        for name in collab.kickoff.proxies:
+            if name not in collab.kickoff.confirmations:
+                # a proxy marks a confirmation: there must be one to mark
+                yield Problem(
+                    "kickoff.proxy_confirmations",
+                    _("%(name)s 的代确认没有对应的确认时间(kickoff.confirmations)") % {"name": name},
+                )
     seen: set[str] = set()
     for i, dept in enumerate(collab.departments):
         if not dept.name:
@@ -180,6 +191,8 @@ def do_import_charter(
 
     people = Directory()
     initiator_department = people.department(collab.initiator_department)
+    # A named initiator without an account is 待邀请; meanwhile whoever imports stands in as the owner.
+    named_owner = people.person(collab.initiator_owner, initiator_department)
     stored = Collaboration.objects.create(
         slug=slug or free_slug(collab.title),
         title=collab.title,
@@ -187,11 +200,18 @@ def do_import_charter(
         background=collab.background,
         expected_outcome=collab.expected_outcome,
         initiator_department=initiator_department,
-        owner=people.person(collab.initiator_owner, initiator_department),
+        # No initiator named: no owner, as before (the importer joins as a member, ``_store_for``).
+        owner=named_owner or (actor if collab.initiator_owner else None),
     )
     record(stored, None, actor=actor, collaboration=stored, reason=_("导入协作章程"))
+    pending = []
+    if collab.initiator_owner and named_owner is None:
+        pending.append(_pending(stored, collab.initiator_owner, initiator_department, PendingRole.OWNER))
     _store_goal(stored, collab.goal)
-    _store_departments(stored, collab.departments, people, actor=actor, org_authority=org_authority)
+    pending += _store_departments(
+        stored, collab.departments, people, actor=actor, org_authority=org_authority
+    )
+    PendingPerson.objects.bulk_create(pending)
     metrics = {m.name: m for m in Metric.objects.filter(goal__collaboration=stored)}
     _store_tasks(stored, collab.tasks, people)
     SubGoal.objects.bulk_create(
@@ -251,7 +271,9 @@ class OrgChanges:
             lines.append("  " + _("新建部门:%(names)s") % {"names": "、".join(self.departments_created)})
         if self.people_created:
             lines.append(
-                "  " + _("新建人员(无登录密码):%(names)s") % {"names": "、".join(self.people_created)}
+                "  "
+                + _("待邀请(找不到账号,不会自动新建;导入后可一键邀请):%(names)s")
+                % {"names": "、".join(self.people_created)}
             )
         if self.heads_proposed:
             pairs = "、".join(f"{d} ← {p}" for d, p in self.heads_proposed)
@@ -282,11 +304,18 @@ def organisation_changes(collab: s.Collab) -> OrgChanges:
     known = {d.name: d for d in Department.objects.filter(name__in=wanted).select_related("head")}
     people = [collab.initiator_owner, *(n for d in collab.departments for n in (*d.liaisons, d.head))]
     wanted_people = [n for n in dict.fromkeys(people) if n]
-    found = set(Person.objects.filter(display_name__in=wanted_people).values_list("display_name", flat=True))
+    found = set(
+        Person.objects.filter(is_active=True, display_name__in=wanted_people).values_list(
+            "display_name", flat=True
+        )
+    ) | set(
+        Person.objects.filter(is_active=True, username__in=wanted_people).values_list("username", flat=True)
+    )
     heads = []
     for dept in collab.departments:
         current = known.get(dept.name)
-        if dept.head and not (current and current.head and current.head.name == dept.head):
+        # A head nobody in the directory answers to waits as 待邀请 (``people_created``), not proposed.
+        if dept.head in found and not (current and current.head and current.head.name == dept.head):
             heads.append((dept.name, dept.head))
     return OrgChanges(
         departments_created=tuple(n for n in wanted if n not in known),
@@ -321,8 +350,10 @@ def _store_departments(
     *,
     actor: Person | None,
     org_authority: bool,
-) -> None:
+) -> list[PendingPerson]:
+    """Store the participating departments; return the names that matched nobody (unsaved, 待邀请)."""
     rows = []
+    pending = []
     for i, dept in enumerate(departments):
         department = people.department(dept.name)
         assert department is not None  # unstorable() refused nameless departments
@@ -332,6 +363,8 @@ def _store_departments(
             if current is not None and current.name == dept.head
             else people.person(dept.head, department)
         )
+        if dept.head and head is None and not (current is not None and current.name == dept.head):
+            pending.append(_pending(stored, dept.head, department, PendingRole.HEAD))
         if head is not None and org_authority and current is None:
             department.head = head
             department.save(update_fields=["head"])
@@ -339,6 +372,8 @@ def _store_departments(
             # Never set by the charter itself, and never replaced: staff decide.
             do_propose_head(department, head, proposed_by=actor, collaboration=stored)
         liaison = people.person(dept.liaisons[0], department) if dept.liaisons else None
+        if dept.liaisons and dept.liaisons[0] and liaison is None:
+            pending.append(_pending(stored, dept.liaisons[0], department, PendingRole.LIAISON))
         rows.append(
             Participant(
                 collaboration=stored,
@@ -350,6 +385,39 @@ def _store_departments(
             )
         )
     Participant.objects.bulk_create(rows)
+    return pending
+
+
+def _pending(stored: Collaboration, name: str, department: Department | None, role: str) -> PendingPerson:
+    return PendingPerson(collaboration=stored, name=name, department=department, role=role)
+
+
+def charter_snapshot(collab: Collaboration) -> s.Collab:
+    """Return the snapshot a charter export writes: the stored collaboration with its 待邀请 names.
+
+    A name that is still waiting to be invited is exported where it was
+    given, so that exporting and importing again loses nothing (the rules
+    judge ``load_snapshot``, where the place is still empty: P01).
+    """
+    snapshot = load_snapshot(collab)
+    waiting = {(p.role, p.department_id): p.name for p in PendingPerson.objects.filter(collaboration=collab)}
+    if not waiting:
+        return snapshot
+    by_name = dict(Department.objects.filter(participations__collaboration=collab).values_list("name", "pk"))
+    departments = []
+    for d in snapshot.departments:
+        pk = by_name.get(d.name)
+        liaison = waiting.get((PendingRole.LIAISON, pk))
+        head = waiting.get((PendingRole.HEAD, pk))
+        departments.append(
+            replace(d, liaisons=d.liaisons or ((liaison,) if liaison else ()), head=head or d.head)
+        )
+    owner = waiting.get((PendingRole.OWNER, collab.initiator_department_id))
+    return replace(
+        snapshot,
+        departments=tuple(departments),
+        initiator_owner=owner or snapshot.initiator_owner,
+    )
 
 
 def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: Directory) -> None:
@@ -416,9 +484,16 @@ def _store_kickoff(stored: Collaboration, kickoff: s.Kickoff, people: Directory)
     for name, moment in kickoff.confirmations.items():
         department = people.department(name)
         assert department is not None
+        proxy = kickoff.proxies.get(name)
         confirmations.append(
             MinutesConfirmation(
-                meeting=meeting, department=department, confirmed_at=moment, confirmed_by=department.head
+                meeting=meeting,
+                department=department,
+                confirmed_at=moment,
+                confirmed_by=department.head,
+                # 代确认: who recorded it, found by name (never created); the reason marks it
+                proxy_by=people.person(proxy.by, None) if proxy else None,
+                proxy_reason=proxy.reason if proxy else "",
             )
         )
     MinutesConfirmation.objects.bulk_create(confirmations)

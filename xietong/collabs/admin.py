@@ -9,6 +9,7 @@ from xietong.collabs.models import (
     MetricReading,
     Nomination,
     Participant,
+    PendingPerson,
     SubGoal,
     Task,
 )
@@ -78,6 +79,20 @@ class NominationAdmin(admin.ModelAdmin[Nomination]):
     list_filter = ["role", "state"]
     list_select_related = ["person", "collaboration", "nominated_by"]
     readonly_fields = ["collaboration", "person", "role", "nominated_by", "state", "created_at", "decided_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PendingPerson)
+class PendingPersonAdmin(admin.ModelAdmin[PendingPerson]):
+    """Names an import gave that have no account yet (待邀请): invited from the departments step."""
+
+    list_display = ["name", "role", "department", "collaboration", "created_at"]
+    list_select_related = ["department", "collaboration"]
+    list_filter = ["role"]
+    search_fields = ["name", "collaboration__title"]
+    readonly_fields = ["collaboration", "name", "department", "role", "email", "phone", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

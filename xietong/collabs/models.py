@@ -437,3 +437,52 @@ class Nomination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} → {self.collaboration} ({self.role})"
+
+
+class PendingRole(models.TextChoices):
+    """Where a name that matched nobody was given: the person goes there once invited."""
+
+    OWNER = "owner", _("发起部门负责人")
+    LIAISON = "liaison", _("对接负责人")
+    HEAD = "head", _("部门负责人")
+
+
+class PendingPerson(models.Model):
+    """A person named (by a charter or workbook import) who has no account yet: 待邀请.
+
+    Free text never creates an account: the name is kept here, with the
+    department and the place it was given, until someone who may edit the
+    collaboration's departments invites them (``do_invite_pending``), which
+    puts the invited person where they were named.
+    """
+
+    collaboration = models.ForeignKey(
+        Collaboration, verbose_name=_("协作"), on_delete=models.CASCADE, related_name="pending_people"
+    )
+    name = models.CharField(_("姓名"), max_length=150)
+    department = models.ForeignKey(
+        "orgs.Department",
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    role = models.CharField(_("角色"), max_length=10, choices=PendingRole.choices)
+    # Contacts the source carried, to prefill the invitation (the charter format v1 carries none yet).
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    phone = models.CharField(_("手机"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待邀请人员")
+        verbose_name_plural = _("待邀请人员")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collaboration", "department", "role"], name="one_pending_person_per_place"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role}) @ {self.collaboration}"

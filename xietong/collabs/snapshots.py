@@ -132,9 +132,13 @@ def _kickoffs(ids: list[int]) -> dict[int, s.Kickoff]:
         meeting__kind=MeetingKind.KICKOFF,
         meeting__minutes_reopened_at__isnull=True,
         revision=F("meeting__minutes_revision"),
-    ).values_list("meeting_id", "department__name", "confirmed_at")
-    for meeting_id, name, confirmed_at in rows:
-        confirmations[meeting_id][name] = confirmed_at
+    ).select_related("department", "proxy_by")
+    proxies: dict[int, dict[str, s.ProxyConfirmation]] = defaultdict(dict)
+    for c in rows:
+        confirmations[c.meeting_id][c.department.name] = c.confirmed_at
+        if c.by_proxy:  # 代确认: counts as confirmed; K04 says how many were, the charter who and why
+            by = c.proxy_by.name if c.proxy_by else ""
+            proxies[c.meeting_id][c.department.name] = s.ProxyConfirmation(by=by, reason=c.proxy_reason)
     return {
         m.collaboration_id: s.Kickoff(
             scheduled_at=m.scheduled_at,
@@ -142,6 +146,7 @@ def _kickoffs(ids: list[int]) -> dict[int, s.Kickoff]:
             minutes_issued_at=m.minutes_issued_at,
             confirmations=confirmations[m.pk],
             key=m.pk,
+            proxies=proxies[m.pk],
         )
         # A cancelled kickoff is no kickoff for K01–K04: it must be scheduled again.
         for m in Meeting.objects.filter(

@@ -26,8 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xietong.charter.store import charter_snapshot
 from xietong.collabs.models import Collaboration, SubGoal, Task, TaskStatus
-from xietong.collabs.snapshots import load_snapshot
 from xietong.documents import markdown as md
 from xietong.documents import word
 from xietong.documents.tables import CSV_TYPE, XLSX_TYPE, Column, Row, Table, Tone, write_csv, write_xlsx
@@ -518,7 +518,7 @@ def export(
     ctx = _Context(collab, now or timezone.now(), tz)
     content_type = CONTENT_TYPES[fmt]
     if what == "charter":
-        return Document(_filename(collab, what, fmt), content_type, workbook_bytes(load_snapshot(collab)))
+        return Document(_filename(collab, what, fmt), content_type, workbook_bytes(charter_snapshot(collab)))
     if what == "minutes":
         chosen = _minutes_meeting(collab, meeting)
         doc = word.read_minutes(chosen, tz)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from xietong.documents.word import MinutesDoc
 from xietong.tracking.weekly import GROUP_NAMES, GROUP_ORDER, Group, Row, WeeklyList
@@ -108,11 +109,13 @@ def minutes(doc: MinutesDoc, url: str) -> str:
             parts.append(_("截止 %(day)s") % {"day": item.deadline.isoformat()})
         actions.append(" · ".join(parts))
     waiting = [escape(c.department) for c in doc.confirmations if c.confirmed_at is None]
+    proxied = [f"{escape(c.department)} · {escape(c.who)}" for c in doc.confirmations if c.by_proxy]
     sections: list[tuple[str, Sequence[str]]] = [
         (_("决议"), [escape(i.text) for i in doc.decisions]),
         (_("行动项"), actions),
         (_("待决问题"), [escape(i.text) for i in doc.issues]),
         (_("尚未确认"), waiting),
+        (pgettext("heading", "代确认"), proxied),
     ]
     heading = f"{doc.collab_title} · {doc.title}"
     return document(heading, " · ".join(summary_parts), sections, url)

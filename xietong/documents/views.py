@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -158,6 +160,15 @@ def import_workbook_confirm(request: HttpRequest) -> HttpResponse:
         # shown with the preview, the staged upload kept: fix the file, or import again
         return _import_page(request, failed=[str(p) for p in exc.problems], **context)
     serve.discard(request, WORKBOOK)
+    waiting = list(stored.pending_people.values_list("name", flat=True))
+    if waiting:
+        # Nobody was created for names the directory does not know: they wait on the departments step.
+        messages.warning(
+            request,
+            _("导入完成。%(count)s 人在目录中找不到,已列为待邀请:%(names)s。可在参与部门步骤一次全部邀请。")
+            % {"count": len(waiting), "names": "、".join(waiting)},
+        )
+        return redirect(reverse("collabs:departments", args=[stored.slug]) + "#pending")
     return redirect("collabs:workspace", stored.slug)
 
 

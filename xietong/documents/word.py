@@ -4,7 +4,8 @@
   table of time, place, chair, attendees, revision and state; the agenda;
   the summary; the decisions; the action items as a table (content,
   department, standard, deadline); the open issues; the confirmation list of
-  the revision in force (department, head, confirmed at, by whom).
+  the revision in force (department, head, confirmed at, by whom; a
+  confirmation recorded for the head reads "由 X 代确认(理由)").
 - **Weekly report**: the ISO week as the heading, the as-of time, a table of
   counts per group, one table per non-empty group (task, department,
   deadline, percent, progress / blocker), the departments that did not
@@ -52,6 +53,24 @@ class ConfirmationLine:
     head: str
     confirmed_at: datetime | None
     confirmed_by: str
+    # 代确认: who recorded it for the head, and why (empty: the head's own)
+    proxy_by: str = ""
+    proxy_reason: str = ""
+
+    @property
+    def by_proxy(self) -> bool:
+        return bool(self.proxy_reason)
+
+    @property
+    def who(self) -> str:
+        """Who confirmed, as the documents show it: the head, or "由 X 代确认(理由)"."""
+        if not self.by_proxy:
+            return self.confirmed_by
+        proxy = _("由 %(who)s 代确认(%(reason)s)") % {
+            "who": self.proxy_by or "—",
+            "reason": self.proxy_reason,
+        }
+        return f"{self.confirmed_by} · {proxy}" if self.confirmed_by else proxy
 
 
 @dataclass(frozen=True)
@@ -106,7 +125,7 @@ def read_minutes(meeting: Meeting, tz: tzinfo) -> MinutesDoc:
             c.department_id: c
             for c in MinutesConfirmation.objects.filter(
                 meeting=meeting, revision=meeting.minutes_revision
-            ).select_related("confirmed_by")
+            ).select_related("confirmed_by", "proxy_by")
         }
     confirmations = []
     for p in Participant.objects.filter(collaboration=collab).select_related("department__head"):
@@ -118,6 +137,8 @@ def read_minutes(meeting: Meeting, tz: tzinfo) -> MinutesDoc:
                 head=head.name if head else "",
                 confirmed_at=_local(found.confirmed_at, tz) if found else None,
                 confirmed_by=found.confirmed_by.name if found and found.confirmed_by else "",
+                proxy_by=found.proxy_by.name if found and found.proxy_by else "",
+                proxy_reason=found.proxy_reason if found else "",
             )
         )
     chair = meeting.chair or collab.owner
@@ -248,7 +269,7 @@ def minutes_docx(minutes: MinutesDoc) -> bytes:
                 c.department,
                 c.head or "—",
                 _minute(c.confirmed_at) if c.confirmed_at else _("尚未确认"),
-                c.confirmed_by or "—",
+                c.who or "—",
             ]
             for c in minutes.confirmations
         ],

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from xietong.lib.limits import LimitedForm
 from xietong.meetings.actions.contributions import ContributionInput
 from xietong.meetings.actions.minutes import ItemInput
-from xietong.meetings.models import ContributionKind, MinutesItemKind
+from xietong.meetings.models import PROXY_REASON_MAX, ContributionKind, MinutesItemKind
 from xietong.orgs.models import Department, Person
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -243,4 +243,20 @@ class CorrectionForm(_Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("请写明需要更正的内容")}),
         error_messages={"required": _("申请更正须写明更正意见")},
+    )
+
+
+class ProxyConfirmForm(_Form):
+    """代确认: why the initiator or an administrator records a head's confirmation for them."""
+
+    reason = forms.CharField(
+        label=_("代确认理由"),
+        max_length=PROXY_REASON_MAX,
+        widget=forms.TextInput(
+            attrs={"maxlength": PROXY_REASON_MAX, "placeholder": _("例如:已电话确认,负责人出差")}
+        ),
+        error_messages={
+            "required": _("请填写代确认理由,例如“已电话确认”"),
+            "max_length": _("代确认理由不能超过 %(limit_value)d 个字"),
+        },
     )

@@ -127,6 +127,10 @@ class AgendaItem(models.Model):
         return self.title
 
 
+# The longest reason a proxy confirmation (代确认) may give.
+PROXY_REASON_MAX = 200
+
+
 class MinutesConfirmation(models.Model):
     """A department head's confirmation of one revision of a meeting's minutes."""
 
@@ -139,6 +143,17 @@ class MinutesConfirmation(models.Model):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    # 代确认: the initiator or an administrator recorded the head's confirmation for them
+    # (confirmed by phone …); ``confirmed_by`` is then the head at that time. Empty: the head's own.
+    proxy_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proxy_reason = models.CharField(_("代确认理由"), max_length=PROXY_REASON_MAX, blank=True)
 
     class Meta:
         verbose_name = _("纪要确认")
@@ -147,11 +162,21 @@ class MinutesConfirmation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "revision", "department"], name="one_confirmation_per_department"
-            )
+            ),
+            # A proxy confirmation always says why.
+            models.CheckConstraint(
+                condition=models.Q(proxy_by__isnull=True) | ~models.Q(proxy_reason=""),
+                name="proxy_confirmation_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.meeting}: {self.department}"
+
+    @property
+    def by_proxy(self) -> bool:
+        """True for a confirmation recorded by someone else on the head's behalf (代确认)."""
+        return bool(self.proxy_reason)
 
 
 class Scenario(models.TextChoices):

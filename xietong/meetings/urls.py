@@ -67,5 +67,10 @@ urlpatterns = [
     ),
     path("c/<str:slug>/meetings/<int:pk>/minutes/issue/", minutes.issue, name="minutes_issue"),
     path("c/<str:slug>/meetings/<int:pk>/minutes/confirm/", minutes.confirm, name="minutes_confirm"),
+    path(
+        "c/<str:slug>/meetings/<int:pk>/minutes/proxy-confirm/",
+        minutes.proxy_confirm,
+        name="minutes_proxy_confirm",
+    ),
     path("c/<str:slug>/meetings/<int:pk>/minutes/correction/", minutes.correction, name="minutes_correction"),
 ]

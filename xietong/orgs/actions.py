@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from xietong.audit.record import audited, record
 from xietong.lib.limits import check_input
 from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
+from xietong.orgs.sessions import end_sessions
 
 if TYPE_CHECKING:
     from xietong.collabs.models import Collaboration
@@ -311,4 +312,6 @@ def _set_active(person: Person, active: bool, *, actor: Person, reason: str) -> 
     with audited(person, actor=actor, collaboration=None, reason=reason):
         person.is_active = active
         person.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(person.pk)  # every open session ends at its next request
     return person

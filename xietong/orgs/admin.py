@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from xietong.orgs.models import AccountInvitation, Department, HeadProposal, Person
+from xietong.orgs.models import AccountInvitation, Department, DirectorySync, HeadProposal, Person
 
 
 @admin.register(Department)
@@ -50,4 +50,18 @@ class AccountInvitationAdmin(admin.ModelAdmin[AccountInvitation]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AccountInvitation | None = None) -> bool:
+        return False
+
+
+@admin.register(DirectorySync)
+class DirectorySyncAdmin(admin.ModelAdmin[DirectorySync]):
+    # Written by the sync only (``xietong sync_directory`` and the worker); shown on /org/ too.
+    list_display = ["source", "started_at", "finished_at", "dry_run", "state", "message"]
+    list_filter = ["source", "state", "dry_run"]
+    readonly_fields = [f.name for f in DirectorySync._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DirectorySync | None = None) -> bool:
         return False

@@ -8,11 +8,25 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
 class Department(models.Model):
+    # Unique: charters and pages name departments. Two directory departments of the same
+    # name get the parent's name added by the sync (docs/directory-sync.md, "Names").
     name = models.CharField(_("名称"), max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    # Where the department comes from and its id there (empty: made here); see PersonSource.
+    source = models.CharField(_("来源"), max_length=10, default="local")
+    external_id = models.CharField(_("外部标识"), max_length=200, blank=True)
     head = models.ForeignKey(
         "orgs.Person",
         verbose_name=_("部门负责人"),
@@ -27,6 +41,13 @@ class Department(models.Model):
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_department_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -68,6 +89,8 @@ class Person(AbstractUser):
     # Raised when the person signs out everywhere, is deactivated or changes their
     # password: part of the session hash, so every other session ends.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # The directory's own id of this person (empty: not from a directory); unique per source.
+    external_id = models.CharField(_("外部标识"), max_length=200, blank=True)
     # The interface language this person chose; empty: the site's default.
     language = models.CharField(_("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
@@ -81,7 +104,12 @@ class Person(AbstractUser):
                 condition=~models.Q(employee_number=""),
                 name="unique_employee_number",
                 violation_error_message=_("工号已被他人使用"),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_person_external_id",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,6 +119,19 @@ class Person(AbstractUser):
     def name(self) -> str:
         """The name people know this person by."""
         return self.display_name or self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Return Django's session hash, with ``session_epoch`` mixed in once it was raised.
+
+        Epoch 0 gives Django's own hash, so sessions signed in before the epoch
+        existed stay valid; raising the epoch (sign-out, deactivation,
+        ``xietong/orgs/sessions.py``) ends every session signed in before.
+        """
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        key_salt = "xietong.orgs.models.Person.get_session_auth_hash"
+        value = f"{self.password}|{self.session_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class HeadProposalState(models.TextChoices):
@@ -201,3 +242,46 @@ class AccountInvitation(models.Model):
         if self.expires_at <= (now or timezone.now()):
             return InvitationState.EXPIRED
         return InvitationState.PENDING
+
+
+class SyncState(models.TextChoices):
+    RUNNING = "running", _("进行中")
+    OK = "ok", _("成功")
+    FAILED = "failed", _("失败")
+
+
+class DirectorySync(models.Model):
+    """One run of ``xietong sync_directory`` (or the worker's schedule): what it changed, or why it failed.
+
+    At most one row is running at a time (a partial unique constraint): a
+    second sync, in any process, is refused while one runs.
+    """
+
+    source = models.CharField(_("来源"), max_length=10, choices=PersonSource.choices)
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    dry_run = models.BooleanField(_("试运行"), default=False)
+    state = models.CharField(_("状态"), max_length=10, choices=SyncState.choices, default=SyncState.RUNNING)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    departments_created = models.PositiveIntegerField(_("新建部门"), default=0)
+    departments_updated = models.PositiveIntegerField(_("更新部门"), default=0)
+    departments_gone = models.PositiveIntegerField(_("目录中已无的部门"), default=0)
+    people_created = models.PositiveIntegerField(_("新建人员"), default=0)
+    people_updated = models.PositiveIntegerField(_("更新人员"), default=0)
+    people_deactivated = models.PositiveIntegerField(_("停用人员"), default=0)
+    heads_set = models.PositiveIntegerField(_("变更负责人"), default=0)
+    # The difference, one line per change, cut at REPORT_LIMIT characters (sync.py).
+    report = models.TextField(_("报告"), blank=True)
+
+    class Meta:
+        verbose_name = _("目录同步")
+        verbose_name_plural = _("目录同步")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="running"), name="one_directory_sync_running"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M}"

@@ -7,13 +7,15 @@ their departments joined.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -40,7 +42,7 @@ from xietong.orgs.invitations import (
     invited_now,
     pending_for_page,
 )
-from xietong.orgs.models import AccountInvitation, Department, Person
+from xietong.orgs.models import AccountInvitation, Department, DirectorySync, Person
 
 # People per page of the organisation page.
 PEOPLE_PAGE = 50
@@ -73,6 +75,48 @@ def search_people(q: str) -> QuerySet[Person]:
     )
 
 
+@dataclass
+class TreeNode:
+    """A department on the organisation page, with the departments under it."""
+
+    department: Department
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def department_tree(departments: Iterable[Department]) -> list[TreeNode]:
+    """Return the top-level departments with their sub-departments, from the parent links (no query).
+
+    A department whose parent chain loops (set by hand in the admin site) is
+    shown at the top level rather than lost.
+    """
+    nodes = {d.pk: TreeNode(d) for d in departments}
+    roots: list[TreeNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.department.parent_id) if node.department.parent_id else None
+        (parent.children if parent else roots).append(node)
+    reached: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        reached.add(node.department.pk)
+        stack.extend(node.children)
+    for pk, node in nodes.items():  # in a loop: lifted to the top
+        if pk not in reached:
+            roots.append(TreeNode(node.department))
+            reached.add(pk)
+    return roots
+
+
+def last_syncs() -> list[DirectorySync]:
+    """Return the last sync of each directory source (dry runs aside), in one query."""
+    latest = (
+        DirectorySync.objects.filter(source=OuterRef("source"), dry_run=False)
+        .order_by("-started_at", "-id")
+        .values("pk")[:1]
+    )
+    return list(DirectorySync.objects.filter(pk=Subquery(latest)).order_by("source"))
+
+
 def _organisation_page(
     request: HttpRequest, invite: InviteForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -84,7 +128,7 @@ def _organisation_page(
         chosen = Department.objects.filter(pk=department).first()
         rows = rows.filter(department=chosen) if chosen else rows
     page = Paginator(rows, PEOPLE_PAGE).get_page(request.GET.get("page"))
-    departments = (
+    departments = list(
         Department.objects.select_related("head")
         .annotate(active=Count("people", filter=Q(people__is_active=True)))
         .order_by("name", "id")
@@ -97,6 +141,8 @@ def _organisation_page(
         {
             "page_title": _("组织与人员"),
             "departments": departments,
+            "tree": department_tree(departments),
+            "syncs": last_syncs(),
             "page": page,
             "q": q,
             "chosen": chosen,

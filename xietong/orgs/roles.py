@@ -36,6 +36,7 @@ class Action(StrEnum):
     EDIT_COLLABORATION = "edit_collaboration"  # background, goal, departments, plan
     EDIT_DEPARTMENT_ROWS = "edit_department_rows"  # tasks and sub-goals of one department
     CONFIRM_MINUTES = "confirm_minutes"
+    PROXY_CONFIRM_MINUTES = "proxy_confirm_minutes"  # 代确认: record a head's confirmation for them
     APPROVE_CHANGE = "approve_change"
     CLOSE = "close"
     VIEW_AUDIT = "view_audit"  # the change history of a collaboration
@@ -50,6 +51,7 @@ ANYWHERE: dict[Action, frozenset[Role]] = {
     Action.EDIT_COLLABORATION: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.EDIT_DEPARTMENT_ROWS: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.CONFIRM_MINUTES: frozenset(),
+    Action.PROXY_CONFIRM_MINUTES: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.APPROVE_CHANGE: frozenset({Role.INITIATOR}),
     Action.CLOSE: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN, Role.INITIATOR}),

@@ -96,7 +96,9 @@ def minutes_not_confirmed(collab: Collab, ctx: Context) -> Iterator[Finding]:
     Only after the meeting and once minutes are issued: there is nothing to
     confirm before. Lists the missing departments in the order they are
     listed; confirmations from departments that are not participants are
-    ignored.
+    ignored. A confirmation recorded for a head by someone else (代确认)
+    counts as confirmed; the message says how many of the confirmed were
+    (``params["proxied"]``, from ``Kickoff.proxies``).
     """
     kickoff = collab.kickoff
     if (
@@ -106,14 +108,26 @@ def minutes_not_confirmed(collab: Collab, ctx: Context) -> Iterator[Finding]:
         or ctx.now < kickoff.scheduled_at
     ):
         return
-    missing = [
-        name
-        for name in dict.fromkeys(d.name for d in collab.departments if d.name)
-        if name not in kickoff.confirmations
-    ]
-    if missing:
+    names = list(dict.fromkeys(d.name for d in collab.departments if d.name))
+    missing = [name for name in names if name not in kickoff.confirmations]
+    if not missing:
+        return
+    proxied = [name for name in names if name in kickoff.confirmations and name in kickoff.proxies]
+    if proxied:
+        yield minutes_not_confirmed.finding(
+            "kickoff",
+            _(
+                "《启动会会议纪要》尚未经以下部门负责人确认:%(departments)s。确认后方可存档"
+                "(已确认的部门中 %(proxied)s 个为代确认:%(proxied_departments)s)"
+            ),
+            departments=lazy_join(missing),
+            proxied=len(proxied),
+            proxied_departments=lazy_join(proxied),
+        )
+    else:
         yield minutes_not_confirmed.finding(
             "kickoff",
             _("《启动会会议纪要》尚未经以下部门负责人确认:%(departments)s。确认后方可存档"),
             departments=lazy_join(missing),
+            proxied=0,
         )

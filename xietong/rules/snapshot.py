@@ -151,6 +151,14 @@ class CommunicationRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxyConfirmation:
+    """A confirmation of the minutes recorded for a department's head by someone else (代确认)."""
+
+    by: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Kickoff:
     scheduled_at: datetime | None = None
     agenda_sent_at: datetime | None = None
@@ -158,6 +166,9 @@ class Kickoff:
     # department name -> when its head confirmed the minutes
     confirmations: Mapping[str, datetime] = field(default_factory=dict)
     key: int | None = None
+    # department name -> who recorded its confirmation for the head and why (代确认);
+    # a subset of ``confirmations``
+    proxies: Mapping[str, ProxyConfirmation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

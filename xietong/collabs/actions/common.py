@@ -1,4 +1,4 @@
-"""What the actions share: finding departments and people by name, version bumps."""
+"""What the actions share: finding departments and people by name (never creating people), version bumps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import F, Max, QuerySet
 from django.utils.text import slugify
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xietong.audit.record import audited
 from xietong.collabs.models import Collaboration
@@ -57,7 +58,7 @@ def delete_row(
 
 
 # What a page says when a row's save meets a newer version of the collaboration.
-STALE_EDIT = _("这一行刚被他人修改,表单已是最新版本:请核对后再保存。")
+STALE_EDIT = gettext_lazy("这一行刚被他人修改,表单已是最新版本:请核对后再保存。")
 
 
 class VersionConflict(Exception):
@@ -83,12 +84,77 @@ def bump_version(collab: Collaboration) -> None:
     Collaboration.objects.filter(pk=collab.pk).update(version=F("version") + 1)
 
 
+# How many candidates a refusal names at most (a common name must not list half the company).
+CANDIDATES_SHOWN = 10
+
+
+class PersonUnresolved(Exception):
+    """A typed name matched no active person, or several: the caller must say which (or invite)."""
+
+    def __init__(self, name: str, candidates: list[Person]) -> None:
+        self.name = name
+        self.candidates = candidates
+        super().__init__(name)
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.candidates)
+
+    def message(self) -> str:
+        """Return the refusal in words, naming the candidates (name, department, login)."""
+        if not self.candidates:
+            return _("找不到名为 %(name)s 的人员:请从目录中选择,或邀请新成员") % {"name": self.name}
+        names = "、".join(person_label(p) for p in self.candidates)
+        return _("有多位人员名为 %(name)s:%(names)s;请选择其中一位") % {"name": self.name, "names": names}
+
+
+def person_label(person: Person) -> str:
+    """Return how a person is told apart from namesakes: name, department and login (never contacts)."""
+    department = person.department.name if person.department_id and person.department else "—"
+    return f"{person.name}({department} · {person.username})"
+
+
+def find_people(text: str) -> list[Person]:
+    """Return the active people whose display name or login is exactly ``text`` (one query, bounded)."""
+    text = text.strip()
+    if not text:
+        return []
+    matches = (
+        Person.objects.filter(is_active=True)
+        .filter(models.Q(display_name=text) | models.Q(username__iexact=text))
+        .select_related("department")
+        .order_by("display_name", "id")
+    )
+    return list(matches[: CANDIDATES_SHOWN + 1])
+
+
+def resolve_person(text: str, department: Department | None = None) -> Person | None:
+    """Return the one active person ``text`` names (None for no text); never creates anyone.
+
+    A login matches exactly one person; among namesakes the one in
+    ``department`` is preferred. Raises ``PersonUnresolved`` when nobody or
+    several people match (the caller lets the person choose, or invite).
+    """
+    if not text.strip():
+        return None
+    found = find_people(text)
+    by_login = [p for p in found if p.username.lower() == text.strip().lower()]
+    if len(by_login) == 1:
+        return by_login[0]
+    if len(found) == 1:
+        return found[0]
+    in_department = [p for p in found if department is not None and p.department_id == department.pk]
+    if len(in_department) == 1:
+        return in_department[0]
+    raise PersonUnresolved(text.strip(), found[:CANDIDATES_SHOWN])
+
+
 class Directory:
-    """Finds departments and people by name, creating the missing ones once."""
+    """Finds departments by name (creating the missing ones once) and people by name (never creating)."""
 
     def __init__(self) -> None:
         self.departments: dict[str, Department] = {d.name: d for d in Department.objects.all()}
-        self.people: dict[str, Person] = {}
+        self.people: dict[tuple[str, int | None], Person | None] = {}
 
     def department(self, name: str) -> Department | None:
         if not name:
@@ -98,20 +164,20 @@ class Directory:
         return self.departments[name]
 
     def person(self, name: str, department: Department | None) -> Person | None:
+        """Return the one active person ``name`` names, or None when nobody or several do.
+
+        A name that finds nobody creates no account: the import records it as
+        待邀请 (``PendingPerson``) instead.
+        """
         if not name:
             return None
-        if name not in self.people:
-            namesakes = Person.objects.filter(display_name=name).order_by("id")
-            # prefer the namesake in the same department
-            person = (
-                namesakes.filter(department=department).first() if department else None
-            ) or namesakes.first()
-            if person is None:
-                person = Person(username=_free_username(name), display_name=name, department=department)
-                person.set_unusable_password()
-                person.save()
-            self.people[name] = person
-        return self.people[name]
+        key = (name, department.pk if department else None)
+        if key not in self.people:
+            try:
+                self.people[key] = resolve_person(name, department)
+            except PersonUnresolved:
+                self.people[key] = None
+        return self.people[key]
 
 
 def _unused(text: str, fallback: str, taken: Callable[[str], bool]) -> str:
@@ -122,10 +188,6 @@ def _unused(text: str, fallback: str, taken: Callable[[str], bool]) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
-
-
-def _free_username(name: str) -> str:
-    return _unused(name, "person", lambda c: Person.objects.filter(username=c).exists())
 
 
 def free_slug(title: str) -> str:

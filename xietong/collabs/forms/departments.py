@@ -5,11 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xietong.collabs.forms.people import PeopleFields
 from xietong.collabs.models import ParticipantRole
 from xietong.lib.limits import LimitedForm
 
 
-class ParticipantForm(LimitedForm):
+class ParticipantForm(PeopleFields, LimitedForm):
+    # Both are picked from the directory (or invited): a typed name never creates an account.
+    people_fields = ("liaison", "head")
+
     liaison = forms.CharField(
         label=_("对接负责人"),
         max_length=100,

@@ -17,20 +17,30 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from xietong.collabs.access import get_object_in, signed_in_person
-from xietong.collabs.actions.common import VersionConflict, check_version
+from xietong.collabs.actions.common import PersonUnresolved, VersionConflict, check_version
 from xietong.collabs.actions.departments import (
     do_add_participant,
     do_remove_participant,
     do_update_participant,
 )
+from xietong.collabs.actions.people import (
+    PendingInvite,
+    PendingRefused,
+    check_new_people,
+    do_invite_for_collaboration,
+    do_invite_pending,
+    pending_of,
+)
 from xietong.collabs.forms.departments import NewParticipantForm, ParticipantForm
-from xietong.collabs.models import Participant
+from xietong.collabs.forms.people import PeopleFields, Picked
+from xietong.collabs.models import Collaboration, Participant
 from xietong.collabs.workspace import open_workspace, render_step
 from xietong.lib.conflicts import FieldConflict, conflicts, resolve
 from xietong.lib.flash import anchor_tag, saved_at
 from xietong.lib.http import HtmxHttpRequest, pk_param
-from xietong.orgs.actions import proposed_message
-from xietong.orgs.models import Department, HeadProposal, HeadProposalState
+from xietong.orgs.actions import PersonRefused, proposed_message
+from xietong.orgs.invitations import IssuedInvitation, Mailed, NewPerson
+from xietong.orgs.models import Department, HeadProposal, HeadProposalState, Person
 from xietong.orgs.roles import Action
 
 
@@ -52,24 +62,58 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     edit_forms = {p.pk: ParticipantForm(prefix=f"p{p.pk}", initial=current[p.pk]) for p in participants}
     found: dict[int, list[FieldConflict]] = {}
     stale = False
+    waiting = pending_of(ws.collab)
+    pending_typed: dict[int, tuple[str, str]] = {}
+    pending_errors: dict[int, tuple[str, str]] = {}
     if request.method == "POST":
         ws = open_workspace(request, slug, Action.EDIT_COLLABORATION)
-        if "add" in request.POST:
+        actor = signed_in_person(request)
+        assert actor is not None
+        if "invite_pending" in request.POST:
+            # "全部邀请": every waiting name at once, or none (the values typed come back with the errors).
+            pending_typed = {
+                p.pk: (
+                    request.POST.get(f"pending-{p.pk}-email", ""),
+                    request.POST.get(f"pending-{p.pk}-phone", ""),
+                )
+                for p in waiting
+            }
+            rows_in = [PendingInvite(p, *pending_typed[p.pk]) for p in waiting]
+            try:
+                invited = do_invite_pending(ws.collab, rows_in, actor=actor)
+            except PendingRefused as refused:
+                pending_errors = refused.errors
+            else:
+                for invitation in invited:
+                    _say_invited(request, invitation)
+                return redirect(reverse("collabs:departments", args=[ws.collab.slug]) + "#step2")
+        elif "add" in request.POST:
             add_form = NewParticipantForm(request.POST, prefix="new")
             if add_form.is_valid():
                 d = add_form.cleaned_data
+                named = Department.objects.select_related("head").filter(name=d["department"].strip()).first()
+                liaison = add_form.pick("liaison", named)
+                head = add_form.pick("head", named, current=named.head if named else None)
+                said: list[IssuedInvitation] = []
                 try:
-                    participant = do_add_participant(
-                        ws.collab,
-                        department=d["department"].strip(),
-                        liaison=d["liaison"].strip(),
-                        duties=d["duties"],
-                        role=d["role"],
-                        actor=signed_in_person(request),
-                    )
+                    _check_invites([(add_form, "liaison", liaison), (add_form, "head", head)])
+                    with transaction.atomic():
+                        participant = do_add_participant(
+                            ws.collab,
+                            department=d["department"].strip(),
+                            liaison=_person(said, ws.collab, add_form, "liaison", liaison, actor),
+                            duties=d["duties"],
+                            role=d["role"],
+                            head=_person(said, ws.collab, add_form, "head", head, actor),
+                            actor=actor,
+                        )
+                except _Unpicked:
+                    pass
                 except ValueError:
                     add_form.add_error("department", _("该部门已在参与部门中(每个部门只列一次)"))
                 else:
+                    for invitation in said:
+                        _say_invited(request, invitation)
                     return saved_at(
                         request,
                         reverse("collabs:departments", args=[ws.collab.slug]),
@@ -85,28 +129,54 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 edit_forms[p.pk] = ParticipantForm(posted, prefix=f"p{p.pk}", initial=current[p.pk])
             if all([edit_forms[p.pk].is_valid() for p in sent]):
                 changed = [p for p in sent if edit_forms[p.pk].has_changed()]
+                picked = {
+                    p.pk: (
+                        edit_forms[p.pk].pick("liaison", p.department, current=p.liaison),
+                        edit_forms[p.pk].pick("head", p.department, current=p.department.head),
+                    )
+                    for p in changed
+                }
+                said = []
                 try:
+                    _check_invites(
+                        [
+                            (edit_forms[p.pk], name, picked[p.pk][i])
+                            for p in changed
+                            for i, name in enumerate(("liaison", "head"))
+                        ]
+                    )
                     with transaction.atomic():
                         check_version(ws.collab, pk_param(request.POST.get("version")))
                         for p in changed:
-                            d = edit_forms[p.pk].cleaned_data
+                            d, (liaison, head) = edit_forms[p.pk].cleaned_data, picked[p.pk]
                             do_update_participant(
                                 p,
-                                liaison=d["liaison"].strip(),
+                                liaison=_person(said, ws.collab, edit_forms[p.pk], "liaison", liaison, actor),
                                 duties=d["duties"],
                                 role=d["role"],
-                                head=d["head"].strip(),
-                                actor=signed_in_person(request),
+                                head=_person(said, ws.collab, edit_forms[p.pk], "head", head, actor),
+                                actor=actor,
                             )
+                except _Unpicked:
+                    pass
                 except VersionConflict as conflict:
                     # Keep every row as typed, now at the current version, the current values beside it.
                     stale, ws.collab.version = True, conflict.current
                     found = {p.pk: conflicts(edit_forms[p.pk], current[p.pk]) for p in sent}
                 else:
+                    for invitation in said:
+                        _say_invited(request, invitation)
                     return _saved(request, ws.collab.slug, changed, edit_forms)
     by_row = ws.findings_by_object(2)
     rows = [
-        (p, edit_forms[p.pk], by_row.get(f"departments[{i}]", []), found.get(p.pk, []))
+        (
+            p,
+            edit_forms[p.pk],
+            by_row.get(f"departments[{i}]", []),
+            found.get(p.pk, []),
+            edit_forms[p.pk].picker("liaison"),
+            edit_forms[p.pk].picker("head"),
+        )
         for i, p in enumerate(participants)
     ]
     return render_step(
@@ -121,7 +191,75 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         findings=ws.findings_of_step(2),
         known_departments=Department.objects.order_by("name").values_list("name", flat=True),
         stale=stale,
+        add_liaison=add_form.picker("liaison"),
+        add_head=add_form.picker("head"),
+        pending=[
+            (p, *pending_typed.get(p.pk, (p.email, p.phone)), pending_errors.get(p.pk)) for p in waiting
+        ],
     )
+
+
+class _Unpicked(Exception):
+    """A people field needs a choice (or its invitation was refused): the form comes back as typed."""
+
+
+def _refuse_invite(form: PeopleFields, name: str, new: NewPerson, field: str, message: str) -> None:
+    """Put a refused invitation's reason on the field at fault; the invitation inputs stay shown."""
+    form.add_error({"email": f"{name}_email", "phone": f"{name}_phone"}.get(field, name), message)
+    form.unresolved[name] = PersonUnresolved(new.display_name, [])
+
+
+def _check_invites(fields: Sequence[tuple[PeopleFields, str, Picked]]) -> None:
+    """Raise ``_Unpicked`` when a field needs a choice or one of the people to invite cannot be
+    invited (checked all together before any mail goes out)."""
+    new = [(form, name, picked) for form, name, picked in fields if isinstance(picked, NewPerson)]
+    errors = check_new_people([picked for _form, _name, picked in new])
+    for i, (field, message) in errors.items():
+        form, name, picked = new[i]
+        assert isinstance(picked, NewPerson)
+        _refuse_invite(form, name, picked, field, message)
+    if any(form.errors for form, _name, _picked in fields):
+        raise _Unpicked
+
+
+def _person(
+    said: list[IssuedInvitation],
+    collab: Collaboration,
+    form: PeopleFields,
+    name: str,
+    picked: Picked,
+    actor: Person,
+) -> Person | None:
+    """Return the person of a resolved people field, inviting them first when they are new.
+
+    An invitation refused here after all (someone took the e-mail meanwhile)
+    raises ``_Unpicked``: the surrounding transaction writes nothing.
+    """
+    if not isinstance(picked, NewPerson):
+        return picked
+    try:
+        issued = do_invite_for_collaboration(collab, picked, actor=actor)
+    except PersonRefused as refused:
+        _refuse_invite(form, name, picked, refused.field, str(refused))
+        raise _Unpicked from None
+    said.append(issued)
+    return issued.invitation.person
+
+
+def _say_invited(request: HtmxHttpRequest, issued: IssuedInvitation) -> None:
+    """Tell who invited what became of the invitation; the link itself only when no mail carried it."""
+    name = issued.invitation.person.name
+    if issued.mailed == Mailed.SENT:
+        messages.success(
+            request, _("已邀请 %(name)s:邀请邮件已发送。") % {"name": name}, extra_tags=anchor_tag("step2")
+        )
+    else:
+        messages.warning(
+            request,
+            _("已邀请 %(name)s。请把这个一次性链接发给对方(仅显示这一次):%(link)s")
+            % {"name": name, "link": issued.link},
+            extra_tags=anchor_tag("step2"),
+        )
 
 
 def _values(p: Participant) -> dict[str, Any]:

@@ -8,6 +8,11 @@ correction with a comment: that reopens the minutes for editing, and the
 next issue is a new revision that every head confirms again. Every issued
 revision is kept whole, with the confirmations it received.
 
+A head who cannot confirm in the product (confirmed by phone, away) may have
+their confirmation recorded for them by the initiator or an administrator
+(代确认, ``do_proxy_confirm_minutes``, with a reason); it counts as theirs
+until they confirm in person, which replaces it.
+
 An action item becomes a row of the responsibility table when it is
 written, with its owner, standard and deadline.
 """
@@ -27,6 +32,7 @@ from xietong.collabs.actions.tasks import TaskInput, do_save_task
 from xietong.collabs.models import Participant, Task, TaskStatus
 from xietong.lib.limits import check_input
 from xietong.meetings.models import (
+    PROXY_REASON_MAX,
     Meeting,
     MinutesConfirmation,
     MinutesCorrection,
@@ -233,7 +239,9 @@ def do_confirm_minutes(
 ) -> MinutesConfirmation:
     """Record ``department``'s confirmation of the current revision; lock the minutes once all confirmed.
 
-    Confirming twice returns the first confirmation. Raises ValueError when
+    Confirming twice returns the first confirmation; confirming what was
+    confirmed on the head's behalf (代确认) replaces it with the head's own
+    (``_replace_proxy``). Raises ValueError when
     no revision is waiting (draft or reopened minutes) or the department
     does not take part.
     """
@@ -244,6 +252,9 @@ def do_confirm_minutes(
         meeting=meeting, revision=meeting.minutes_revision, department=department
     ).first()
     if confirmation is not None:
+        if confirmation.by_proxy:
+            confirmation.meeting = meeting
+            return _replace_proxy(confirmation, at, actor=actor)
         return confirmation
     with audited(None, actor=actor, collaboration=collab) as box:
         confirmation = MinutesConfirmation.objects.create(
@@ -254,15 +265,106 @@ def do_confirm_minutes(
             confirmed_by=actor,
         )
         box["obj"] = confirmation
+    _lock_if_all_confirmed(meeting, at, actor=actor)
+    bump_version(collab)
+    return confirmation
+
+
+def _lock_if_all_confirmed(meeting: Meeting, at: datetime, *, actor: Person | None) -> None:
+    """Lock the minutes once every participating department confirmed the revision in force."""
     confirmed = set(
         MinutesConfirmation.objects.filter(meeting=meeting, revision=meeting.minutes_revision).values_list(
             "department_id", flat=True
         )
     )
     if set(participating_departments(meeting)) <= confirmed:
-        with audited(meeting, actor=actor, collaboration=collab):
+        with audited(meeting, actor=actor, collaboration=meeting.collaboration):
             meeting.minutes_locked_at = at
             meeting.save(update_fields=["minutes_locked_at"])
+
+
+def _replace_proxy(
+    confirmation: MinutesConfirmation, at: datetime, *, actor: Person | None
+) -> MinutesConfirmation:
+    """The head confirms in person what was confirmed for them: their own confirmation replaces the proxy.
+
+    The proxy (who, why, when) stays in the audit entry's "before".
+    """
+    collab = confirmation.meeting.collaboration
+    with audited(confirmation, actor=actor, collaboration=collab, reason=str(_("本人确认,替代代确认"))):
+        confirmation.confirmed_at = at
+        confirmation.confirmed_by = actor
+        confirmation.proxy_by = None
+        confirmation.proxy_reason = ""
+        confirmation.save(update_fields=["confirmed_at", "confirmed_by", "proxy_by", "proxy_reason"])
+    bump_version(collab)
+    return confirmation
+
+
+class ProxyRefused(Exception):
+    """A proxy confirmation (代确认) that cannot be recorded; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def check_proxy_reason(reason: str) -> str:
+    """Return ``reason`` stripped, or raise ``ProxyRefused`` when it is empty or too long."""
+    reason = reason.strip()
+    if not reason:
+        raise ProxyRefused(str(_("请填写代确认理由,例如“已电话确认”")), "reason")
+    if len(reason) > PROXY_REASON_MAX:
+        raise ProxyRefused(
+            str(_("代确认理由不能超过 %(limit)s 个字")) % {"limit": PROXY_REASON_MAX}, "reason"
+        )
+    return reason
+
+
+@transaction.atomic
+def do_proxy_confirm_minutes(
+    meeting: Meeting, department: Department, reason: str, at: datetime, *, actor: Person
+) -> MinutesConfirmation:
+    """Record ``department``'s confirmation for its head (代确认) by ``actor``, with ``reason``; return it.
+
+    The confirmation is the head's (``confirmed_by`` is the department's head
+    now), marked with who recorded it and why; it counts like the head's own
+    (the minutes lock once all confirmed, K04 counts it) until the head
+    confirms in person, which replaces it. The caller checks ``actor`` may
+    (``Action.PROXY_CONFIRM_MINUTES``). Raises ``ProxyRefused`` without a
+    reason or with one too long, for a department without a head (nobody to
+    confirm for), one already confirmed, and minutes not waiting for
+    confirmation (a draft, reopened or already locked).
+    """
+    reason = check_proxy_reason(reason)
+    meeting = Meeting.objects.select_for_update().select_related("collaboration").get(pk=meeting.pk)
+    if minutes_state(meeting) != MinutesState.ISSUED:
+        raise ProxyRefused(str(_("会议纪要当前不在待确认状态,不能代确认。")))
+    if department.pk not in participating_departments(meeting):
+        raise ProxyRefused(str(_("%(name)s 不是参与部门") % {"name": department.name}), "department")
+    head = Department.objects.select_related("head").get(pk=department.pk).head
+    if head is None:
+        raise ProxyRefused(
+            str(_("%(name)s 尚未设置部门负责人,无法代确认:请先由组织管理员设置部门负责人。"))
+            % {"name": department.name}
+        )
+    if MinutesConfirmation.objects.filter(
+        meeting=meeting, revision=meeting.minutes_revision, department=department
+    ).exists():
+        raise ProxyRefused(str(_("%(name)s 已确认本版纪要,无需代确认。")) % {"name": department.name})
+    collab = meeting.collaboration
+    with audited(None, actor=actor, collaboration=collab, reason=reason) as box:
+        confirmation = MinutesConfirmation.objects.create(
+            meeting=meeting,
+            revision=meeting.minutes_revision,
+            department=department,
+            confirmed_at=at,
+            confirmed_by=head,
+            proxy_by=actor,
+            proxy_reason=reason,
+        )
+        box["obj"] = confirmation
+    _lock_if_all_confirmed(meeting, at, actor=actor)
     bump_version(collab)
     return confirmation
 

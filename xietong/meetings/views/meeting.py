@@ -75,6 +75,7 @@ from xietong.meetings.forms_meeting import (
     MeetingDetailsForm,
     MinutesItemForm,
     MinutesSummaryForm,
+    ProxyConfirmForm,
 )
 from xietong.meetings.models import (
     AgendaItem,
@@ -191,6 +192,11 @@ class ConfirmationRow:
     can_confirm: bool
     can_correct: bool
     correction_form: CorrectionForm | None
+    # 代确认 by the initiator or an administrator: offered while the department has not confirmed
+    can_proxy: bool = False
+    proxy_form: ProxyConfirmForm | None = None
+    # the person may record for others, but this department has no head to confirm for
+    proxy_headless: bool = False
 
 
 @dataclass(frozen=True)
@@ -342,6 +348,10 @@ class MeetingPage:
     def correction_form(department_id: int, data: Any = None) -> CorrectionForm:
         return CorrectionForm(data, auto_id=f"correction{department_id}_%s")
 
+    @staticmethod
+    def proxy_form(department_id: int, data: Any = None) -> ProxyConfirmForm:
+        return ProxyConfirmForm(data, auto_id=f"proxy{department_id}_%s")
+
     # --- rows
 
     def _linked(self) -> tuple[dict[int, Linked], dict[int, Linked]]:
@@ -421,6 +431,7 @@ class MeetingPage:
         confirmations: list[MinutesConfirmation],
         corrections: list[MinutesCorrection],
         forms: dict[int, CorrectionForm],
+        proxy_forms: dict[int, ProxyConfirmForm] | None = None,
     ) -> list[ConfirmationRow]:
         number = self.meeting.minutes_revision
         in_force = {c.department_id: c for c in confirmations if c.revision == number}
@@ -431,18 +442,31 @@ class MeetingPage:
             if r.revision == number:
                 asked[r.department_id].append(r)
         responding = self.state in {MinutesState.ISSUED, MinutesState.CONFIRMED}
+        may_proxy = self.state == MinutesState.ISSUED and self.ws.can(Action.PROXY_CONFIRM_MINUTES)
+        proxy_forms = proxy_forms or {}
         rows = []
         for d in self.departments:
             may = responding and self.ws.can(Action.CONFIRM_MINUTES, d.pk)
+            found = in_force.get(d.pk)
+            # the head confirms what is not confirmed yet, or in person what was confirmed for them
+            can_confirm = may and (
+                (self.state == MinutesState.ISSUED and found is None)
+                or (found is not None and found.by_proxy)
+            )
+            open_for_proxy = may_proxy and found is None and not can_confirm
+            can_proxy = open_for_proxy and d.head is not None
             rows.append(
                 ConfirmationRow(
                     department=d,
                     head=d.head,
-                    confirmation=in_force.get(d.pk),
+                    confirmation=found,
                     corrections=asked[d.pk],
-                    can_confirm=may and self.state == MinutesState.ISSUED and d.pk not in in_force,
+                    can_confirm=can_confirm,
                     can_correct=may,
                     correction_form=(forms.get(d.pk) or self.correction_form(d.pk)) if may else None,
+                    can_proxy=can_proxy,
+                    proxy_form=(proxy_forms.get(d.pk) or self.proxy_form(d.pk)) if can_proxy else None,
+                    proxy_headless=open_for_proxy and d.head is None,
                 )
             )
         return rows
@@ -482,12 +506,15 @@ class MeetingPage:
         findings = self.ws.findings_of_step(KICKOFF_STEP) if self.is_kickoff else []
         attendees = list(meeting.attendees.all())
         confirmations = list(
-            MinutesConfirmation.objects.filter(meeting=meeting).select_related("department", "confirmed_by")
+            MinutesConfirmation.objects.filter(meeting=meeting).select_related(
+                "department", "confirmed_by", "proxy_by"
+            )
         )
         corrections = list(
             MinutesCorrection.objects.filter(meeting=meeting).select_related("department", "requested_by")
         )
         correction_forms: dict[int, CorrectionForm] = extra.pop("correction_forms", {})
+        proxy_forms: dict[int, ProxyConfirmForm] = extra.pop("proxy_forms", {})
         editing: tuple[str, int] | None = extra.pop("editing", None)
         edit_form = extra.pop("edit_form", None)
         context: dict[str, Any] = {
@@ -509,7 +536,9 @@ class MeetingPage:
             "state_label": STATE_LABELS[self.state],
             "minutes_open": self.minutes_open,
             "minutes_editable": self.minutes_open and can_edit,
-            "confirmations": self.confirmation_rows(confirmations, corrections, correction_forms),
+            "confirmations": self.confirmation_rows(
+                confirmations, corrections, correction_forms, proxy_forms
+            ),
             "current_corrections": [r for r in corrections if r.revision == meeting.minutes_revision],
             "revisions": self.history(confirmations, corrections),
             "can_edit": can_edit,

@@ -6,7 +6,9 @@ meeting has begun. Each participating department's head
 (``Action.CONFIRM_MINUTES`` for that department) confirms the revision in
 force or asks for a correction with a comment, which reopens them. Issued
 or confirmed minutes refuse every change with 403 and the reason
-(``MinutesClosed``); open issues may still be marked resolved.
+(``MinutesClosed``); open issues may still be marked resolved. The
+initiator or an administrator (``Action.PROXY_CONFIRM_MINUTES``) may record
+a head's confirmation on their behalf with a reason (代确认).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.meetings.actions.minutes import (
     MinutesClosed,
     MinutesState,
+    ProxyRefused,
     do_confirm_minutes,
     do_delete_minutes_item,
     do_issue_minutes,
+    do_proxy_confirm_minutes,
     do_request_correction,
     do_resolve_issue,
     do_save_minutes_item,
@@ -241,4 +245,45 @@ def correction(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         actor=signed_in_person(request),
     )
     message = _("已提交更正申请:会议纪要已重新打开,待发起部门修改后重新发出")
+    return answer_saved(request, slug, pk, message, "#meeting-confirmations")
+
+
+@login_required
+@require_POST
+def proxy_confirm(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """代确认: the initiator or an administrator records a head's confirmation for them, with a reason.
+
+    An invalid or refused reason comes back in the row's form with what was
+    typed; a department without a head, or one confirmed meanwhile, is
+    refused with the reason (403 and the page as it is now).
+    """
+    page = open_meeting(request, slug, pk, Action.PROXY_CONFIRM_MINUTES)
+    department_id = pk_param(request.POST.get("department"))
+    department = next((d for d in page.departments if d.pk == department_id), None)
+    if department is None:
+        raise PermissionDenied  # not a participating department
+    reason = _not_waiting(page)
+    if reason is not None:
+        return minutes_closed(request, page, reason)
+    form = page.proxy_form(department.pk, request.POST)
+    if not form.is_valid():
+        return render_current(request, page, proxy_forms={department.pk: form})
+    try:
+        confirmation = do_proxy_confirm_minutes(
+            page.meeting,
+            department,
+            form.cleaned_data["reason"],
+            page.ws.ctx.now,
+            actor=signed_in_person(request),
+        )
+    except ProxyRefused as refused:
+        if refused.field == "reason":
+            form.add_error("reason", str(refused))
+            return render_current(request, page, proxy_forms={department.pk: form})
+        return minutes_closed(request, page, str(refused), heading=_("不能代确认"))
+    message = _("已代%(head)s确认会议纪要(%(department)s,第 %(number)s 版)") % {
+        "head": confirmation.confirmed_by.name if confirmation.confirmed_by else department.name,
+        "department": department.name,
+        "number": confirmation.revision,
+    }
     return answer_saved(request, slug, pk, message, "#meeting-confirmations")

@@ -22,8 +22,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from xietong.charter.format import dump_charter
+from xietong.charter.store import charter_snapshot
 from xietong.collabs.models import Collaboration
-from xietong.collabs.snapshots import load_snapshot
 from xietong.documents.exports import WHAT_FORMATS, ExportRefused, export
 from xietong.lib.cli import fail
 from xietong.meetings.models import Meeting
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         if not options["what"]:
             if options["fmt"] or options["week"] or options["meeting"] is not None:
                 fail(_("--format、--week 和 --meeting 需与 --what 一起使用"))
-            text = json.dumps(dump_charter(load_snapshot(stored)), ensure_ascii=False, indent=2) + "\n"
+            text = json.dumps(dump_charter(charter_snapshot(stored)), ensure_ascii=False, indent=2) + "\n"
             self._write(text.encode("utf-8"), output, binary=False)
             return
         self._export(stored, options, output)

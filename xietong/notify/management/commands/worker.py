@@ -5,7 +5,9 @@ PostgreSQL, so any number of workers on any number of machines share the
 queue). A clock thread in the same process sweeps every
 ``XIETONG_SWEEP_SECONDS`` and sends deliveries whose queued task was lost;
 the sweep is idempotent, so every worker may run it (``--no-sweep`` to
-leave it to others).
+leave it to others). The same clock runs the directory syncs that are due
+(``XIETONG_DIRECTORY_SYNC``, docs/directory-sync.md); one runs at a time
+across workers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils import timezone
 from xietong.notify import heartbeat
 from xietong.notify.delivery import deliver, due_deliveries
 from xietong.notify.outbox import sweep
+from xietong.orgs.directory.schedule import run_due
 
 logger = logging.getLogger("xietong.notify")
 
@@ -53,6 +56,10 @@ def clock(stop: threading.Event, seconds: float) -> None:
                 logger.info("sweep wrote %s reminders, %s deliveries", result.written, result.deliveries)
             if result.failed:
                 error = "failed: " + ", ".join(result.failed)
+            if settings.XIETONG_DIRECTORY_SYNC:
+                run_due(
+                    now
+                )  # the directories due (XIETONG_DIRECTORY_SYNC); one sync at a time across workers
         except Exception as exc:
             # A failed sweep must not stop the worker: the next one catches up from the data.
             logger.exception("sweep failed")
