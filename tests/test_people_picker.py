@@ -202,6 +202,20 @@ def test_a_refused_invitation_keeps_every_value_and_writes_nothing(cast: Cast, s
     assert 'value="taken@example.com"' in page and 'value="钱会计"' in page and "保留的职责" in page
 
 
+def test_a_save_that_meets_a_newer_version_invites_and_mails_nobody(cast: Cast, smtp: SmtpServer) -> None:
+    row = tech_row(cast.collab)
+    seen = cast.collab.version
+    Collaboration.objects.filter(pk=cast.collab.pk).update(version=seen + 1)  # someone saved meanwhile
+    page = signed_in(cast.initiator).post(
+        departments_url(cast.collab),
+        row_post(row, liaison="钱会计", liaison_email="qian@example.com") | {"version": str(seen)},
+    ).content.decode()
+    assert 'value="qian@example.com"' in page  # the form is back as typed, to save again
+    assert not Person.objects.filter(email="qian@example.com").exists()
+    assert not AccountInvitation.objects.exists()
+    assert smtp.mails == []  # no link to an invitation that was rolled back
+
+
 def test_adding_a_department_with_an_invited_liaison(cast: Cast, smtp: SmtpServer) -> None:
     client = signed_in(cast.initiator)
     data = {"add": "1", "new-department": "财务部", "new-liaison": "钱会计", "new-role": "support"}

@@ -118,7 +118,7 @@ def _free_username(email: str) -> str:
     return f"{base}{n}"
 
 
-def _check_new(new: NewPerson) -> tuple[str, str, str]:
+def check_new_person(new: NewPerson) -> tuple[str, str, str]:
     """Return the cleaned name, e-mail and mobile; raise ``PersonRefused`` at the field at fault."""
     name = new.display_name.strip()
     email = Person.objects.normalize_email(new.email.strip())
@@ -153,13 +153,18 @@ def do_invite_person(new: NewPerson, *, actor: Person) -> IssuedInvitation:
     Raises ``PersonRefused`` (nothing written) without a name, without both
     e-mail and mobile, or when the e-mail or mobile already belongs to someone.
     """
-    raw, invitation = _create(new, actor)
-    return _deliver(invitation, raw, actor)
+    raw, invitation = create_invitation(new, actor)
+    return deliver_invitation(invitation, raw, actor)
 
 
 @transaction.atomic
-def _create(new: NewPerson, actor: Person) -> tuple[str, AccountInvitation]:
-    name, email, phone = _check_new(new)
+def create_invitation(new: NewPerson, actor: Person) -> tuple[str, AccountInvitation]:
+    """Create the person and their invitation (nothing mailed); return the link's token and the invitation.
+
+    Callers that write more in the same transaction mail with ``deliver_invitation``
+    once it has committed, so no link goes out for an invitation that was rolled back.
+    """
+    name, email, phone = check_new_person(new)
     with audited(None, actor=actor, collaboration=None, reason=_("邀请新成员")) as box:
         person = Person(
             username=_free_username(email),
@@ -211,7 +216,7 @@ def do_resend_invitation(invitation: AccountInvitation, *, actor: Person) -> Iss
             invitation.sent_at = None
             invitation.revoked_at = None
             invitation.save(update_fields=["token_hash", "expires_at", "sent_at", "revoked_at"])
-    return _deliver(invitation, raw, actor)
+    return deliver_invitation(invitation, raw, actor)
 
 
 @transaction.atomic
@@ -304,7 +309,7 @@ def invitation_mail(invitation: AccountInvitation, link: str, inviter: Person) -
     return mail
 
 
-def _deliver(invitation: AccountInvitation, raw: str, inviter: Person) -> IssuedInvitation:
+def deliver_invitation(invitation: AccountInvitation, raw: str, inviter: Person) -> IssuedInvitation:
     """Mail the link when the person has an e-mail; a failure is logged and said, never raised."""
     link = invitation_link(raw)
     if not invitation.person.email:

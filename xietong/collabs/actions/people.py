@@ -36,8 +36,14 @@ from xietong.collabs.models import (
     PendingRole,
 )
 from xietong.orgs.actions import PersonRefused, do_propose_head
-from xietong.orgs.invitations import IssuedInvitation, NewPerson, _check_new, do_invite_person
-from xietong.orgs.models import Department, Person
+from xietong.orgs.invitations import (
+    IssuedInvitation,
+    NewPerson,
+    check_new_person,
+    create_invitation,
+    deliver_invitation,
+)
+from xietong.orgs.models import AccountInvitation, Department, Person
 from xietong.orgs.roles import Action
 
 
@@ -51,22 +57,41 @@ def _check_may_invite(person: Person, collab: Collaboration) -> None:
         raise PermissionDenied(_("只有可以编辑参与部门的人才能从协作中邀请新成员"))
 
 
-@transaction.atomic
-def do_invite_for_collaboration(collab: Collaboration, new: NewPerson, *, actor: Person) -> IssuedInvitation:
-    """Invite a new person from ``collab`` (a people field's "邀请新成员"); return the invitation.
+@dataclass(frozen=True)
+class Unsent:
+    """An invitation written in a transaction still open: ``send`` mails it once that has committed."""
+
+    raw: str
+    invitation: AccountInvitation
+    actor: Person
+
+    @property
+    def person(self) -> Person:
+        return self.invitation.person
+
+    def send(self) -> IssuedInvitation:
+        return deliver_invitation(self.invitation, self.raw, self.actor)
+
+
+def do_invite_for_collaboration(collab: Collaboration, new: NewPerson, *, actor: Person) -> Unsent:
+    """Invite a new person from ``collab`` (a people field's "邀请新成员"); return it, not yet mailed.
 
     Raises ``PermissionDenied`` unless ``actor`` may edit the collaboration's
-    departments, and ``PersonRefused`` (nothing written) as ``do_invite_person`` does.
+    departments, and ``PersonRefused`` (nothing written) as ``do_invite_person``
+    does. The caller sends it after its transaction commits: a save that is
+    then rolled back (a version conflict) mails no link to an invitation that no longer exists.
     """
     _check_may_invite(actor, collab)
-    return _invite(collab, new, actor)
+    with transaction.atomic():
+        raw, invitation = _invite(collab, new, actor)
+    return Unsent(raw, invitation, actor)
 
 
-def _invite(collab: Collaboration, new: NewPerson, actor: Person) -> IssuedInvitation:
-    issued = do_invite_person(new, actor=actor)
+def _invite(collab: Collaboration, new: NewPerson, actor: Person) -> tuple[str, AccountInvitation]:
+    raw, invitation = create_invitation(new, actor)
     # The organisation's history has the invitation; the collaboration's says who was brought in for it.
-    record(issued.invitation.person, None, actor=actor, collaboration=collab, reason=_("从协作邀请新成员"))
-    return issued
+    record(invitation.person, None, actor=actor, collaboration=collab, reason=_("从协作邀请新成员"))
+    return raw, invitation
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,7 @@ def check_new_people(people: Sequence[NewPerson]) -> dict[int, tuple[str, str]]:
     seen_phone: set[str] = set()
     for i, new in enumerate(people):
         try:
-            _name, email, phone = _check_new(new)
+            _name, email, phone = check_new_person(new)
         except PersonRefused as exc:
             errors[i] = (exc.field or "email", str(exc))
             continue
@@ -120,7 +145,6 @@ def _new_person(row: PendingInvite) -> NewPerson:
     return NewPerson(pending.name, row.email.strip(), row.phone.strip(), pending.department)
 
 
-@transaction.atomic
 def do_invite_pending(
     collab: Collaboration, rows: Sequence[PendingInvite], *, actor: Person
 ) -> list[IssuedInvitation]:
@@ -132,21 +156,30 @@ def do_invite_pending(
     (``do_propose_head``, for staff to confirm) and an initiator becomes the
     collaboration's owner (whoever stood in keeps access as a member).
     Raises ``PermissionDenied`` unless ``actor`` may edit the departments.
+    The mails go out after everything is committed: a failure before then sends none.
     """
     _check_may_invite(actor, collab)
+    created = _create_pending(collab, rows, actor)
+    return [deliver_invitation(invitation, raw, actor) for raw, invitation in created]
+
+
+@transaction.atomic
+def _create_pending(
+    collab: Collaboration, rows: Sequence[PendingInvite], actor: Person
+) -> list[tuple[str, AccountInvitation]]:
     errors = check_new_people([_new_person(row) for row in rows])
     if errors:
         raise PendingRefused({rows[i].pending.pk: error for i, error in errors.items()})
-    issued = []
+    created = []
     # The owner last: whoever invites may be the stand-in owner that this replaces.
     for row in sorted(rows, key=lambda r: r.pending.role == PendingRole.OWNER):
         pending = row.pending
-        invitation = _invite(collab, _new_person(row), actor)
-        _place(collab, pending, invitation.invitation.person, actor)
+        raw, invitation = _invite(collab, _new_person(row), actor)
+        _place(collab, pending, invitation.person, actor)
         delete_row(pending, collab, actor=actor)
-        issued.append(invitation)
+        created.append((raw, invitation))
     bump_version(collab)
-    return issued
+    return created
 
 
 def _place(collab: Collaboration, pending: PendingPerson, person: Person, actor: Person) -> None:

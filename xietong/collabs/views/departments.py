@@ -26,6 +26,7 @@ from xietong.collabs.actions.departments import (
 from xietong.collabs.actions.people import (
     PendingInvite,
     PendingRefused,
+    Unsent,
     check_new_people,
     do_invite_for_collaboration,
     do_invite_pending,
@@ -94,7 +95,7 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 named = Department.objects.select_related("head").filter(name=d["department"].strip()).first()
                 liaison = add_form.pick("liaison", named)
                 head = add_form.pick("head", named, current=named.head if named else None)
-                said: list[IssuedInvitation] = []
+                said: list[Unsent] = []
                 try:
                     _check_invites([(add_form, "liaison", liaison), (add_form, "head", head)])
                     with transaction.atomic():
@@ -112,8 +113,8 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 except ValueError:
                     add_form.add_error("department", _("该部门已在参与部门中(每个部门只列一次)"))
                 else:
-                    for invitation in said:
-                        _say_invited(request, invitation)
+                    for unsent in said:
+                        _say_invited(request, unsent.send())
                     return saved_at(
                         request,
                         reverse("collabs:departments", args=[ws.collab.slug]),
@@ -164,8 +165,8 @@ def departments(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                     stale, ws.collab.version = True, conflict.current
                     found = {p.pk: conflicts(edit_forms[p.pk], current[p.pk]) for p in sent}
                 else:
-                    for invitation in said:
-                        _say_invited(request, invitation)
+                    for unsent in said:
+                        _say_invited(request, unsent.send())
                     return _saved(request, ws.collab.slug, changed, edit_forms)
     by_row = ws.findings_by_object(2)
     rows = [
@@ -223,7 +224,7 @@ def _check_invites(fields: Sequence[tuple[PeopleFields, str, Picked]]) -> None:
 
 
 def _person(
-    said: list[IssuedInvitation],
+    said: list[Unsent],
     collab: Collaboration,
     form: PeopleFields,
     name: str,
@@ -233,7 +234,8 @@ def _person(
     """Return the person of a resolved people field, inviting them first when they are new.
 
     An invitation refused here after all (someone took the e-mail meanwhile)
-    raises ``_Unpicked``: the surrounding transaction writes nothing.
+    raises ``_Unpicked``: the surrounding transaction writes nothing. The mail
+    goes out (``said``) only once that transaction has committed.
     """
     if not isinstance(picked, NewPerson):
         return picked
@@ -243,7 +245,7 @@ def _person(
         _refuse_invite(form, name, picked, refused.field, str(refused))
         raise _Unpicked from None
     said.append(issued)
-    return issued.invitation.person
+    return issued.person
 
 
 def _say_invited(request: HtmxHttpRequest, issued: IssuedInvitation) -> None:
