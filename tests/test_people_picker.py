@@ -206,10 +206,14 @@ def test_a_save_that_meets_a_newer_version_invites_and_mails_nobody(cast: Cast, 
     row = tech_row(cast.collab)
     seen = cast.collab.version
     Collaboration.objects.filter(pk=cast.collab.pk).update(version=seen + 1)  # someone saved meanwhile
-    page = signed_in(cast.initiator).post(
-        departments_url(cast.collab),
-        row_post(row, liaison="钱会计", liaison_email="qian@example.com") | {"version": str(seen)},
-    ).content.decode()
+    page = (
+        signed_in(cast.initiator)
+        .post(
+            departments_url(cast.collab),
+            row_post(row, liaison="钱会计", liaison_email="qian@example.com") | {"version": str(seen)},
+        )
+        .content.decode()
+    )
     assert 'value="qian@example.com"' in page  # the form is back as typed, to save again
     assert not Person.objects.filter(email="qian@example.com").exists()
     assert not AccountInvitation.objects.exists()
