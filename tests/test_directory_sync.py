@@ -171,6 +171,27 @@ def test_a_person_gone_from_the_directory_is_deactivated_never_deleted() -> None
     assert wang.is_active
 
 
+def test_someone_staff_deactivated_stays_deactivated_while_the_directory_still_lists_them() -> None:
+    from xietong.orgs.actions import do_deactivate_person, do_reactivate_person
+
+    sync(company())
+    admin = make_person("admin", is_staff=True, is_superuser=True)
+    wang = Person.objects.get(username="wang")
+    do_deactivate_person(wang, actor=admin, reason="已离职,目录尚未删除")
+    run, plan = sync(company())  # the leaver's entry lingers in the directory
+    wang.refresh_from_db()
+    assert not wang.is_active and "wang" not in " ".join(plan.lines)
+    assert run.people_updated == 0
+    # Staff let them back in; then the directory drops and restores them: the sync follows it again.
+    do_reactivate_person(wang, actor=admin)
+    left = company()
+    left.people_list = [p for p in left.people_list if p.external_id != "wang"]
+    sync(left)
+    sync(company())
+    wang.refresh_from_db()
+    assert wang.is_active
+
+
 def test_a_local_person_with_the_same_login_or_email_is_linked_not_doubled() -> None:
     by_login = make_person("zhao", email="old@example.com")
     by_email = make_person("wang.local", email="Wang@Example.com")

@@ -311,7 +311,9 @@ def _set_active(person: Person, active: bool, *, actor: Person, reason: str) -> 
     person = _locked(person)
     with audited(person, actor=actor, collaboration=None, reason=reason):
         person.is_active = active
-        person.save(update_fields=["is_active"])
+        # Staff decided: the directory sync no longer reactivates (or counts as its own) this state.
+        person.directory_deactivated = False
+        person.save(update_fields=["is_active", "directory_deactivated"])
     if not active:
         end_sessions(person.pk)  # every open session ends at its next request
     return person

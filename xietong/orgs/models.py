@@ -86,9 +86,13 @@ class Person(AbstractUser):
     source = models.CharField(
         _("来源"), max_length=10, choices=PersonSource.choices, default=PersonSource.LOCAL
     )
-    # Raised when the person signs out everywhere, is deactivated or changes their
-    # password: part of the session hash, so every other session ends.
+    # Raised when the person signs out or is deactivated: part of the session hash, so every
+    # other session ends (a password change ends them through the password's own hash).
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Deactivated by the directory sync because they left the directory: the sync makes them
+    # active again if they come back. Someone staff deactivated stays deactivated whatever
+    # the directory says (a leaver whose entry lingers is not let back in overnight).
+    directory_deactivated = models.BooleanField(default=False, editable=False)
     # The directory's own id of this person (empty: not from a directory); unique per source.
     external_id = models.CharField(_("外部标识"), max_length=200, blank=True)
     # The interface language this person chose; empty: the site's default.

@@ -210,7 +210,7 @@ def _cut(field_name: str, value: str) -> str:
     return value.strip()[:length]
 
 
-PersonRow = tuple[int, str, str, str, str, str, str, int | None, bool, str]
+PersonRow = tuple[int, str, str, str, str, str, str, int | None, bool, str, bool]
 PERSON_COLUMNS = (
     "pk",
     "external_id",
@@ -222,6 +222,7 @@ PERSON_COLUMNS = (
     "department_id",
     "is_active",
     "source",
+    "directory_deactivated",
 )
 
 
@@ -388,13 +389,14 @@ def _person_changes(
     source: str,
     department_ext: dict[int, str],
 ) -> dict[str, Any]:
-    _pk, ext, _login, name, old_email, phone, old_number, dept_pk, active, old_source = row
+    _pk, ext, _login, name, old_email, phone, old_number, dept_pk, active, old_source, left = row
     wanted: dict[str, Any] = {
         "display_name": _cut("display_name", person.name),
         "email": _cut("email", email),
         "phone": _cut("phone", person.mobile),
         "employee_number": _cut("employee_number", number),
-        "is_active": True,
+        # Back in the directory: active again only if the sync itself deactivated them.
+        "is_active": active or left,
     }
     current = {
         "display_name": name,
@@ -404,6 +406,8 @@ def _person_changes(
         "is_active": active,
     }
     changes = {k: v for k, v in wanted.items() if current[k] != v}
+    if left and changes.get("is_active"):
+        changes["directory_deactivated"] = False
     current_department = "" if dept_pk is None else department_ext.get(dept_pk, f"#{dept_pk}")
     if current_department != department:
         changes["department"] = department  # "": in no department (the directory says so)
@@ -507,7 +511,9 @@ def _apply(found: Directory, result: Plan) -> None:
         Person.objects.bulk_update(changed, list(fields), batch_size=BATCH)
     for batch in _chunks(result.deactivate):
         # Deactivated, never deleted; every open session ends (the epoch, orgs/sessions.py).
-        Person.objects.filter(pk__in=batch).update(is_active=False, session_epoch=F("session_epoch") + 1)
+        Person.objects.filter(pk__in=batch).update(
+            is_active=False, directory_deactivated=True, session_epoch=F("session_epoch") + 1
+        )
     if result.heads_set:
         person_pk = dict(
             Person.objects.filter(
