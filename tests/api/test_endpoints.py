@@ -17,6 +17,7 @@ from xietong.audit.models import AuditEntry
 from xietong.charter.format import parse_charter
 from xietong.charter.store import do_import_charter
 from xietong.collabs.models import Collaboration, Membership, Metric, MetricReading, SubGoal, Task
+from xietong.orgs.models import Department
 
 pytestmark = pytest.mark.django_db
 GOOD = Path(__file__).resolve().parent.parent / "charters" / "good.json"
@@ -375,7 +376,19 @@ def test_departments_and_people_are_listed_and_searched(cast: Cast) -> None:
     api = as_person(cast.outsider)  # any signed-in person
     departments = api.get("/api/departments").json()
     assert [d["name"] for d in departments["items"]] == sorted(d["name"] for d in departments["items"])
-    assert api.get("/api/departments", q="技术").json()["items"][0]["head"]["name"] == "赵总监"
+    [tech] = api.get("/api/departments", q="技术").json()["items"]
+    assert tech["head"]["name"] == "赵总监"
+    assert (tech["parent_id"], tech["source"], tech["external_id"]) == (None, "local", "")
+    child = Department.objects.create(
+        name="技术部前端组", parent_id=tech["id"], source="wecom", external_id="7"
+    )
+    [row] = [d for d in api.get("/api/departments", q="前端组").json()["items"]]
+    assert (row["id"], row["parent_id"], row["source"], row["external_id"]) == (
+        child.pk,
+        tech["id"],
+        "wecom",
+        "7",
+    )
     found = api.get("/api/people", q="李").json()
     assert [p["name"] for p in found["items"]] == ["李工"]
     person("gone", is_active=False)

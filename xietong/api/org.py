@@ -73,7 +73,12 @@ def _department_ref(department: Department | None) -> DepartmentRef | None:
 def _departments(rows: list[Department]) -> list[DepartmentOut]:
     return [
         DepartmentOut(
-            id=d.pk, name=d.name, head=PersonRef(id=d.head.pk, name=d.head.name) if d.head else None
+            id=d.pk,
+            name=d.name,
+            head=PersonRef(id=d.head.pk, name=d.head.name) if d.head else None,
+            parent_id=d.parent_id,
+            source=d.source,
+            external_id=d.external_id,
         )
         for d in rows
     ]

@@ -149,6 +149,11 @@ class DepartmentOut(Schema):
     id: int
     name: str
     head: PersonRef | None
+    parent_id: int | None = Field(description="The department above it in the tree; null at the top")
+    source: str = Field(
+        description="Where it comes from: local, or the directory that syncs it (ldap, wecom …)"
+    )
+    external_id: str = Field(description="The directory's own id; empty for a local department")
 
 
 class HeadProposalRef(Schema):
