@@ -41,11 +41,13 @@ CHINESE = [
     ("home", "/"),
     ("collaboration", f"{DEMO}/"),
     ("goal", f"{DEMO}/goal/"),
+    ("departments", f"{DEMO}/departments/"),
     ("table", f"{DEMO}/table/"),
     ("kickoff", f"{DEMO}/kickoff/"),
     ("tracking", f"{DEMO}/tracking/"),
     ("dashboard", f"{DEMO}/dashboard/"),
     ("overview", "/overview/"),
+    ("organisation", "/org/"),
 ]
 ENGLISH = [
     ("home", "/"),

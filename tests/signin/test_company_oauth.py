@@ -174,6 +174,15 @@ def test_wecom_links_the_person_with_the_directorys_email(client: Client, wecom:
     assert Person.objects.count() == 1
 
 
+def test_a_local_administrator_is_never_linked_by_email(client: Client, wecom: Vendor) -> None:
+    root = Person.objects.create_superuser("root", email="ZhangSan@corp.example", password="local-pw-123")
+    assert sign_in(client, wecom, "/accounts/wecom/login/", "zhangsan") == "/"
+    signed = signed_in_as(client)
+    assert signed is not None and signed != root and signed.source == PersonSource.WECOM
+    assert signed.email == ""  # the address stays the administrator's alone
+    assert not SocialAccount.objects.filter(user=root).exists()
+
+
 def test_an_invitation_accepted_through_wecom(client: Client, wecom: Vendor, admin_user: Person) -> None:
     issued = do_invite_person(NewPerson("李四(受邀)", phone="13911112222"), actor=admin_user)
     token = issued.link.rstrip("/").rsplit("/", 1)[-1]

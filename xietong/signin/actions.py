@@ -34,9 +34,13 @@ SOURCES: dict[str, PersonSource] = {
 
 
 def person_with_email(emails: list[str]) -> Person | None:
-    """Return the one active person with one of ``emails`` (verified ones only), or None (none or several)."""
+    """Return the one active person with one of ``emails`` (verified ones only), or None (none or several).
+
+    Never a local administrator: an account at the identity provider that carries the
+    administrator's address must not become the administrator (as with LDAP).
+    """
     for email in emails:
-        found = list(Person.objects.filter(email__iexact=email, is_active=True)[:2])
+        found = list(Person.objects.filter(email__iexact=email, is_active=True, is_superuser=False)[:2])
         if len(found) == 1:
             return found[0]
     return None
