@@ -102,11 +102,13 @@ def test_it_multiplies_wan_for_new_users() -> None:
 
 
 def test_it_reads_a_relative_change_in_percent() -> None:
+    # Issue 19: a change without a baseline is recorded as a change, not as a target of 30.
     metric = only_metric("销售额提升30%")
-    assert (metric.name, metric.target, metric.unit, metric.direction) == (
+    assert (metric.name, metric.target, metric.change, metric.change_kind, metric.direction) == (
         "销售额",
+        None,
         Decimal(30),
-        "%",
+        "percent",
         "increase",
     )
 
@@ -115,7 +117,7 @@ def test_it_reads_a_relative_change_in_percent() -> None:
     ("text", "target"),
     [
         ("新增用户十万", Decimal(100000)),
-        ("销售额提升三十%", Decimal(30)),
+        ("转化率提升至三十%", Decimal(30)),
         ("新增客户两千家", Decimal(2000)),
         ("营收达到1.5亿元", Decimal(150000000)),
         ("新增用户3千", Decimal(3000)),
@@ -148,7 +150,12 @@ def test_it_reads_english_targets_with_a_verb() -> None:
         "increase",
     )
     sales = only_metric("increase sales by 30%")
-    assert (sales.target, sales.unit, sales.direction) == (Decimal(30), "%", "increase")
+    assert (sales.target, sales.change, sales.change_kind, sales.direction) == (
+        None,
+        Decimal(30),
+        "percent",
+        "increase",
+    )
 
 
 def test_metric_proposal_is_frozen() -> None:
@@ -214,9 +221,7 @@ def test_it_takes_the_latest_date_as_the_deadline() -> None:
     assert analyze("2024年6月30日完成方案,2024年9月30日前上线", TODAY).deadline == date(2024, 9, 30)
 
 
-@pytest.mark.parametrize(
-    "text", ["每周五前汇报", "每月底汇总", "24小时内闭环", "3天内完成", "尽快完成", "2024年2月30日"]
-)
+@pytest.mark.parametrize("text", ["每周五前汇报", "每月底汇总", "24小时内闭环", "尽快完成", "2024年2月30日"])
 def test_it_finds_no_deadline_in_recurring_durations_vague_or_impossible_dates(text: str) -> None:
     analysis = analyze(text, TODAY)
     assert analysis.deadline is None
@@ -342,6 +347,21 @@ def test_as_dict_has_exactly_the_documented_shape() -> None:
     }
     for metric in data["metrics"]:
         assert list(metric) == ["name", "baseline", "target", "unit", "direction", "scale_max"]
+
+
+def test_a_relative_change_without_a_baseline_adds_only_its_change_to_the_documented_shape() -> None:
+    [metric] = analyze("销售额提升20%", TODAY).as_dict()["metrics"]
+    assert metric == {
+        "name": "销售额",
+        "baseline": None,
+        "target": None,
+        "unit": "",
+        "direction": "increase",
+        "scale_max": None,
+        "change": {"kind": "percent", "value": 20},
+    }
+    [computed] = analyze("2024年9月30日前把成本从500万元降低20%", TODAY).as_dict()["metrics"]
+    assert "change" not in computed and computed["target"] == 4000000
 
 
 def test_as_dict_writes_numbers_as_json_numbers() -> None:

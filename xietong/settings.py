@@ -285,6 +285,12 @@ XIETONG_DELIVERY_ATTEMPTS = env_int("XIETONG_DELIVERY_ATTEMPTS", 6, minimum=1)
 XIETONG_RETRY_SECONDS = env_int("XIETONG_RETRY_SECONDS", 60, minimum=1)
 # Messages a minute one group robot accepts (WeCom and DingTalk: about 20).
 XIETONG_ROBOT_PER_MINUTE = env_int("XIETONG_ROBOT_PER_MINUTE", 20, minimum=1)
+# --- Group robot limits (docs/notifications.md, "Group robot limits"; xietong/notify/limiter.py):
+# per webhook address, shared by every collaboration and worker. 0: XIETONG_ROBOT_PER_MINUTE.
+XIETONG_WECOM_PER_MINUTE = env_int("XIETONG_WECOM_PER_MINUTE", 0, minimum=0)
+XIETONG_DINGTALK_PER_MINUTE = env_int("XIETONG_DINGTALK_PER_MINUTE", 0, minimum=0)
+XIETONG_FEISHU_PER_SECOND = env_int("XIETONG_FEISHU_PER_SECOND", 5, minimum=1)
+XIETONG_FEISHU_PER_MINUTE = env_int("XIETONG_FEISHU_PER_MINUTE", 100, minimum=1)
 # Hosts, addresses and CIDR networks robots may reach although not public (intranet robot
 # gateways): "robot-gw.intranet,10.2.0.0/16". Anything else is refused at start-up.
 XIETONG_ROBOT_ALLOWED_HOSTS = env_list("XIETONG_ROBOT_ALLOWED_HOSTS", [])

@@ -36,6 +36,7 @@ class Mail:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    raw: bytes = b""  # the bytes of DATA, as the server received them
 
     @property
     def subject(self) -> str:
@@ -73,7 +74,7 @@ class MailHandler:
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        self.mails.append(Mail(str(envelope.mail_from), list(envelope.rcpt_tos), message))
+        self.mails.append(Mail(str(envelope.mail_from), list(envelope.rcpt_tos), message, content))
         return "250 Message accepted for delivery"
 
 

@@ -17,7 +17,7 @@ from tests.api.test_concurrency import _at_once, on_postgresql
 from tests.notify.conftest import email_delivery, make_notification, make_robot, robot_delivery
 from tests.notify.servers import RobotServer, SmtpServer, closed_port
 from xietong.collabs.models import Collaboration
-from xietong.notify.delivery import backoff, deliver, due_deliveries, lease, resend
+from xietong.notify.delivery import _claim, backoff, deliver, due_deliveries, lease, resend
 from xietong.notify.models import Delivery, DeliveryState, Robot, Transport
 from xietong.notify.outbox import sweep
 from xietong.notify.tasks import deliver_task
@@ -228,9 +228,7 @@ def test_a_send_in_flight_counts_against_the_budget(
     settings.XIETONG_ROBOT_PER_MINUTE = 2
     assert deliver(_delivery(wecom).pk, now=START).state == DeliveryState.SENT
     in_flight = _delivery(wecom)  # claimed by another worker five seconds ago, still sending
-    Delivery.objects.filter(pk=in_flight.pk).update(
-        state=DeliveryState.SENDING, attempts=1, next_attempt_at=START + timedelta(seconds=5)
-    )
+    assert isinstance(_claim(in_flight.pk, START + timedelta(seconds=5)), Delivery)
     waiting = _delivery(wecom)
     assert deliver(waiting.pk, now=START + timedelta(seconds=10)) == type(deliver(waiting.pk, now=START))(
         DeliveryState.PENDING, START + timedelta(seconds=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -190,6 +190,8 @@ def _as_stored(good: dict[str, Any]) -> list[Collab]:
     return [
         dataclasses.replace(collab, reports_known=True),
         dataclasses.replace(collab, closed_at=datetime.fromisoformat("2024-07-19T18:00:00+08:00")),
+        # G07: still open after the goal's deadline
+        dataclasses.replace(collab, goal=dataclasses.replace(collab.goal, deadline=date(2024, 7, 1))),
     ]
 
 

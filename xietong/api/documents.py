@@ -66,6 +66,10 @@ class WorkbookPreviewOut(Schema):
     rows: int
     bad_rows: int
     problems: list[WorkbookProblemOut]
+    notices: list[WorkbookProblemOut] = Field(
+        default_factory=list,
+        description="What was skipped on purpose and not refused: title rows, hidden rows",
+    )
 
 
 class WorkbookCheckedOut(WorkbookPreviewOut):
@@ -178,13 +182,18 @@ def import_workbook(
     except WorkbookRefused as exc:
         raise Invalid.at("file", str(exc)) from None
     preview = WorkbookPreviewOut(
-        ok=read.ok, rows=read.rows, bad_rows=read.bad_rows, problems=_problems(read.problems)
+        ok=read.ok,
+        rows=read.rows,
+        bad_rows=read.bad_rows,
+        problems=_problems(read.problems),
+        notices=_problems(read.notices),
     )
     if options.dry_run:
         return Status(
             200, WorkbookCheckedOut(organisation_changes=_org_changes(read.charter), **preview.model_dump())
         )
-    if not read.ok and not options.valid_rows:
+    # A sheet that cannot be read is never dropped whole, not even for valid_rows.
+    if not read.ok and (not options.valid_rows or not read.importable):
         raise _refuse(read.problems)
     try:
         stored = import_charter_for(caller(request), read.charter)

@@ -46,6 +46,13 @@ from xietong.orgs.models import Department, Person
 from xietong.rules import snapshot as s
 
 
+def printable(text: str) -> str:
+    """Return ``text`` with every unprintable character (a new line, a NUL …) escaped as Python writes it."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One reason a charter is refused: ``path`` names the value (``tasks[3].deadline``, "" the document)."""
@@ -67,7 +74,9 @@ class CharterError(ValueError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         assert problems
-        self.problems = list(problems)
+        # A key or a value quoted back may hold a new line or a NUL: escaped, so the
+        # message stays one line on a terminal, in a log and in the API's answer.
+        self.problems = [Problem(printable(p.path), printable(p.reason)) for p in problems]
         super().__init__("; ".join(str(p) for p in self.problems))
 
     @classmethod
@@ -515,6 +524,9 @@ def parse_charter(raw: str | bytes | dict[str, Any]) -> s.Collab:
         except RecursionError:
             # A hostile file of 100,000 nested brackets exhausts the parser's stack.
             raise CharterError.at("", _("JSON 嵌套层数过多,不是章程")) from None
+        except ValueError:
+            # Python refuses to read an integer of more than 4,300 digits (CVE-2020-10735).
+            raise CharterError.at("", _("JSON 中的数字位数过多,不是章程")) from None
     else:
         data = raw
     if not isinstance(data, dict):

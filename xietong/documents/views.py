@@ -88,7 +88,8 @@ def _preview_workbook(path: Path, token: str) -> dict[str, Any]:
     read.problems += blocking
     return {
         "read": read,
-        "blocked": bool(blocking),
+        # a sheet that cannot be read is never dropped whole by 仅导入有效行
+        "blocked": bool(blocking) or not read.importable,
         "token": token,
         "good_rows": read.rows - read.bad_rows,
         "org_changes": _org_changes(read.charter),

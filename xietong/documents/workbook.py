@@ -11,10 +11,11 @@ so "import the valid rows" is ``parse_charter(read.charter)``.
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -28,10 +29,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xietong.charter.format import CharterError, dump_charter, parse_charter
+from xietong.charter.format import NUMBER_LIMIT, CharterError, dump_charter, parse_charter
 from xietong.documents.safety import (
     HEADER_ROWS,
     WorkbookRefused,
@@ -40,6 +42,7 @@ from xietong.documents.safety import (
     merged_ranges,
     too_many_rows,
 )
+from xietong.lib.limits import date_problem
 from xietong.rules.snapshot import Collab
 
 __all__ = [
@@ -69,6 +72,7 @@ class Column:
     choices: tuple[tuple[str, str], ...] = ()  # (charter value, label in the sheet)
     width: int = 16
     departments: bool = False  # a list validation from the departments sheet
+    positive: bool = False  # a number that must be more than 0 (hours, a full score)
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ GOAL = Sheet(
         Column("baseline", "基线值", "number", width=10),
         Column("target", "目标值", "number", width=10),
         Column("direction", "方向", "choice", DIRECTIONS, width=10),
-        Column("scale_max", "满分值", "number", width=10),
+        Column("scale_max", "满分值", "number", width=10, positive=True),
     ),
     header_row=4,
 )
@@ -180,7 +184,7 @@ SUBGOALS = Sheet(
         Column("kind", "时限类型", "choice", KINDS, width=10),
         Column("date", "截止日期", "date", width=12),
         Column("rrule", "周期规则", width=36),
-        Column("hours", "时限(小时)", "number", width=10),
+        Column("hours", "时限(小时)", "number", width=10, positive=True),
         Column("trigger", "触发条件", width=20),
     ),
 )
@@ -200,7 +204,11 @@ COMMUNICATION = Sheet(
 SHEETS = (INFO, GOAL, DEPARTMENTS, TASKS, SUBGOALS, COMMUNICATION)
 INSTRUCTIONS = "填写说明"
 DEPARTMENT_LIST = f"'{DEPARTMENTS.name}'!$A$2:$A${DEPARTMENT_ROWS + 1}"
-SEPARATORS = re.compile(r"[、,,;;\n]")
+# 、 , , ; ; and new lines separate names; 协作方 (departments) may also use / and /.
+SEPARATORS = re.compile(r"[\u3001,\uff0c;\uff1b\n]")
+DEPARTMENT_SEPARATORS = re.compile(r"[\u3001,\uff0c;\uff1b/\uff0f\n]")
+# Rows above a table (or above the first label of 协作信息) read as titles and skipped.
+MAX_TITLE_ROWS = 3
 
 INSTRUCTION_LINES = (
     "协作章程导入模板",
@@ -251,10 +259,20 @@ class WorkbookRead:
     bad_rows: int
     # The sheet row of each charter row, per section: a charter path names its cell.
     kept: dict[str, list[int]] = field(default_factory=dict)
+    # What was skipped on purpose and is said, not refused: title rows, hidden rows.
+    notices: list[Problem] = field(default_factory=list)
+    # Sheets that cannot be imported at all (missing, no readable header, every row bad):
+    # the import is refused even when only the valid rows are asked for.
+    refused_sheets: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def importable(self) -> bool:
+        """Whether "import the valid rows" may store this read: no sheet would be dropped whole."""
+        return not self.refused_sheets
 
     def place(self, path: str, reason: str) -> Problem:
         """Return a problem the charter reports at ``path`` ("title", "tasks[1].department") as a cell."""
@@ -465,11 +483,35 @@ _DATE_TEXT = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _TIME_TEXT = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
+def _in_window(found: date) -> date:
+    problem = date_problem(found)
+    if problem is not None:
+        raise _Bad(f"{found.isoformat()}:{problem}")
+    return found
+
+
+def _time_only(value: time) -> _Bad:
+    """A date cell that holds a time only: 0 (Excel shows 1900-01-00, i.e. 1899-12-31) or a time of day."""
+    if value == time():
+        return _Bad(
+            _("不是日期:单元格的值为 0(Excel 显示为 1900-01-00 或 1899-12-31);请填写实际日期,如 2024-07-20")
+        )
+    return _Bad(
+        _("只有时间 %(value)s,没有日期;请填写日期,如 2024-07-20") % {"value": value.strftime("%H:%M")}
+    )
+
+
 def _as_date(value: Any) -> date | None:
+    return _in_window(_read_date(value))
+
+
+def _read_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, time):
+        raise _time_only(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             moment = from_excel(value)
@@ -490,6 +532,8 @@ def _as_date(value: Any) -> date | None:
 
 def _as_datetime(value: Any) -> str | None:
     zone = ZoneInfo(settings.TIME_ZONE)
+    if isinstance(value, time):
+        raise _time_only(value)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -519,10 +563,25 @@ def _as_datetime(value: Any) -> str | None:
         raise _Bad(_("无法识别的时间 %(value)s") % {"value": value})
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    _in_window(moment.date())
     return moment.isoformat()
 
 
-def _as_number(value: Any) -> int | float:
+def _as_number(column: Column, value: Any) -> int | float:
+    number = _read_number(value)
+    # Every number is checked here, at its cell: what the database cannot hold (NaN, infinity,
+    # 10^16 and more) and what makes no sense for the column (SLA hours of -1).
+    if not math.isfinite(number) or abs(number) >= NUMBER_LIMIT:
+        raise _Bad(
+            _("数值 %(value)s 超出范围(绝对值须小于 %(limit)s)")
+            % {"value": value, "limit": f"{NUMBER_LIMIT:,}"}
+        )
+    if column.positive and number <= 0:
+        raise _Bad(_("%(name)s须大于 0,而不是 %(value)s") % {"name": column.header, "value": value})
+    return number
+
+
+def _read_number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise _Bad(_("应为数字"))
     if isinstance(value, int | float):
@@ -558,11 +617,12 @@ def _convert(column: Column, value: Any) -> Any:
     if column.kind == "datetime":
         return _as_datetime(value)
     if column.kind == "number":
-        return _as_number(value)
+        return _as_number(column, value)
     if column.kind == "choice":
         return _as_choice(column, value)
     if column.kind == "names":
-        return [part.strip() for part in SEPARATORS.split(str(value)) if part.strip()]
+        separators = DEPARTMENT_SEPARATORS if column.key == "collaborators" else SEPARATORS
+        return [part.strip() for part in separators.split(str(value)) if part.strip()]
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, float) and value.is_integer():
@@ -581,6 +641,10 @@ class _Reader:
     tables: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     merged: dict[str, dict[int, str]] = field(default_factory=dict)
     kept: dict[str, list[int]] = field(default_factory=dict)
+    notices: list[Problem] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    # The sheet rows read as table rows, per sheet: a sheet none of which survives is refused.
+    data_rows: dict[str, list[int]] = field(default_factory=dict)
 
     def problem(self, sheet: Sheet, row: int | None, column: Column | None, reason: str) -> None:
         letter = None
@@ -591,10 +655,22 @@ class _Reader:
         if row is not None:
             self.bad.add((sheet.name, row))
 
+    def refuse(self, sheet: Sheet, row: int | None, reason: str) -> None:
+        self.problems.append(Problem(sheet.name, row, None, reason))
+        if sheet.name not in self.refused:
+            self.refused.append(sheet.name)
+
     def tick(self) -> None:
         self.streamed += 1
         if self.progress is not None and self.streamed % PROGRESS_EVERY == 0:
             self.progress(self.streamed)
+
+
+def _find_sheet(names: list[str], wanted: str) -> str | None:
+    """Return the sheet named ``wanted``, or the one whose name only adds spaces ("部门职责分工表 ")."""
+    if wanted in names:
+        return wanted
+    return next((name for name in names if name.strip() == wanted), None)
 
 
 def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | None = None) -> WorkbookRead:
@@ -611,14 +687,12 @@ def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | No
         raise WorkbookRefused(_("文件已损坏,不是有效的 Excel 工作簿(.xlsx)")) from None
     try:
         for sheet in SHEETS:
-            if sheet.name not in book.sheetnames:
-                reader.problems.append(
-                    Problem(sheet.name, None, None, _("缺少工作表 %(name)s") % {"name": sheet.name})
-                )
+            name = _find_sheet(book.sheetnames, sheet.name)
+            if name is None:
+                reader.refuse(sheet, None, _("缺少工作表 %(name)s") % {"name": sheet.name})
                 continue
-            ws = book[sheet.name]
-            _read_merges(reader, sheet, book, ws)
-            _read_sheet(reader, sheet, ws)
+            ws = book[name]
+            _read_sheet(reader, sheet, book, ws, _merges(book, ws))
     except SyntaxError:
         # Sheets are parsed as they stream, after load_workbook: malformed XML
         # (xml.etree's ParseError, lxml's XMLSyntaxError) is a broken file, not a server error.
@@ -628,26 +702,54 @@ def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | No
     if progress is not None:
         progress(reader.streamed)
     charter = _assemble(reader)
+    _refuse_emptied_sheets(reader)
     # In the order a person fixes them: sheet by sheet, top to bottom (checks run in several passes).
     order = {sheet.name: index for index, sheet in enumerate(SHEETS)}
     problems = sorted(reader.problems, key=lambda p: (order.get(p.sheet, -1), p.row or 0))
+    notices = sorted(reader.notices, key=lambda p: (order.get(p.sheet, -1), p.row or 0))
     return WorkbookRead(
         charter=charter,
         problems=problems,
         rows=reader.rows,
         bad_rows=len(reader.bad),
         kept=reader.kept,
+        notices=notices,
+        refused_sheets=[sheet.name for sheet in SHEETS if sheet.name in reader.refused],
     )
 
 
-def _read_merges(reader: _Reader, sheet: Sheet, book: Any, ws: Any) -> None:
+def _refuse_emptied_sheets(reader: _Reader) -> None:
+    """A table whose every row is bad would be dropped whole by "import the valid rows": refuse it."""
+    for sheet in SHEETS:
+        numbers = reader.data_rows.get(sheet.name, [])
+        if (
+            numbers
+            and sheet.name not in reader.refused
+            and all((sheet.name, n) in reader.bad for n in numbers)
+        ):
+            reader.refuse(
+                sheet,
+                None,
+                _("此表的 %(count)s 行全部有问题;只导入有效行会丢掉整张表,因此不能导入")
+                % {"count": len(numbers)},
+            )
+
+
+def _merges(book: Any, ws: Any) -> list[str]:
     archive: zipfile.ZipFile | None = getattr(book, "_archive", None)
     member = getattr(ws, "_worksheet_path", None)
     if archive is None or member is None:
-        return
-    for ref in merged_ranges(archive, member):
+        return []
+    return merged_ranges(archive, member)
+
+
+def _report_merges(reader: _Reader, sheet: Sheet, merges: list[str], titles: set[int]) -> None:
+    """Merged cells are refused, except in a title row (skipped as a whole)."""
+    for ref in merges:
         min_col, min_row, _max_col, max_row = range_boundaries(ref)
         assert min_row is not None and max_row is not None and min_col is not None
+        if all(row in titles for row in range(min_row, max_row + 1)):
+            continue
         reason = _("合并单元格 %(ref)s 不被接受,请取消合并后每格填写") % {"ref": ref}
         reader.problems.append(Problem(sheet.name, min_row, get_column_letter(min_col), reason))
         for row in range(min_row, max_row + 1):
@@ -658,38 +760,187 @@ def _blank(values: Iterable[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def _read_sheet(reader: _Reader, sheet: Sheet, ws: Any) -> None:
-    ws.reset_dimensions()  # never trust the declared size: read what is there
-    limit = max_rows() + HEADER_ROWS
+class _Rows:
+    """The rows of a read-only sheet as stored: each row's number, its values and whether it is hidden.
+
+    openpyxl's read-only ``iter_rows`` drops the row and column attributes; this reads the same
+    XML with the same parser, once, and keeps ``hidden`` (rows) and the hidden column ranges.
+    """
+
+    def __init__(self, book: Any, ws: Any) -> None:
+        self.book = book
+        self.ws = ws
+        self.hidden_columns: list[tuple[int, int]] = []  # 0-based, inclusive
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[Any, ...], bool]]:
+        with self.ws._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                self.ws._shared_strings,
+                data_only=False,
+                epoch=self.book.epoch,
+                date_formats=self.book._date_formats,
+                timedelta_formats=self.book._timedelta_formats,
+            )
+            first = True
+            for number, cells in parser.parse():
+                if first:  # <cols> comes before <sheetData>
+                    self.hidden_columns = _hidden_ranges(parser.column_dimensions.values())
+                    first = False
+                attributes = parser.row_dimensions.pop(str(number), None) or {}
+                hidden = str(attributes.get("hidden", "")).lower() in ("1", "true")
+                yield number, self.ws._get_row(cells, values_only=True), hidden
+
+    def hidden(self, index: int) -> bool:
+        return any(low <= index <= high for low, high in self.hidden_columns)
+
+
+def _hidden_ranges(columns: Iterable[dict[str, str]]) -> list[tuple[int, int]]:
+    ranges = []
+    for attributes in columns:
+        if str(attributes.get("hidden", "")).lower() in ("1", "true"):
+            try:
+                ranges.append((int(attributes["min"]) - 1, int(attributes.get("max", attributes["min"])) - 1))
+            except (KeyError, ValueError):
+                continue
+    return ranges
+
+
+def _looks_like_header(sheet: Sheet, values: tuple[Any, ...]) -> bool:
+    """Whether a row is the table's header: at least half of the template's headers are in it."""
+    headers = {column.header for column in sheet.columns}
+    found = {text for value in values if value is not None and (text := str(value).strip()) in headers}
+    return len(found) >= max(2, (len(headers) + 1) // 2)
+
+
+def _filled(values: tuple[Any, ...]) -> list[str]:
+    return [str(value).strip() for value in values if not _blank([value])]
+
+
+def _no_header(sheet: Sheet, row: int) -> str:
+    return _("找不到表头:第 %(row)s 行应是表头(%(headers)s);此工作表无法导入") % {
+        "row": row,
+        "headers": "、".join(column.header for column in sheet.columns),
+    }
+
+
+def _title_text(labels: dict[str, Column], values: tuple[Any, ...]) -> str | None:
+    """Above 协作信息's labels: one cell filled (a merged title keeps its text in the first), not a label."""
+    filled = _filled(values)
+    if len(filled) == 1 and filled[0] not in labels:
+        return filled[0]
+    return None
+
+
+def _row_list(rows: list[int]) -> str:
+    shown = "、".join(str(row) for row in rows[:10])
+    return shown + ("…" if len(rows) > 10 else "")
+
+
+def _read_sheet(reader: _Reader, sheet: Sheet, book: Any, ws: Any, merges: list[str]) -> None:
+    # Rows are counted as they stream: the declared size is never trusted.
+    limit = max_rows() + HEADER_ROWS + MAX_TITLE_ROWS
     labels = {column.header: column for column in sheet.fields}
-    positions: dict[int, Column] = {}
+    positions: dict[int, Column] | None = None if sheet.columns else {}
+    header_row: int | None = None
+    titles: list[int] = []
+    pending: list[tuple[int, str]] = []  # rows above a table's header, until it is found
+    hidden_rows: list[int] = []
+    in_hidden: dict[int, list[int]] = {}  # column index -> rows with content in that hidden column
+    field_rows: dict[str, int] = {}
+    started = False  # a label or the header was read: below it, nothing is a title
     rows = reader.tables.setdefault(sheet.section, [])
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+    data_rows = reader.data_rows.setdefault(sheet.name, [])
+    stream = _Rows(book, ws)
+    for number, values, hidden in stream:
         reader.tick()
         if number > limit:
             raise WorkbookRefused(too_many_rows())
         if _blank(values):
             continue
-        if number < sheet.header_row or not sheet.columns:
-            _read_field(reader, sheet, labels, number, values)
-        elif number == sheet.header_row:
-            positions = _read_header(reader, sheet, number, values)
+        if positions is None and _looks_like_header(sheet, values):
+            positions, header_row, started = _read_header(reader, sheet, number, values), number, True
+            for above, text in pending:  # what stood above the header was its title
+                titles.append(above)
+                reader.notices.append(
+                    Problem(sheet.name, above, None, _("标题行,已跳过:%(text)s") % {"text": text})
+                )
+            continue
+        if hidden:  # how people "delete" a row: skipped, and said so below
+            hidden_rows.append(number)
+            continue
+        if positions is None and not sheet.fields:
+            # Above a table's header: a title (merged or not, a line or a few) until the header comes.
+            if len(pending) >= MAX_TITLE_ROWS:
+                reader.refuse(sheet, pending[0][0], _no_header(sheet, pending[0][0]))
+                return
+            pending.append((number, " ".join(_filled(values))))
+            continue
+        title = None if started or len(titles) >= MAX_TITLE_ROWS else _title_text(labels, values)
+        if title is not None:
+            titles.append(number)
+            reader.notices.append(
+                Problem(sheet.name, number, None, _("标题行,已跳过:%(text)s") % {"text": title})
+            )
+            continue
+        started = True
+        is_field = positions is None or not sheet.columns  # 协作信息, or 核心目标 above its table
+        for index, value in enumerate(values):
+            if stream.hidden(index) and (index > 0 or not is_field) and not _blank([value]):
+                in_hidden.setdefault(index, []).append(number)
+        if is_field:
+            key = _read_field(reader, sheet, labels, number, values)
+            if key is not None:
+                field_rows[key] = number
         else:
+            assert positions is not None
             reader.rows += 1
+            data_rows.append(number)
             row = _read_row(reader, sheet, positions, number, values)
-            if (sheet.name, number) not in reader.bad:
-                rows.append((number, row))
-    if sheet.columns and not positions:
-        reader.problems.append(
+            rows.append((number, row))
+    if sheet.columns and positions is None:
+        if started or pending or hidden_rows:  # rows with content and no header to read them by
+            first = pending[0][0] if pending else sheet.header_row
+            reader.refuse(sheet, first, _no_header(sheet, first))
+        else:  # an empty sheet: nothing would be dropped
+            reader.problems.append(
+                Problem(
+                    sheet.name,
+                    sheet.header_row,
+                    None,
+                    _("缺少表头行(第 %(row)s 行)") % {"row": sheet.header_row},
+                )
+            )
+    if hidden_rows:
+        reader.notices.append(
             Problem(
-                sheet.name, sheet.header_row, None, _("缺少表头行(第 %(row)s 行)") % {"row": sheet.header_row}
+                sheet.name,
+                None,
+                None,
+                _("已跳过 %(count)s 个隐藏行(第 %(rows)s 行);如需导入,请取消隐藏后重新上传")
+                % {"count": len(hidden_rows), "rows": _row_list(hidden_rows)},
             )
         )
+    for index, numbers in in_hidden.items():
+        column = (positions or {}).get(index)
+        letter = get_column_letter(index + 1) + (f"({column.header})" if column is not None else "")
+        reason = _("此列已隐藏,但第 %(rows)s 行有内容;请取消隐藏并核对,或清空该列") % {
+            "rows": _row_list(numbers)
+        }
+        reader.problems.append(Problem(sheet.name, header_row or numbers[0], letter, reason))
+        reader.bad.update((sheet.name, n) for n in numbers)
+    _report_merges(reader, sheet, merges, set(titles))
+    # Rows made bad after they were read (a merge, a hidden column) are not kept.
+    rows[:] = [(n, row) for n, row in rows if (sheet.name, n) not in reader.bad]
+    for key, number in field_rows.items():
+        if (sheet.name, number) in reader.bad:
+            reader.fields.pop(key, None)
 
 
 def _read_field(
     reader: _Reader, sheet: Sheet, labels: dict[str, Column], number: int, values: tuple[Any, ...]
-) -> None:
+) -> str | None:
+    """Read one label / value row; return the field's key when the label is known."""
     label = str(values[0]).strip() if values and values[0] is not None else ""
     column = labels.get(label)
     if column is None:
@@ -697,18 +948,19 @@ def _read_field(
             Problem(sheet.name, number, "A", _("无法识别的项目 %(label)s") % {"label": label})
         )
         reader.bad.add((sheet.name, number))
-        return
+        return None
     raw = values[1] if len(values) > 1 else None
     if _blank([raw]):
-        return
+        return None
     reader.rows += 1
     try:
         value = _convert(column, raw)
     except _Bad as exc:
         reader.problem(sheet, number, column, str(exc))
-        return
+        return None
     if (sheet.name, number) not in reader.bad:
         reader.fields[column.key] = value
+    return column.key
 
 
 def _read_header(reader: _Reader, sheet: Sheet, number: int, values: tuple[Any, ...]) -> dict[int, Column]:

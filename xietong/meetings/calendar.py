@@ -7,8 +7,11 @@ text by hand (the library folds lines and escapes text).
 - A meeting is one VEVENT: UID ``meeting-<pk>@<host>``, start and end with the
   project's time zone (``TZID`` and a ``VTIMEZONE``), the agenda numbered in
   the description with a link back to the meeting's page, the chair as
-  ORGANIZER and each attendee with an e-mail address as ATTENDEE (people
-  without one are named in the description).
+  ORGANIZER (at the site's sender address when they have none).
+- Files offered for download and the subscription feed are ``METHOD:PUBLISH``:
+  RFC 5546 3.2.1 allows no ATTENDEE there, so the attendees are named in the
+  description. Only the invitations mailed (``METHOD:REQUEST`` / ``CANCEL``,
+  ``invitation_calendar``) carry one ATTENDEE per invitee with an address.
 - A regular meeting of the communication plan (例会) is one VEVENT with the
   rule's RRULE from its first occurrence, UNTIL at the end of the
   collaboration's window (the goal's deadline), EXDATE for the occurrences
@@ -28,10 +31,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, vCalAddress, vRecur
+from icalendar import Calendar, Event, vCalAddress, vDuration, vRecur
 
 from xietong.lib.limits import clamp_moment
 from xietong.lib.schedule import MAX_OCCURRENCES, Occurrence, day_off_name, has_time_of_day
@@ -93,12 +97,25 @@ class SeriesEntry:
     opened: Mapping[datetime, MeetingEntry] = field(default_factory=dict)
 
 
+def organizer_of(name: str, email: str, sender: str) -> Invitee:
+    """Return the ORGANIZER of a calendar: ``name`` at ``email``, or at the site's ``sender`` when empty.
+
+    RFC 5546 requires an ORGANIZER in every method; a chair without a mailbox
+    is shown by name at the address the site sends from (``DEFAULT_FROM_EMAIL``,
+    which may be written ``名称 <address>``).
+    """
+    if email:
+        return Invitee(name, email)
+    sender_name, address = parseaddr(sender)
+    return Invitee(name or sender_name or _("协同"), address or sender)
+
+
 def _address(person: Invitee, *, organizer: bool = False) -> vCalAddress:
+    # The bare address: a sender written "名称 <address>" must not end up inside mailto:.
+    email = parseaddr(person.email)[1] or person.email
     if organizer:
-        return vCalAddress.new(person.email, cn=person.name)
-    return vCalAddress.new(
-        person.email, cn=person.name, role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True
-    )
+        return vCalAddress.new(email, cn=person.name)
+    return vCalAddress.new(email, cn=person.name, role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
 
 
 def _description(
@@ -107,7 +124,10 @@ def _description(
     organizer: Invitee | None,
     attendees: Sequence[Invitee],
     url: str,
+    *,
+    invite: bool,
 ) -> str:
+    """Return an event's description; without ``invite`` (PUBLISH, no ATTENDEE) it names every attendee."""
     parts: list[str] = [line for line in notes if line]
     if agenda:
         lines = [_("会议议程:")]
@@ -115,17 +135,22 @@ def _description(
         parts.append("\n".join(lines))
     if organizer is not None and not organizer.email:
         parts.append(_("主持人:%(name)s") % {"name": organizer.name})
-    unlisted = [person.name for person in attendees if not person.email]
-    if unlisted:
+    if not invite:
+        if attendees:
+            parts.append(_("参会人:%(names)s") % {"names": _("、").join(p.name for p in attendees)})
+    elif unlisted := [person.name for person in attendees if not person.email]:
         parts.append(_("参会人(未登记邮箱):%(names)s") % {"names": _("、").join(unlisted)})
     if url:
         parts.append(_("详情:%(url)s") % {"url": url})
     return "\n\n".join(parts)
 
 
-def _people(event: Event, organizer: Invitee | None, attendees: Sequence[Invitee]) -> None:
+def _people(event: Event, organizer: Invitee | None, attendees: Sequence[Invitee], *, invite: bool) -> None:
+    """Add the ORGANIZER, and with ``invite`` (iTIP REQUEST / CANCEL) one ATTENDEE per invitee with an address."""
     if organizer is not None and organizer.email:
         event.add("ORGANIZER", _address(organizer, organizer=True))
+    if not invite:
+        return  # METHOD:PUBLISH: no ATTENDEE (RFC 5546 3.2.1)
     for person in attendees:
         if person.email:
             event.add("ATTENDEE", _address(person))
@@ -170,8 +195,12 @@ def meeting_event(
     uid: str | None = None,
     recurrence_id: date | None = None,
     all_day: bool = False,
+    invite: bool = False,
 ) -> Event:
-    """Return the VEVENT of one meeting (or, with ``uid`` and ``recurrence_id``, an occurrence of a series)."""
+    """Return the VEVENT of one meeting (or, with ``uid`` and ``recurrence_id``, an occurrence of a series).
+
+    Without ``invite`` it is for a PUBLISH calendar (no ATTENDEE); with it, for an iTIP invitation.
+    """
     start_at = clamp_moment(entry.start).astimezone(tz)  # a time stored before the date window
     start: date
     end: date
@@ -187,11 +216,13 @@ def meeting_event(
         stamp=stamp,
         sequence=entry.sequence,
         location=entry.location,
-        description=_description(entry.notes, entry.agenda, entry.organizer, entry.attendees, entry.url),
+        description=_description(
+            entry.notes, entry.agenda, entry.organizer, entry.attendees, entry.url, invite=invite
+        ),
         url=entry.url,
         recurrence_id=recurrence_id,
     )
-    _people(event, entry.organizer, entry.attendees)
+    _people(event, entry.organizer, entry.attendees, invite=invite)
     return event
 
 
@@ -233,7 +264,7 @@ def series_events(entry: SeriesEntry, tz: ZoneInfo, stamp: datetime) -> list[Eve
     def value(moment: datetime) -> date:
         return moment.date() if all_day else moment
 
-    description = _description(entry.notes, (), entry.organizer, entry.attendees, entry.url)
+    description = _description(entry.notes, (), entry.organizer, entry.attendees, entry.url, invite=False)
 
     def instance(o: Occurrence, *, uid: str, recurrence_id: date | None) -> Event:
         assert o.at is not None
@@ -255,7 +286,7 @@ def series_events(entry: SeriesEntry, tz: ZoneInfo, stamp: datetime) -> list[Eve
             url=entry.url,
             recurrence_id=recurrence_id,
         )
-        _people(event, entry.organizer, entry.attendees)
+        _people(event, entry.organizer, entry.attendees, invite=False)
         return event
 
     text = _rule_text(entry.rrule)
@@ -291,7 +322,7 @@ def series_events(entry: SeriesEntry, tz: ZoneInfo, stamp: datetime) -> list[Eve
     if cancelled:
         # One multi-valued EXDATE in DTSTART's zone: what Outlook itself writes.
         master.add("EXDATE", cancelled)
-    _people(master, entry.organizer, entry.attendees)
+    _people(master, entry.organizer, entry.attendees, invite=False)
     events = [master]
     for o in local:
         if o.at is not None and (o.moved or o.at in opened):
@@ -309,7 +340,9 @@ def build_calendar(
 ) -> bytes:
     """Return the bytes of a METHOD:PUBLISH calendar holding ``events`` and the VTIMEZONE they use.
 
-    ``refresh`` (for subscription feeds) tells clients how often to fetch it again.
+    ``refresh`` (for subscription feeds) tells clients how often to fetch it again. The
+    events are PUBLISH events (``meeting_event`` / ``series_events`` without ``invite``),
+    each with an ORGANIZER (``organizer_of``).
     """
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
@@ -322,7 +355,8 @@ def build_calendar(
         calendar.add("UID", uid)
     if refresh is not None:
         calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("X-PUBLISHED-TTL", refresh)
+        # An X- property has no type of its own: without vDuration the library writes "1:00:00".
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     starts: list[date] = []
     for event in events:
         calendar.add_component(event)
@@ -354,7 +388,7 @@ def invitation_calendar(entry: MeetingEntry, tz: ZoneInfo, stamp: datetime, meth
         raise ValueError(f"not an invitation method: {method}")
     if entry.organizer is None or not entry.organizer.email:
         raise ValueError("an invitation needs an organizer with an address")
-    event = meeting_event(entry, tz, stamp)
+    event = meeting_event(entry, tz, stamp, invite=True)
     event.add("STATUS", "CANCELLED" if method == CANCEL else "CONFIRMED")
     event.add("TRANSP", "OPAQUE")
     calendar = Calendar()

@@ -36,6 +36,7 @@ from xietong.meetings.calendar import (
     SeriesEntry,
     build_calendar,
     meeting_event,
+    organizer_of,
     series_events,
 )
 from xietong.meetings.models import CalendarFeed, CommunicationRule, Meeting, MeetingKind
@@ -133,6 +134,13 @@ def invitee(person: Person) -> Invitee:
     return Invitee(person.name, person.email)
 
 
+def organizer(person: Person | None) -> Invitee:
+    """Return the ORGANIZER of an event: ``person``, at the site's sender address when they have none."""
+    if person is None:
+        return organizer_of("", "", settings.DEFAULT_FROM_EMAIL)
+    return organizer_of(person.name, person.email, settings.DEFAULT_FROM_EMAIL)
+
+
 def load_meetings(collabs: Sequence[Collaboration], *, rule: int | None = None) -> list[CollabMeetings]:
     """Return the meetings of ``collabs`` in six queries (``rule``: one regular meeting and its occurrences)."""
     ids = [c.pk for c in collabs]
@@ -198,7 +206,7 @@ def meeting_entry(meeting: Meeting, collab: Collaboration) -> MeetingEntry:
         location=meeting.location,
         agenda=tuple(item.title for item in meeting.agenda.all()),
         url=absolute(reverse("meetings:meeting", args=[collab.slug, meeting.pk])),
-        organizer=invitee(meeting.chair) if meeting.chair is not None else None,
+        organizer=organizer(meeting.chair or collab.owner),
         attendees=tuple(invitee(p) for p in meeting.attendees.all()),
         sequence=collab.version,
         notes=(_("跨部门协作:%(title)s") % {"title": collab.title},),
@@ -223,7 +231,6 @@ def series_entry(rule: CommunicationRule, data: CollabMeetings) -> SeriesEntry |
         notes.append(_("输出物:%(outputs)s") % {"outputs": _("、").join(rule.outputs)})
     if rule.owner:
         notes.append(_("责任人:%(owner)s") % {"owner": rule.owner})
-    owner = collab.owner
     return SeriesEntry(
         uid=f"series-{rule.pk}@{site_host()}",
         summary=series_summary(rule, collab),
@@ -233,7 +240,7 @@ def series_entry(rule: CommunicationRule, data: CollabMeetings) -> SeriesEntry |
         minutes=rule.duration_minutes,
         location=rule.location,
         url=absolute(reverse("meetings:communication", args=[collab.slug])) + f"#rule-{rule.pk}",
-        organizer=invitee(owner) if owner is not None else None,
+        organizer=organizer(collab.owner),
         attendees=data.invitees,
         sequence=collab.version,
         notes=tuple(notes),

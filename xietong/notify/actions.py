@@ -92,6 +92,25 @@ def do_save_preference(person: Person, data: PreferenceInput) -> Preference:
     return preference
 
 
+@transaction.atomic
+def do_mute_kind(person: Person, kind: str, *, muted: bool = True) -> Preference:
+    """Stop (or, ``muted=False``, resume) ``kind`` for ``person``, keeping the rest of their preferences.
+
+    The unsubscribe link of a reminder mail writes here: the same muted kinds
+    the preferences page shows. The row is locked, so a save on that page at
+    the same moment is not overwritten with a stale list.
+    """
+    if kind not in Kind.values:
+        raise ValueError(f"unknown reminder kind: {kind}")
+    Preference.objects.get_or_create(person=person)
+    preference = Preference.objects.select_for_update().get(person=person)
+    before = set(preference.muted_kinds)
+    chosen = (before | {kind}) if muted else (before - {kind})
+    preference.muted_kinds = [k for k in Kind.values if k in chosen]
+    preference.save(update_fields=["muted_kinds"])
+    return preference
+
+
 # --- group robots
 
 

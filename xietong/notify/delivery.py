@@ -21,14 +21,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xietong.lib import webhooks
 from xietong.lib.webhooks import DeliveryError
+from xietong.notify import limiter
 from xietong.notify.messages import render
-from xietong.notify.models import Delivery, DeliveryState, Robot
+from xietong.notify.models import Delivery, DeliveryState
 
 ERROR_LENGTH = 1000
 ANSWER_LENGTH = 300
@@ -60,30 +59,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _rate_limited(delivery: Delivery, now: datetime) -> datetime | None:
-    """When a robot over its per-minute budget may send again (delays, never drops).
+    """When a robot's webhook address over one of its limits may be sent to again (delays, never drops).
 
-    Sends in flight (claimed within the minute, not yet finished) count too,
-    and the robot's row is locked for the claim (on PostgreSQL), so workers
-    claiming deliveries of one robot at the same moment do not each see
-    room for one more.
+    The limits are the address's, shared by every robot entry at it and every
+    worker process (``limiter``): the send is reserved in the claim's transaction.
     """
-    if delivery.robot_id is None:
+    if delivery.robot is None:
         return None
-    list(Robot.objects.select_for_update().filter(pk=delivery.robot_id).values_list("pk"))
-    window = now - timedelta(minutes=1)
-    recent = list(
-        Delivery.objects.filter(robot_id=delivery.robot_id)
-        .filter(
-            Q(sent_at__gt=window) | Q(state=DeliveryState.SENDING, next_attempt_at__gt=window),
-        )
-        .exclude(pk=delivery.pk)
-        .annotate(at=Coalesce("sent_at", "next_attempt_at"))
-        .order_by("at")
-        .values_list("at", flat=True)[: settings.XIETONG_ROBOT_PER_MINUTE]
-    )
-    if len(recent) < settings.XIETONG_ROBOT_PER_MINUTE:
-        return None
-    return recent[0] + timedelta(minutes=1)
+    return limiter.reserve(delivery.robot.webhook_url, delivery.transport, now)
 
 
 def _claim(pk: int, now: datetime) -> Delivery | Outcome:
@@ -108,19 +91,36 @@ def _claim(pk: int, now: datetime) -> Delivery | Outcome:
         return delivery
 
 
+def _block(delivery: Delivery, until: datetime) -> None:
+    """Every delivery to the robot's address waits until ``until``."""
+    if delivery.robot is not None:
+        with transaction.atomic():
+            limiter.block(delivery.robot.webhook_url, until)
+
+
 def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime, answer: str = "") -> Outcome:
     if error is None:
         delivery.state, delivery.sent_at, delivery.last_error = DeliveryState.SENT, now, ""
         delivery.answer = answer[:ANSWER_LENGTH]
         retry_at = None
+    elif isinstance(error, limiter.Throttled) and now - delivery.created_at < limiter.THROTTLE_PATIENCE:
+        # The robot is throttled (too fast, DingTalk's block): a wait, not a failed attempt.
+        retry_at = now + error.wait
+        _block(delivery, retry_at)
+        delivery.attempts -= 1
+        delivery.state, delivery.next_attempt_at = DeliveryState.PENDING, retry_at
+        delivery.last_error = error.reason[:ERROR_LENGTH]
     elif error.retry and delivery.attempts < settings.XIETONG_DELIVERY_ATTEMPTS:
         retry_at = now + backoff(delivery.attempts)
+        if isinstance(error, limiter.Throttled):
+            retry_at = max(retry_at, now + error.wait)
+            _block(delivery, retry_at)
         delivery.state, delivery.next_attempt_at = DeliveryState.PENDING, retry_at
         delivery.last_error = error.reason[:ERROR_LENGTH]
     else:
         delivery.state, delivery.last_error = DeliveryState.FAILED, error.reason[:ERROR_LENGTH]
         retry_at = None
-    delivery.save(update_fields=["state", "sent_at", "last_error", "answer", "next_attempt_at"])
+    delivery.save(update_fields=["state", "sent_at", "last_error", "answer", "next_attempt_at", "attempts"])
     return Outcome(DeliveryState(delivery.state), retry_at)
 
 

@@ -123,6 +123,8 @@ class Message:
     # Lines after the body (an invitation's agenda and materials), as text and as Markdown.
     details: tuple[str, ...] = ()
     markdown_details: tuple[str, ...] = ()
+    # A reminder mail's link that stops its kind for its reader (set by the mail transport only).
+    unsubscribe: str = ""
 
     def _layout(self, template: str) -> str:
         with translation.override(self.language):

@@ -293,3 +293,28 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RobotAddress(models.Model):
+    """One webhook address's recent sends and block: the limits every robot at it shares.
+
+    Rate limits belong to the address (the vendor's robot), not to a robot
+    entry: two collaborations posting to one group, and every worker process,
+    count against the same row. The row is locked (``select_for_update``)
+    while a send is reserved, so the count holds across processes
+    (``notify.limiter``). Only a digest of the address is kept: the address
+    carries the robot's key.
+    """
+
+    digest = models.CharField(_("地址摘要"), max_length=64, unique=True)
+    # Moments (epoch seconds) of the sends in the longest window, oldest first.
+    sends = models.JSONField(_("最近发送"), default=list, blank=True)
+    # The robot said "too fast" (or DingTalk's block): nothing is sent to it before this.
+    blocked_until = models.DateTimeField(_("暂停至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("群机器人地址")
+        verbose_name_plural = _("群机器人地址")
+
+    def __str__(self) -> str:
+        return self.digest[:12]

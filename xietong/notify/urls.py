@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/read-all/", views.mark_all_read, name="mark_all_read"),
     path("notifications/preferences/", views.preferences, name="preferences"),
     path("notifications/failed/", views.failed, name="failed"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("notifications/failed/<int:pk>/resend/", views.failed_resend, name="failed_resend"),
     path("c/<str:slug>/robots/", views.robots, name="robots"),
     path("c/<str:slug>/robots/<int:pk>/", views.robot_edit, name="robot_edit"),

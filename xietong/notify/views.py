@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from xietong.collabs.access import get_object_in, get_part_of, signed_in_person
@@ -36,6 +37,7 @@ from xietong.notify.actions import (
     do_delete_robot,
     do_mark_all_read,
     do_mark_read,
+    do_mute_kind,
     do_resend,
     do_save_preference,
 )
@@ -43,6 +45,8 @@ from xietong.notify.forms import PreferenceForm, RobotEditForm, RobotForm
 from xietong.notify.messages import render as render_message
 from xietong.notify.models import Delivery, Kind, Notification, Preference, Robot
 from xietong.notify.reads import DeliveryRow, delivery_row, failed_deliveries
+from xietong.notify.unsubscribe import read_token
+from xietong.orgs.models import Person
 from xietong.orgs.roles import Action
 from xietong.tracking.actions.closing import CollaborationClosed
 
@@ -127,6 +131,40 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("通知偏好已保存。"))
         return redirect("notify:preferences")
     return render(request, "notify/preferences.html", {"form": form, "address": person.email})
+
+
+# --- the unsubscribe link of a reminder mail (no sign-in)
+
+
+@csrf_exempt  # RFC 8058: the mail provider POSTs with no session and no token; the signed token is the proof
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Mute (POST, the one-click body or the page's button) or unmute (POST ``action=undo``) one kind.
+
+    GET only shows the state with a button: scanners and link previews fetch
+    links in mails, and must not mute anything. Answers are pages, never
+    redirects (RFC 8058: a redirected POST is not followed reliably). A
+    token that is altered, not ours, or names nobody is 404.
+    """
+    named = read_token(token)
+    person = None if named is None else Person.objects.filter(pk=named.person_id).first()
+    if named is None or person is None:
+        raise Http404
+    changed = ""
+    preference: Preference | None
+    if request.method == "POST":
+        undo = request.POST.get("action") == "undo"
+        preference = do_mute_kind(person, named.kind, muted=not undo)
+        changed = "resumed" if undo else "muted"
+    else:
+        preference = Preference.objects.filter(person=person).first()
+    muted = preference is not None and not preference.wants(named.kind)
+    with translation.override(person.language or translation.get_language()):
+        context = {"kind": KIND_LABELS[named.kind], "muted": muted, "changed": changed}
+        response = render(request, "notify/unsubscribe.html", context)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    return response
 
 
 # --- a collaboration's group robots and failed deliveries

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from xietong.audit.record import audited
 from xietong.lib.limits import check_input
+from xietong.lib.mailheaders import automatic_headers
 from xietong.orgs.actions import PersonRefused
 from xietong.orgs.models import AccountInvitation, Department, InvitationState, Person, PersonSource
 
@@ -304,7 +305,8 @@ def invitation_mail(invitation: AccountInvitation, link: str, inviter: Person) -
         link,
         validity,
     )
-    mail = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [person.email])
+    headers = automatic_headers()  # Auto-Submitted (RFC 3834) and a Message-ID of the site
+    mail = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [person.email], headers=headers)
     mail.attach_alternative(html, "text/html")
     return mail
 

@@ -148,3 +148,24 @@ def metric_without_subgoal(collab: Collab, ctx: Context) -> Iterator[Finding]:
                 _("指标「%(name)s」没有任何子目标支撑:请把它拆解为至少一个部门子目标"),
                 name=metric_label(i, metric),
             )
+
+
+@rule("G07", Severity.WARNING, _("核心目标的截止日期已过"))
+def goal_deadline_passed(collab: Collab, ctx: Context) -> Iterator[Finding]:
+    """Flag an open collaboration whose goal deadline is already past.
+
+    Either the goal was given a date that had passed when it was written (a
+    year left out: 9月底 typed in November), or the work ran past it: close
+    with acceptance and a retrospective, or change the deadline through a
+    change request. Quiet once the collaboration is closed.
+    """
+    goal = collab.goal
+    if goal is None or goal.deadline is None or collab.closed_at is not None:
+        return
+    if goal.deadline < ctx.today:
+        yield goal_deadline_passed.finding(
+            "goal",
+            _("核心目标的截止日期 %(deadline)s 已过(今天是 %(today)s):请收尾验收,或通过变更申请调整截止日期"),
+            deadline=goal.deadline.isoformat(),
+            today=ctx.today.isoformat(),
+        )

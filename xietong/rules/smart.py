@@ -20,6 +20,12 @@ Flags and findings (rule IDs of DESIGN.md §2, all errors)
   vague — so a plain statement such as ``完成系统上线`` is not specific but
   only gets G02/G04, which say what is missing.
 - G05 when a range's verb contradicts its numbers (``从24小时缩短至48小时``).
+- G07 (a warning) when the deadline is already past on ``today``: a year
+  left out (``9月底`` in November) or mistyped; the person corrects it.
+
+A metric stated as a change without a baseline (``销售额提升20%``, ``翻一番``)
+counts as measurable: its ``change`` is recorded and its target is left for
+the person to compute from today's value.
 """
 
 from __future__ import annotations
@@ -64,6 +70,16 @@ def _finding(rule_id: str, message: str | Promise, params: dict[str, Any] | None
     return get_rule(rule_id).finding("goal", message, **(params or {}))
 
 
+def _next_year(day: date) -> date:
+    """Return the same day a year later (28 February for 29 February; the day itself in year 9999)."""
+    if day.year == date.max.year:
+        return day
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 def analyze(text: str, today: date) -> SmartAnalysis:
     """Read ``text`` (a goal statement) and propose metrics, a deadline and SMART findings.
 
@@ -71,7 +87,9 @@ def analyze(text: str, today: date) -> SmartAnalysis:
     """
     text = text or ""
     reading = read(text, today)
-    measurable = any(m.target is not None for m in reading.metrics)
+    # A change stated against the baseline (销售额提升20%) is measurable too: the
+    # person fills in today's value, and the target follows from it.
+    measurable = any(m.target is not None or m.change is not None for m in reading.metrics)
     vague = is_vague(text)
     specific = bool(text.strip()) and not vague and measurable
 
@@ -115,6 +133,18 @@ def analyze(text: str, today: date) -> SmartAnalysis:
             findings.append(
                 _finding("G04", _("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。"))
             )
+    if reading.deadline is not None and reading.deadline < today:
+        findings.append(
+            _finding(
+                "G07",
+                _("截止日期%(deadline)s已经过去(今天是%(today)s):请确认日期或年份,如“%(next_year)s”。"),
+                {
+                    "deadline": reading.deadline.isoformat(),
+                    "today": today.isoformat(),
+                    "next_year": _next_year(reading.deadline).isoformat(),
+                },
+            )
+        )
     return SmartAnalysis(
         specific=specific,
         measurable=measurable,

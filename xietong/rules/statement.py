@@ -29,8 +29,16 @@ How the text is read
      next one; ``本月底``, ``下月15日前``, ``本周五``, ``下周五前`` are resolved
      against ``today`` (weeks start on Monday); an impossible date
      (``2024年2月30日``) is no deadline at all;
-   - recurring phrases (``每周五前``, ``每月底``) and durations (``24小时内``,
-     ``3天内``) are conditions, not deadlines; ``尽快``/"ASAP" is not a deadline.
+   - recurring phrases (``每周五前``, ``每月底``) and hours or minutes
+     (``24小时内``) are conditions, not deadlines; ``尽快``/"ASAP" is not a deadline;
+   - a duration of days, weeks, months or years that limits the whole goal
+     (``十天内完成``, ``3个月内把…``, ``10个工作日内``, "within 4 weeks") is
+     ``today`` plus that duration; in a share or after a trigger
+     (``80%的投诉在3天内闭环``, ``接到需求后5天内``) it stays a condition;
+   - ``Q3前``/"before Q3" is the day before the quarter starts, ``下半年前`` 30 June;
+     ``H1``/``H2`` are half years; ``春节前``, ``五一前``, ``国庆节前`` … the day
+     before the festival's statutory break (``chinesecalendar``; without a year,
+     the next one after ``today``).
 3. Metrics are read only where a pattern anchors a number, so stray numbers
    never become metrics:
 
@@ -46,7 +54,13 @@ How the text is read
      (decrease), ``保持在95%以上`` (increase); "raise satisfaction to 4.5 (out
      of 5)", "increase sales by 30%";
    - a verb, a noun and a number: ``新增用户10万`` (target 100000, increase),
-     "reach 100,000 users".
+     "reach 100,000 users";
+   - a change against the baseline: ``从8天缩短一半`` (target 4), ``从3000万元翻一番``,
+     ``从60%提高15个百分点`` (target 75), ``从500万元降低20%``; without a baseline
+     (``销售额提升20%``, ``翻一番``, "increase sales by 30%", "double revenue") the
+     change is recorded (``change``, ``change_kind``) and the target left empty;
+   - counts with a measure word: ``新开8家网点`` (新开网点, 8 家), ``覆盖80万用户``;
+     an English outcome: "with 99.95% availability".
 
    A metric's name is the text before the verb in its clause, stripped of
    connectors (将, 实现, 并 …); when there is none, the matched phrase itself.
@@ -65,6 +79,7 @@ from functools import cache
 from typing import Any, Literal
 
 Direction = Literal["increase", "decrease", "reach"]
+ChangeKind = Literal["percent", "points", "factor"]
 
 # Words that make a goal sound like one without saying what changes by how much.
 # Matching is by substring for Chinese and by whole words (case-insensitive)
@@ -119,9 +134,18 @@ class MetricProposal:
     # A qualifier of the target (e.g. "24小时内" for "80%的投诉在24小时内闭环");
     # shown by the form, not part of the JSON of DESIGN.md §3.
     condition: str = ""
+    # A change stated relative to the baseline (销售额提升20%, 翻一番, 提高15个百分点):
+    # ``change_kind`` is "percent" (of the baseline), "points" (percentage points)
+    # or "factor" (the baseline times ``change``). With a baseline the target is
+    # computed from it; without one the target stays empty: 20 is not the target.
+    change: Decimal | None = None
+    change_kind: ChangeKind | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The metric in the JSON of DESIGN.md §3; ``change`` is added only where it is the whole
+        record (a relative change with no baseline: no target), so every other metric keeps
+        exactly the documented keys."""
+        data: dict[str, Any] = {
             "name": self.name,
             "baseline": json_number(self.baseline),
             "target": json_number(self.target),
@@ -129,6 +153,9 @@ class MetricProposal:
             "direction": self.direction,
             "scale_max": json_number(self.scale_max),
         }
+        if self.change_kind and self.target is None:
+            data["change"] = {"kind": self.change_kind, "value": json_number(self.change)}
+        return data
 
 
 def json_number(value: Decimal | None) -> int | float | None:
@@ -152,6 +179,10 @@ _CN_PROTECTED = re.compile(
     r"第一时间|万一|一(?=[起致定些下般体线旦律并直切把站])|(?<=[统唯同逐之进])一"
     rf"|(?<![{_CN_NUMERALS}\d])十分(?=[\u4e00-\u9fff])(?!钟)"
     rf"|(?<![{_CN_NUMERALS}\d])千万(?=[不要别])"
+    # 五一 (Labour Day) and 一半 (half) are words, read by the deadline and change patterns.
+    rf"|(?<![{_CN_NUMERALS}\d])五一(?=[前节假劳长之以])|(?<![{_CN_NUMERALS}\d])一半"
+    # 一次解决率, 一次性: "first-time", not the number 1
+    rf"|(?<![{_CN_NUMERALS}\d])一(?=次(?:性|解决|通过|成功|合格|到位|办结|办成|修复))"
 )
 _PERCENT_WORDS = re.compile(r"百分之\s*(\d+(?:\.\d+)?)")
 
@@ -271,13 +302,197 @@ def _ym_end(m: re.Match[str], today: date) -> date | None:
     return _safe_month_end(_year_of(m, today), int(m["m"]))
 
 
+def _before_start(m: re.Match[str]) -> bool:
+    """True for "Q3前" / "before Q3": the day before the period starts, not its end ("Q3结束前" is its end)."""
+    groups = m.groupdict()
+    return bool(groups.get("before") or groups.get("bef"))
+
+
 def _quarter(m: re.Match[str], today: date) -> date | None:
-    return _quarter_end(_year_of(m, today), int(m["q"] or m["q2"]))
+    year, quarter = _year_of(m, today), int(m["q"] or m["q2"])
+    if _before_start(m):
+        return _quarter_end(year, quarter - 1) if quarter > 1 else date(year - 1, 12, 31)
+    return _quarter_end(year, quarter)
 
 
 def _half(m: re.Match[str], today: date) -> date | None:
     year = _year_of(m, today)
-    return date(year, 6, 30) if m["h"] == "上" else date(year, 12, 31)
+    first = m["h"] in ("上", "1")
+    if _before_start(m):
+        return date(year - 1, 12, 31) if first else date(year, 6, 30)
+    return date(year, 6, 30) if first else date(year, 12, 31)
+
+
+_EN_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+
+
+def _after(today: date, amount: Decimal, unit: str) -> date | None:
+    """Return ``today`` plus ``amount`` days / weeks / months / years (``unit`` in Chinese or English)."""
+    unit = unit.lower()
+    if unit.startswith(("天", "日", "day")):
+        return today + timedelta(days=int(amount))
+    if unit.startswith(("周", "星期", "礼拜", "week")):
+        return today + timedelta(weeks=int(amount))
+    months = amount * 12 if unit.startswith(("年", "year")) else amount
+    if months != months.to_integral_value():
+        return None
+    year, month = _add_months(today, int(months))
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def _working_days_after(today: date, count: int) -> date | None:
+    """Return the ``count``-th working day after ``today`` by the Chinese statutory calendar (调休 included)."""
+    import chinese_calendar
+
+    day = today
+    try:
+        while count > 0:
+            day += timedelta(days=1)
+            if chinese_calendar.is_workday(day):
+                count -= 1
+    except NotImplementedError:  # a year the calendar does not know yet
+        return None
+    return day
+
+
+def _duration(m: re.Match[str], today: date) -> date | None:
+    raw = (m["n"] or "").lower()
+    if m.groupdict().get("half"):
+        amount = Decimal("0.5")
+    elif raw in _EN_NUMBERS:
+        amount = Decimal(_EN_NUMBERS[raw])
+    else:
+        amount = Decimal(raw) * (Decimal("1.5") if m.groupdict().get("andhalf") else 1)
+    unit = m["u"]
+    if "工作日" in unit or "working" in unit.lower() or "business" in unit.lower():
+        return _working_days_after(today, int(amount)) if amount == amount.to_integral_value() else None
+    if amount != amount.to_integral_value() and unit.startswith(("月", "month")):
+        return today + timedelta(days=int(amount * 30))  # 半个月 = 15 days
+    return _after(today, amount, unit)
+
+
+# Lunar festivals for years ``chinesecalendar`` does not cover yet (its data ends
+# with the last year the State Council has published): the festival day itself.
+_LUNAR_FESTIVALS: dict[str, dict[int, date]] = {
+    "spring_festival": {
+        2027: date(2027, 2, 6),
+        2028: date(2028, 1, 26),
+        2029: date(2029, 2, 13),
+        2030: date(2030, 2, 3),
+        2031: date(2031, 1, 23),
+        2032: date(2032, 2, 11),
+        2033: date(2033, 1, 31),
+        2034: date(2034, 2, 19),
+        2035: date(2035, 2, 8),
+    },
+    "dragon_boat_festival": {
+        2027: date(2027, 6, 9),
+        2028: date(2028, 5, 28),
+        2029: date(2029, 6, 16),
+        2030: date(2030, 6, 5),
+        2031: date(2031, 6, 24),
+        2032: date(2032, 6, 12),
+        2033: date(2033, 6, 1),
+        2034: date(2034, 6, 20),
+        2035: date(2035, 6, 10),
+    },
+    "mid_autumn_festival": {
+        2027: date(2027, 9, 15),
+        2028: date(2028, 10, 3),
+        2029: date(2029, 9, 22),
+        2030: date(2030, 9, 12),
+        2031: date(2031, 10, 1),
+        2032: date(2032, 9, 19),
+        2033: date(2033, 9, 8),
+        2034: date(2034, 9, 27),
+        2035: date(2035, 9, 16),
+    },
+}
+_HOLIDAY_NAMES = {
+    "元旦": "new_years_day",
+    "new year": "new_years_day",
+    "春节": "spring_festival",
+    "过年": "spring_festival",
+    "chinese new year": "spring_festival",
+    "lunar new year": "spring_festival",
+    "spring festival": "spring_festival",
+    "清明": "tomb_sweeping_day",
+    "五一": "labour_day",
+    "劳动节": "labour_day",
+    "labour day": "labour_day",
+    "labor day": "labour_day",
+    "端午": "dragon_boat_festival",
+    "dragon boat festival": "dragon_boat_festival",
+    "中秋": "mid_autumn_festival",
+    "mid-autumn festival": "mid_autumn_festival",
+    "国庆": "national_day",
+    "national day": "national_day",
+}
+
+
+def _festival_day(key: str, year: int) -> date | None:
+    """Return the festival's own day in ``year`` (solar ones fixed, 清明 from its solar term, lunar from a table)."""
+    fixed = {"new_years_day": (1, 1), "labour_day": (5, 1), "national_day": (10, 1)}
+    if key in fixed:
+        return date(year, *fixed[key])
+    if key == "tomb_sweeping_day":
+        import chinese_calendar
+
+        terms = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+        return next((d for d, name in terms if name == "清明"), None)
+    return _LUNAR_FESTIVALS.get(key, {}).get(year)
+
+
+def _holiday_start(key: str, year: int) -> date | None:
+    """Return the first day off of the festival's statutory break in ``year``, or its own day.
+
+    ``chinesecalendar`` knows the breaks the State Council has published (a
+    Spring Festival break often starts before 除夕); for a later year the
+    festival's own day stands in.
+    """
+    import chinese_calendar
+
+    festival = _festival_day(key, year)
+    try:
+        holiday = chinese_calendar.Holiday[key]
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        days = [
+            d
+            for d in chinese_calendar.get_holidays(start, end)
+            if chinese_calendar.get_holiday_detail(d)[1] == holiday.value
+        ]
+    except (NotImplementedError, KeyError):
+        return festival
+    return min(days) if days else festival
+
+
+def _holiday(m: re.Match[str], today: date) -> date | None:
+    """``春节前``: the day before the festival's break; without a year, the next break after ``today``."""
+    said = " ".join(m["hol"].lower().split())
+    key = _HOLIDAY_NAMES[next(k for k in _HOLIDAY_NAMES if said.startswith(k))]
+    if m["y"] or m["y2"] or m["rel"]:
+        start = _holiday_start(key, _year_of(m, today))
+        return start - timedelta(days=1) if start else None
+    for year in (today.year, today.year + 1):
+        start = _holiday_start(key, year)
+        if start is not None and start > today:
+            return start - timedelta(days=1)
+    return None
 
 
 def _year_end(m: re.Match[str], today: date) -> date | None:
@@ -356,11 +571,39 @@ _DEADLINE_PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = tuple(
             r"(?:\b(?:the\s+)?end\s+of\s+(?:the\s+)?)?"
             rf"(?:(?P<y>\d{{4}})\s*年?\s*(?:度\s*)?|{_REL_YEAR}\s*)?"
             r"(?:(?<![A-Za-z])Q(?P<q>[1-4])(?!\d)|(?<!每)第?\s*(?P<q2>[1-4])\s*季度?)"
-            r"(?:\s*[/-]?\s*(?P<y2>\d{4})(?!\d))?\s*(?:末|底|结束前|结束|前|内)?",
+            r"(?:\s*[/-]?\s*(?P<y2>\d{4})(?!\d))?\s*(?:末|底|结束前|结束|内|(?P<before>之前|以前|前))?",
             _quarter,
         ),
-        # 2024年上半年, 下半年末
-        (rf"(?:(?P<y>\d{{4}})\s*年\s*|{_REL_YEAR}\s*)?(?P<h>上|下)半年(?:度)?(?:末|底|结束前|前|内)?", _half),
+        # before Q3 (2027): the day before Q3 starts
+        (
+            r"\b(?P<bef>before)\s+(?:the\s+)?(?:(?P<y>\d{4})\s*)?Q(?P<q>[1-4])(?P<q2>)(?!\d)"
+            r"(?:\s*[/-]?\s*(?P<y2>\d{4})(?!\d))?",
+            _quarter,
+        ),
+        # 2024年上半年, 下半年末, 2027年H1, H2 2027, (by the) end of H2 2027, before H2
+        (
+            rf"(?:(?P<y>\d{{4}})\s*年\s*(?:度\s*)?|{_REL_YEAR}\s*)?(?P<h>上|下)半年(?:度)?"
+            r"(?:末|底|结束前|内|(?P<before>之前|以前|前))?",
+            _half,
+        ),
+        (
+            r"(?:\b(?P<bef>before)\s+(?:the\s+)?|\b(?:the\s+)?end\s+of\s+(?:the\s+)?)?"
+            rf"(?:(?P<y>\d{{4}})\s*年?\s*|{_REL_YEAR}\s*)?(?<![A-Za-z])H(?P<h>[12])(?![\dA-Za-z])"
+            r"(?:\s*[/-]?\s*(?P<y2>\d{4})(?!\d))?\s*(?:末|底|结束前|内|(?P<before>之前|以前|前))?",
+            _half,
+        ),
+        # 春节前, 2027年五一前, 国庆节前, before Chinese New Year 2027
+        (
+            rf"(?:(?P<y>\d{{4}})\s*年\s*|{_REL_YEAR}\s*)?(?P<hol>元旦|春节|过年|清明|五一|劳动节|端午|中秋|国庆)"
+            r"(?:节|假期|长假|小长假|黄金周)?(?P<y2>)\s*(?:之前|以前|前)",
+            _holiday,
+        ),
+        (
+            r"\bbefore\s+(?:the\s+)?(?P<rel>)(?P<y>)(?P<hol>chinese\s+new\s+year|lunar\s+new\s+year|spring\s+festival"
+            r"|national\s+day|labou?r\s+day|dragon\s+boat\s+festival|mid-autumn\s+festival|new\s+year)"
+            r"(?:\s+holidays?)?(?:\s*,?\s*(?P<y2>\d{4})(?!\d))?",
+            _holiday,
+        ),
         # 2024年底, 2024年度末, 2024年内
         (r"(?P<y>\d{4})\s*年\s*(?:度\s*)?(?:年底|年末|底|末|内|年内|结束前)", _year_end),
         # 今年底, 明年年末, 年底, 年内 (not 每年年底, not 3年内)
@@ -404,6 +647,46 @@ _DEADLINE_PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = tuple(
 )
 
 
+# 十天内, 3个月内, 半年内, 1个半月内, 10个工作日内; within 4 weeks, in the next 3 months.
+# Hours and minutes are never deadlines: they are conditions (24小时内闭环) or SLAs.
+_DURATIONS: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        r"(?:(?P<half>半)|(?<![\d.])(?P<n>\d{1,3})(?P<andhalf>个半)?)\s*个?\s*(?P<u>工作日|天|日|周|星期|礼拜|月|年)"
+        r"\s*(?:之内|以内|内)"
+    ),
+    re.compile(
+        r"\b(?:within|in)\s+(?:the\s+next\s+)?(?P<n>\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten"
+        r"|eleven|twelve)\s+(?P<u>business\s+days?|working\s+days?|days?|weeks?|months?|years?)\b",
+        re.IGNORECASE,
+    ),
+)
+# What makes a duration a condition of a metric or a recurring limit, not the goal's deadline:
+# 80%的投诉在3天内闭环, 接到需求后5天内, 每2周内, "80% of complaints within 5 days", "each week".
+_DURATION_QUALIFIERS = re.compile(
+    r"每|%\s*(?:以上\s*)?的|(?<![今此以])后|接到|收到|% of|percent of|\beach\b|\bevery\b|\bper\b|\bafter\b"
+    r"|\breceiving\b|\bof\s+(?:being\s+)?(?:reported|received|opened|logged)",
+    re.IGNORECASE,
+)
+
+
+def _duration_is_deadline(text: str, m: re.Match[str]) -> bool:
+    """Return True when the duration limits the whole goal ("十天内完成上线"), not a metric's condition."""
+    clause = _CLAUSE_END.split(text[: m.start()])[-1]
+    if _DURATION_QUALIFIERS.search(clause):
+        return False
+    # 3天内闭环率, within 24 hours response rate: the duration is part of a metric's name.
+    after = text[m.end() : m.end() + 8]
+    return not re.match(r"[\u4e00-\u9fff]{0,4}率", after)
+
+
+def _resolve(resolver: _Resolver, m: re.Match[str], today: date) -> date | None:
+    """Return the date a phrase names, or None for one outside the calendar (year 0000, 9999年底 + 1 …)."""
+    try:
+        return resolver(m, today)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _find_deadlines(text: str, today: date) -> tuple[date | None, list[tuple[int, int]]]:
     """Return the latest deadline in ``text`` and the spans of every date-like phrase.
 
@@ -415,7 +698,11 @@ def _find_deadlines(text: str, today: date) -> tuple[date | None, list[tuple[int
     for pattern, resolver in _DEADLINE_PATTERNS:
         for m in pattern.finditer(text):
             if m.end() > m.start():
-                candidates.append((m.start(), m.end(), resolver(m, today)))
+                candidates.append((m.start(), m.end(), _resolve(resolver, m, today)))
+    for pattern in _DURATIONS:
+        for m in pattern.finditer(text):
+            if _duration_is_deadline(text, m):
+                candidates.append((m.start(), m.end(), _resolve(_duration, m, today)))
     candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
     kept: list[tuple[int, int, date | None]] = []
     for cand in candidates:
@@ -474,6 +761,7 @@ def _num(name: str) -> str:
 _CN_UNITS = (
     "个百分点|百分点|个工作日|工作日|个小时|小时|分钟|个月|星级|颗星|人次|%|‰|元|分|秒|天|日|周"
     "|月|年|倍|件|个|次|人|家|单|项|台|套|笔|户|篇|场|条|份|辆|吨|公里|米|星"
+    "|张|所|座|间|位|名|批|款|本|册|棵|株|只|箱|包|盒|瓶|块|处|栋|幢|层|门|节|期|轮|例|宗|起|架|艘|部|平方米|平米|亩"
 )
 _EN_UNITS = (
     r"%|(?:percent|percentage\s+points?|hours?|hrs?|h|business\s+days?|working\s+days?|days?"
@@ -537,7 +825,11 @@ _SHARE_CN = re.compile(
     r"(?=$|[,;:。!?\n]|并且|并将|并使|同时|以及)"
 )
 # 80% of complaints (closed) within 24 hours
-_SHARE_EN = re.compile(rf"{_num('t')}\s*(?P<u>%|percent\b)\s+of\s+(?P<rest>[^,;:.!?\n]+)", re.IGNORECASE)
+_SHARE_EN = re.compile(
+    rf"{_num('t')}\s*(?P<u>%|percent\b)\s+of\s+(?P<rest>[^,;:!?\n]+?)"
+    r"(?=\s*$|\s*[,;:!?\n]|\.(?!\d)|\s+(?:and|while|then|plus)\b)",
+    re.IGNORECASE,
+)
 # 提升至4.5分(满分5分), 销售额提升30%, 控制在24小时以内; one-character verbs need 至/到.
 _VERB_CN = re.compile(
     rf"(?:(?P<verb>{_INC_CN}|{_DEC_CN}|{_REACH_CN}|达)\s*(?:到|至|为|在|成)?|(?P<verb1>[增升降减])\s*(?:到|至|为))"
@@ -557,7 +849,7 @@ _NOUN_VERBS_CN = "|".join(_COUNT_VERBS_CN) + "|完成|实现|覆盖|服务|培�
 _CHANGE_VERBS_CN = "提升|提高|增长|扩大|缩短|降低|减少|压缩|削减|缩减|压降"
 _VERB_NOUN_CN = re.compile(
     rf"(?P<verb>{_NOUN_VERBS_CN}|{_CHANGE_VERBS_CN})"
-    r"(?P<noun>(?:(?![的为至到在从由将把内前后])[\u4e00-\u9fff]){1,10}?)\s*(?:到|至|为)?"
+    r"(?P<noun>(?:(?![的为至到在从由将把内前后])[\u4e00-\u9fff]){1,10}?)\s*(?P<to>到|至|为)?"
     rf"\s*{_num('t')}\s*{_unit('u')}?{_scale('s')}"
 )
 # reach 100,000 users
@@ -565,6 +857,56 @@ _VERB_NUM_EN = re.compile(
     rf"\b(?P<verb>reach|achieve|hit|acquire|gain|add|sign|onboard|serve|win)\s+{_num('t')}\s*(?P<u>%|percent\b)?"
     r"\s*(?P<noun>[a-z][a-z\- ]{0,40}?)(?=$|[,;:.!?\n]|\s+(?:by|before|in|within|and|per)\b)",
     re.IGNORECASE,
+)
+# A change relative to the baseline: 翻一番 (normalised 翻1番), 缩短一半, 减半, 提高15个百分点, 降低20%, 增长一倍.
+_CHANGE_PART_CN = (
+    r"(?:(?P<fan>翻)\s*(?P<fann>\d+)\s*番|(?P<halfverb>缩短|降低|减少|下降|压缩|削减|缩减|压降|降|减)\s*(?:了\s*)?一半"
+    rf"|(?P<halved>减半|砍半)|(?P<cverb>{_INC_CN}|{_DEC_CN}|[增升降减])\s*(?:了\s*)?{_num('c')}\s*"
+    r"(?P<cu>个百分点|百分点|%|倍)(?!\s*(?:以上|以下|以内|之内|的)))"
+)
+# 处理时长从8天缩短一半, 营收从3000万元翻一番, 满意率从60%提高15个百分点, 成本从500万元降低20%
+_CHANGE_RANGE_CN = re.compile(
+    rf"(?:从|由)\s*{_num('b')}\s*{_unit('ub')}?\s*(?:的\s*)?(?:基础上\s*)?(?:再\s*)?{_CHANGE_PART_CN}"
+)
+# 销售额提升20%, 营收翻一番, 处理时长缩短一半 (no baseline: the change is recorded, the target left empty)
+_CHANGE_CN = re.compile(_CHANGE_PART_CN)
+# cut costs (from 5 million yuan) by 20%, raise the pass rate by 15 percentage points
+_CHANGE_EN = re.compile(
+    rf"\b(?P<cverb>{_INC_EN}|{_DEC_EN})\s+(?P<noun>(?:(?!\b(?:to|by|from)\b)[a-z'\- ]){{1,60}}?)"
+    rf"(?:\s+from\s+{_num('b')}\s*{_unit('ub')}?)?\s+by\s+{_num('c')}\s*"
+    r"(?P<cu>%|percent\b|percentage\s+points?\b)",
+    re.IGNORECASE,
+)
+# double revenue, halve the handling time (from 8 days)
+_FACTOR_EN = re.compile(
+    r"\b(?P<fverb>double|doubles|triple|triples|quadruple|quadruples|halve|halves)\s+"
+    r"(?P<noun>(?:(?!\b(?:to|by|from|within|before|in)\b)[a-z'\- ]){1,60}?)"
+    rf"(?:\s+from\s+{_num('b')}\s*{_unit('ub')}?)?(?=\s*$|\s*[,;:.!?\n]|\s+(?:by|before|within|in|and)\b)",
+    re.IGNORECASE,
+)
+_FACTOR_WORDS: dict[str, Decimal] = {
+    "double": Decimal(2),
+    "triple": Decimal(3),
+    "quadruple": Decimal(4),
+    "halve": Decimal("0.5"),
+}
+# "with 99.95% availability", "at 98% on-time delivery": a share named after it.
+_OUTCOME_EN = re.compile(
+    rf"\b(?:with|at)\s+(?:an?\s+)?{_num('t')}\s*(?P<u>%|percent\b)\s+(?P<noun>(?!of\b)[a-z][a-z\- ]{{0,40}}?)"
+    r"(?=\s*$|\s*[,;:.!?\n]|\s+(?:by|before|in|within|and|for|per|on)\b)",
+    re.IGNORECASE,
+)
+# 新开8家网点, 发放300张优惠券, 覆盖80万用户: a counting verb, a number, a measure word, the thing counted.
+_MEASURE_CN = (
+    "人次|个|件|次|人|家|单|项|台|套|笔|户|篇|场|条|份|辆|张|所|座|间|位|名|批|款|本|册|棵|株|只|箱|包|盒|瓶"
+    "|块|处|栋|幢|层|门|节|期|轮|例|宗|起|架|艘|部"
+)
+_COUNT_INCREASE_CN = "新增|新开|新建|增加|增设|新设|发展|获取|拓展|签约|引进|招募|招聘|吸引"
+_COUNT_CN = re.compile(
+    rf"(?P<verb>{_COUNT_INCREASE_CN}|开设|开通|建成|建设|发放|发行|销售|售出|卖出|覆盖|培训|服务|上线|交付|部署|安装"
+    r"|举办|开展|落地|收集|处理|回收|打造|改造|铺设|投放|办理|完成|累计服务|累计)"
+    rf"\s*{_num('t')}\s*(?P<u>{_MEASURE_CN})?\s*(?P<noun>(?:(?![的为至到在从由将把内前后和及与并])[\u4e00-\u9fff]){{1,8}}?)"
+    r"(?=$|[,;:。!?\n、]|和|及|与|并|以上|,)"
 )
 _CONDITION_CN = re.compile(
     r"(?:在|于)?\s*(?P<cond>\d+(?:\.\d+)?\s*个?\s*(?:小时|分钟|工作日|天|日|周|月|秒)\s*(?:以内|之内|内))"
@@ -771,6 +1113,20 @@ def _verb_noun_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _H
     else:
         stated = _verb_direction(verb)
         name, direction = (m["noun"], stated) if stated is not None else (f"{verb}{m['noun']}", "reach")
+        unit = _norm_unit(m["u"])
+        if stated in ("increase", "decrease") and not m["to"] and unit in ("%", "百分点", "个百分点"):
+            # 降低成本10%: by 10 % of today's cost, not to 10 %.
+            kind: ChangeKind = "percent" if unit == "%" else "points"
+            metric = MetricProposal(
+                name=name,
+                baseline=None,
+                target=None,
+                unit="%" if kind == "points" else "",
+                direction=stated,
+                change=_decimal(m, "t"),
+                change_kind=kind,
+            )
+            return _Hit(m.start(), m.end(), metric)
     metric = MetricProposal(
         name=name,
         baseline=None,
@@ -778,6 +1134,90 @@ def _verb_noun_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _H
         unit=_norm_unit(m["u"]),
         direction=direction,
         scale_max=_scale_max(m),
+    )
+    return _Hit(m.start(), m.end(), metric)
+
+
+def _exact(value: Decimal) -> Decimal:
+    """Return ``value`` as _decimal writes numbers: 80, not 80.0 (huge values are left normalised)."""
+    try:
+        return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    except InvalidOperation:
+        return value.normalize()
+
+
+def _change_of(m: re.Match[str]) -> tuple[ChangeKind, Decimal, Direction] | None:
+    """Return (kind, value, direction) of the relative change a match states, or None."""
+    groups = m.groupdict()
+    if groups.get("fan"):
+        times = int(groups["fann"])
+        # 翻一番 doubles, 翻两番 quadruples; 翻0番 or 翻99番 is no goal anybody sets.
+        return ("factor", Decimal(2) ** times, "increase") if 1 <= times <= 10 else None
+    if groups.get("halfverb") or groups.get("halved"):
+        return "factor", Decimal("0.5"), "decrease"
+    if groups.get("fverb"):
+        factor = _FACTOR_WORDS[groups["fverb"].lower().rstrip("s")]
+        return "factor", factor, "increase" if factor > 1 else "decrease"
+    value = _decimal(m, "c")
+    direction = _verb_direction(groups.get("cverb"))
+    if value is None or direction not in ("increase", "decrease"):
+        return None
+    unit = (groups.get("cu") or "").lower()
+    if unit == "倍":
+        # 增长一倍 is twice the baseline: the baseline plus one time itself.
+        return ("factor", value + 1, "increase") if direction == "increase" and value > 0 else None
+    if "点" in unit or unit.startswith(("point", "pts", "percentage")):
+        return "points", value, direction
+    return "percent", value, direction
+
+
+def _apply_change(baseline: Decimal, kind: ChangeKind, value: Decimal, direction: Direction) -> Decimal:
+    sign = -1 if direction == "decrease" else 1
+    if kind == "factor":
+        return _exact(baseline * value)
+    if kind == "points":
+        return _exact(baseline + sign * value)
+    return _exact(baseline * (1 + sign * value / 100))
+
+
+def _change_hit(m: re.Match[str], text: str, floor: int, english: bool) -> _Hit | None:
+    change = _change_of(m)
+    if change is None:
+        return None
+    kind, value, direction = change
+    baseline = _decimal(m, "b")
+    unit = _norm_unit(m.groupdict().get("ub"))
+    if baseline is None and kind == "points":
+        unit = "%"  # percentage points move a share
+    name = _clean_name(m["noun"] if english else _prefix(text, m.start(), floor))
+    metric = MetricProposal(
+        name=name or m.group().strip(),
+        baseline=baseline,
+        target=_apply_change(baseline, kind, value, direction) if baseline is not None else None,
+        unit=unit,
+        direction=direction,
+        change=_exact(value),
+        change_kind=kind,
+    )
+    return _Hit(m.start(), m.end(), metric)
+
+
+def _outcome_hit(m: re.Match[str], text: str, floor: int) -> _Hit:
+    metric = MetricProposal(
+        name=_clean_name(m["noun"]), baseline=None, target=_decimal(m, "t"), unit="%", direction="reach"
+    )
+    return _Hit(m.start(), m.end(), metric)
+
+
+def _count_hit(m: re.Match[str], text: str, floor: int) -> _Hit:
+    verb = m["verb"]
+    increase = re.fullmatch(_COUNT_INCREASE_CN, verb) is not None
+    metric = MetricProposal(
+        name=f"{verb}{m['noun']}",
+        baseline=None,
+        target=_decimal(m, "t"),
+        unit=_norm_unit(m["u"]),
+        direction="increase" if increase else "reach",
     )
     return _Hit(m.start(), m.end(), metric)
 
@@ -797,11 +1237,17 @@ def _find_metrics(text: str) -> list[_Hit]:
         # A metric's name never reaches back into the previous metric.
         return max((h.end for h in hits if h.end <= start), default=0)
 
-    finders: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], str, int], _Hit]], ...] = (
+    finders: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], str, int], _Hit | None]], ...] = (
+        (_CHANGE_RANGE_CN, lambda m, t, f: _change_hit(m, t, f, english=False)),
+        (_CHANGE_EN, lambda m, t, f: _change_hit(m, t, f, english=True)),
+        (_FACTOR_EN, lambda m, t, f: _change_hit(m, t, f, english=True)),
         (_RANGE_CN, _range_hit),
         (_RANGE_EN, _range_hit),
         (_SHARE_CN, lambda m, t, f: _share_hit(m, t, f, english=False)),
         (_SHARE_EN, lambda m, t, f: _share_hit(m, t, f, english=True)),
+        (_OUTCOME_EN, _outcome_hit),
+        (_CHANGE_CN, lambda m, t, f: _change_hit(m, t, f, english=False)),
+        (_COUNT_CN, _count_hit),
         (_VERB_CN, lambda m, t, f: _verb_hit(m, t, f, english=False)),
         (_VERB_EN, lambda m, t, f: _verb_hit(m, t, f, english=True)),
         (_VERB_NOUN_CN, lambda m, t, f: _verb_noun_hit(m, t, f, english=False)),
@@ -809,8 +1255,13 @@ def _find_metrics(text: str) -> list[_Hit]:
     )
     for pattern, build in finders:
         for m in pattern.finditer(text):
-            if free(m.start(), m.end()) and _decimal(m, "t") is not None:
-                hits.append(build(m, text, floor_of(m.start())))
+            if not free(m.start(), m.end()):
+                continue
+            if "t" in pattern.groupindex and _decimal(m, "t") is None:
+                continue
+            hit = build(m, text, floor_of(m.start()))
+            if hit is not None:
+                hits.append(hit)
         hits.sort(key=lambda h: h.start)
     return hits
 

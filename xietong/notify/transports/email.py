@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +12,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
 from django.utils import translation
 
+from xietong.lib.mailheaders import automatic_headers
 from xietong.lib.webhooks import DeliveryError
 from xietong.notify.calendar_part import calendar_of
 from xietong.notify.messages import Message
 from xietong.notify.models import Delivery
+from xietong.notify.unsubscribe import unsubscribe_url
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
@@ -68,17 +71,48 @@ class InvitationMail(EmailMultiAlternatives):
         return message
 
 
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+def _unsubscribe(delivery: Delivery) -> str:
+    """The link that mutes this mail's reminder kind for its reader; empty when it is no reminder."""
+    notification = delivery.notification
+    if notification.recipient is None:
+        return ""
+    return unsubscribe_url(notification.recipient, notification.kind) or ""
+
+
+def headers_of(unsubscribe: str) -> dict[str, str]:
+    """The headers of a mail of the outbox: automatic (RFC 3834), and for a reminder its unsubscribe link.
+
+    ``List-Unsubscribe`` (RFC 2369) holds the link; ``List-Unsubscribe-Post``
+    (RFC 8058) tells clients they may POST to it with one click, which the
+    RFC allows for an https link only.
+    """
+    headers = automatic_headers()
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        if unsubscribe.startswith("https://"):
+            headers["List-Unsubscribe-Post"] = ONE_CLICK
+    return headers
+
+
 def _mail(delivery: Delivery, message: Message, subject: str, connection: Any) -> EmailMultiAlternatives:
     """The mail of ``message``: text and HTML, and an invitation's calendar part."""
     with translation.override(message.language):
         calendar = calendar_of(delivery.notification)
+    unsubscribe = _unsubscribe(delivery)
+    message = replace(message, unsubscribe=unsubscribe)
     to = [delivery.address]
+    headers = headers_of(unsubscribe)
     if calendar is None:
-        mail = EmailMultiAlternatives(subject, message.text(), to=to, connection=connection)
+        mail = EmailMultiAlternatives(subject, message.text(), to=to, connection=connection, headers=headers)
         mail.attach_alternative(message.html(), "text/html")
         return mail
     ics, method = calendar
-    mail = InvitationMail(subject, message.text(), to=to, connection=connection, method=method)
+    mail = InvitationMail(
+        subject, message.text(), to=to, connection=connection, headers=headers, method=method
+    )
     mail.attach_alternative(message.html(), "text/html")
     mail.attach_alternative(ics.decode(), "text/calendar")
     mail.attach("invite.ics", ics, "application/ics")

@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from xietong.notify.messages import Message
@@ -16,8 +17,10 @@ from xietong.notify.transports.robots import post
 
 # The whole request body may not exceed 20 KB.
 LIMIT_BYTES = 20 * 1024
-# 9499: too many requests; 11232: frequency limited.
-RETRY_CODES = {9499, 11232}
+RETRY_CODES: set[int] = set()
+# 9499: too many requests; 11232: frequency limited (5 a second, 100 a minute): the address waits.
+THROTTLE_CODES = {9499, 11232}
+THROTTLE_WAIT = timedelta(minutes=1)
 
 
 def sign(secret: str, timestamp: int) -> str:
@@ -66,5 +69,12 @@ def send(delivery: Delivery, message: Message, accepted: Callable[[str], None]) 
     robot = delivery.robot
     assert robot is not None
     accepted(
-        post(robot.webhook_url, payload(message, robot.secret), code_field="code", retry_codes=RETRY_CODES)
+        post(
+            robot.webhook_url,
+            payload(message, robot.secret),
+            code_field="code",
+            retry_codes=RETRY_CODES,
+            throttle_codes=THROTTLE_CODES,
+            wait=THROTTLE_WAIT,
+        )
     )

@@ -112,8 +112,16 @@ class Command(BaseCommand):
             fail(f"{path}: {exc}")
         except OSError as exc:
             fail(f"{path}: {exc.strerror}")
+        for notice in read.notices:  # skipped on purpose (title rows, hidden rows): said, not refused
+            self.stdout.write(f"{path}: {notice}")
         for problem in read.problems:
             sys.stderr.write(f"{path}: {problem}\n")
+        if read.refused_sheets:
+            # Importing "the valid rows" would drop these sheets whole: never without the person seeing it.
+            fail(
+                _("未导入:工作表 %(sheets)s 无法读取,--valid-rows 也不会整表丢弃;修正后重新导入")
+                % {"sheets": "、".join(read.refused_sheets)}
+            )
         if read.problems and not valid_rows:
             fail(
                 _(

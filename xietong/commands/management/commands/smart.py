@@ -102,6 +102,15 @@ class Command(BaseCommand):
             parts.append(_("满分 %(value)s") % {"value": _number(metric.scale_max)})
         if metric.condition:
             parts.append(_("条件 %(condition)s") % {"condition": metric.condition})
+        if metric.change is not None:
+            sign = "-" if metric.direction == "decrease" else "+"
+            value = _number(metric.change)
+            change = {
+                "percent": f"{sign}{value}%",
+                "points": _("%(sign)s%(value)s 个百分点") % {"sign": sign, "value": value},
+                "factor": f"×{value}",
+            }[metric.change_kind or "percent"]
+            parts.append(_("变化 %(change)s") % {"change": change})
         parts.append(_("方向 %(direction)s") % {"direction": directions[metric.direction]})
         # Translators: separator between the parts of one metric in the summary.
         return _("，").join(parts)
