@@ -159,6 +159,11 @@ def test_the_smart_fragment_analyses_as_the_person_types() -> None:
     fragment = client.post("/smart/", {"statement": "从48小时缩短至24小时"}, **HTMX).content.decode()
     assert "48 → 24" in fragment
     assert "<code>G04</code>" in fragment
+    # A relative change with no baseline proposes no target: it says the change and asks for today's value.
+    change = client.post("/smart/", {"statement": "2027年底前销售额提升20%"}, **HTMX).content.decode()
+    assert "相对变化 +20%" in change and "没有基线" in change
+    points = client.post("/smart/", {"statement": "2027年底前合格率提高15个百分点"}, **HTMX).content.decode()
+    assert "相对变化 +15 个百分点" in points
 
 
 # --- step 2
