@@ -8,9 +8,6 @@ through Django's test client. Nothing is written by any of them.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from django.urls import reverse
 from tests.api.conftest import as_person
 from tests.helpers import signed_in
 from tests.test_charter_entry_points import read_as, xlsx
+from tests.test_cli import xietong
 from xietong.collabs.models import Collaboration
 from xietong.orgs.models import Person
 
@@ -75,20 +73,6 @@ IDS = [case[0] for case in BAD]
 CASES = [case[1:] for case in BAD]
 
 
-def run(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    """Run the real console script in a fresh process."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["XIETONG_DATA"] = str(tmp / "data")
-    return subprocess.run(
-        [sys.executable, "-m", "xietong.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-
-
 def one_line(err: str, path: str, reason: str) -> None:
     assert "Traceback" not in err and "Error" not in err, err
     assert err.endswith("\n") and err.count("\n") == 1, f"not one line: {err!r}"
@@ -102,7 +86,7 @@ def test_xietong_check_exits_2_with_one_line_naming_the_path(
 ) -> None:
     charter = tmp_path / "charter.json"
     charter.write_text(text, encoding="utf-8")
-    done = run("check", str(charter), tmp=tmp_path)
+    done = xietong("check", str(charter), tmp=tmp_path)
     assert done.returncode == 2, done
     one_line(done.stderr, path, reason)
     assert done.stdout == ""
@@ -112,7 +96,7 @@ def test_xietong_check_exits_2_with_one_line_naming_the_path(
 def test_xietong_import_exits_2_with_the_same_line(tmp_path: Path, text: str, path: str, reason: str) -> None:
     charter = tmp_path / "charter.json"
     charter.write_text(text, encoding="utf-8")
-    done = run("import", str(charter), tmp=tmp_path)
+    done = xietong("import", str(charter), tmp=tmp_path)
     assert done.returncode == 2, done
     one_line(done.stderr, path, reason)
 

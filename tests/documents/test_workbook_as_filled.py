@@ -18,15 +18,16 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from tests.api.conftest import person as api_person
 from tests.documents.test_api import post_file
 from tests.documents.test_pages import upload
+from tests.documents.test_workbook import edit, read
 from tests.helpers import signed_in
 from xietong.charter.format import parse_charter
 from xietong.collabs.models import Collaboration, Task
-from xietong.documents.workbook import WorkbookRead, read_workbook, workbook_bytes
+from xietong.documents.workbook import workbook_bytes
 from xietong.orgs.models import Person
 
 GOOD = Path(__file__).parent.parent / "charters" / "good.json"
@@ -43,15 +44,8 @@ def good_bytes() -> bytes:
 
 
 def made(change: Callable[[Workbook], None]) -> bytes:
-    book = load_workbook(io.BytesIO(good_bytes()))
-    change(book)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def read(data: bytes) -> WorkbookRead:
-    return read_workbook(io.BytesIO(data))
+    """The template filled from good.json, then changed as ``change`` does."""
+    return edit(good_bytes(), change)
 
 
 # --- how people fill it
