@@ -7,6 +7,7 @@ sweep's reminders, carrying text the importer wrote, links included.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -228,7 +229,11 @@ def test_links_in_peoples_text_arrive_defanged_in_mail_and_robot_markdown(
         assert "http[:]//evil[.]example[.]com/pay" in part
         assert "http://evil" not in part and "https://evil" not in part
     own = f"{settings.SITE_URL}/c/{collab.slug}/table/{collab.tasks.get().pk}/"
-    assert html.count("<a ") == 1 and f'<a href="{own}">' in html  # the product's own link only
+    # The product's own links only: the task's, and the reminder's unsubscribe link (RFC 8058).
+    hrefs = re.findall(r'<a href="([^"]*)"', html)
+    assert html.count("<a ") == len(hrefs) == 2 and own in hrefs
+    assert all(h.startswith(f"{settings.SITE_URL}/") for h in hrefs)
+    assert any("/notifications/unsubscribe/" in h for h in hrefs)
     (posted,) = [
         r.json()["markdown"]["content"]
         for r in robot_server.requests
