@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.rules.engine import Context, Finding, Severity, lazy_format, rule
 from xietong.rules.snapshot import Collab, Direction, Goal, Metric
-from xietong.rules.statement import is_vague
+from xietong.rules.statement import deadline_passed, is_vague
 
 
 def has_numeric_target(goal: Goal | None) -> bool:
@@ -162,7 +162,7 @@ def goal_deadline_passed(collab: Collab, ctx: Context) -> Iterator[Finding]:
     goal = collab.goal
     if goal is None or goal.deadline is None or collab.closed_at is not None:
         return
-    if goal.deadline < ctx.today:
+    if deadline_passed(goal.deadline, ctx.today):
         yield goal_deadline_passed.finding(
             "goal",
             _("核心目标的截止日期 %(deadline)s 已过(今天是 %(today)s):请收尾验收,或通过变更申请调整截止日期"),

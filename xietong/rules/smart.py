@@ -38,7 +38,15 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.rules.engine import Finding, get_rule, lazy_join
-from xietong.rules.statement import VAGUE_TERMS, VAGUE_TIME_TERMS, MetricProposal, is_vague, read, terms_in
+from xietong.rules.statement import (
+    VAGUE_TERMS,
+    VAGUE_TIME_TERMS,
+    MetricProposal,
+    deadline_passed,
+    is_vague,
+    read,
+    terms_in,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +141,7 @@ def analyze(text: str, today: date) -> SmartAnalysis:
             findings.append(
                 _finding("G04", _("没有截止日期:请写明何时完成,如“2024年9月30日前”或“2024年Q3末”。"))
             )
-    if reading.deadline is not None and reading.deadline < today:
+    if reading.deadline and deadline_passed(reading.deadline, today):
         findings.append(
             _finding(
                 "G07",

@@ -1302,6 +1302,14 @@ def terms_in(text: str, terms: Iterable[str]) -> list[str]:
     return [t for t in found if not any(t != other and t in other for other in found)]
 
 
+def deadline_passed(deadline: date | None, today: date) -> bool:
+    """Return whether ``deadline`` is already past on ``today`` (G07); the deadline day itself still counts.
+
+    One definition for the statement's analysis and the stored goal's rule.
+    """
+    return deadline is not None and deadline < today
+
+
 def is_vague(text: str) -> bool:
     """Return True when ``text`` is blank, or leans on vague wording with no number-backed metric.
 
