@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "xietong.api",
     "xietong.commands",  # run, smart: commands of no single concern
     "xietong.bench",
+    "xietong.ops",  # backup and restore, health, metrics (docs/operations.md)
     # Company sign-in (docs/sign-in.md): django-allauth, its social accounts and MFA; xietong.signin
     # holds the settings adapters, the WeCom provider and DingTalk / Feishu with configurable hosts.
     "allauth",

@@ -14,6 +14,7 @@ urlpatterns = [
     # the second factor (/accounts/2fa/…); /accounts/login/ and /accounts/logout/ stay the ones above.
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("xietong.ops.urls")),
     path("", include("xietong.api.urls")),
     path("", include("xietong.dashboards.urls")),
     path("", include("xietong.meetings.urls")),
