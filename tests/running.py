@@ -65,8 +65,8 @@ class Running:
 
 
 @contextmanager
-def xietong_run(tmp_path: Path, **settings: str) -> Iterator[Running]:
-    """Start `xietong run` (one web worker, a sweep a second) with ``settings`` as environment."""
+def xietong_run(tmp_path: Path, *, workers: int = 1, **settings: str) -> Iterator[Running]:
+    """Start `xietong run` (one web worker unless told, a sweep a second) with ``settings`` as environment."""
     port = free_port()
     data = tmp_path / "data"
     env = {
@@ -79,7 +79,7 @@ def xietong_run(tmp_path: Path, **settings: str) -> Iterator[Running]:
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "xietong.cli", "run", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "xietong.cli", "run", "--port", str(port), "--workers", str(workers)],
             cwd=ROOT,
             env=env,
             stdout=log,

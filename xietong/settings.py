@@ -109,6 +109,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: the request id, the per-request metrics and (XIETONG_LOG_FORMAT=json) the request's log line
+    "xietong.lib.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -268,6 +270,18 @@ XIETONG_BENCH_VIEWS = env_bool("XIETONG_BENCH_VIEWS", False)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Seconds between two sweeps inside each worker process (the sweep is idempotent).
 XIETONG_SWEEP_SECONDS = env_int("XIETONG_SWEEP_SECONDS", 60, minimum=1)
+# --- Monitoring (docs/operations.md, "Monitoring"): /healthz, /readyz, /metrics.
+# 1: /readyz answers 503 while no worker has swept within two sweep periods (or the outbox lags);
+# 0 (default): the site serves without the worker, so readiness only reports it as "degraded".
+XIETONG_READY_REQUIRES_WORKER = env_bool("XIETONG_READY_REQUIRES_WORKER", False)
+# /metrics answers a request bearing this token ("Authorization: Bearer …"), or from these addresses and
+# CIDR networks; anyone else gets 404. Behind a reverse proxy set XIETONG_BEHIND_PROXY=1: without it a
+# request carrying a proxy's headers needs the token (the proxy's own 127.0.0.1 must not let visitors in).
+XIETONG_METRICS_TOKEN = env_str("XIETONG_METRICS_TOKEN", "")
+XIETONG_METRICS_ALLOWED_IPS = env_list("XIETONG_METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+from xietong.lib.metrics import parse_networks as _parse_networks  # noqa: E402
+
+_parse_networks(XIETONG_METRICS_ALLOWED_IPS, "XIETONG_METRICS_ALLOWED_IPS")  # a typo stops the start
 
 # --- Directory sync (docs/directory-sync.md): which directories the worker syncs and when,
 # e.g. "wecom@02:00" (daily, TIME_ZONE) or "ldap/6h" (an interval); empty: only by command.
@@ -278,12 +292,27 @@ try:
     XIETONG_DIRECTORY_SYNC = _parse_directory_sync(env_str("XIETONG_DIRECTORY_SYNC", ""))
 except ValueError as _bad:
     raise ImproperlyConfigured(str(_bad)) from None
+# --- Scheduled backups (docs/operations.md, "Scheduled backups"; xietong/ops/schedule.py): written by the
+# worker, "daily@02:30" (TIME_ZONE) or an interval "6h" / "30m"; empty: none. The newest XIETONG_BACKUP_KEEP
+# scheduled ones are kept in XIETONG_BACKUP_DIR (backups made by hand there are never deleted).
+from xietong.ops.schedule import parse as _parse_backup_schedule  # noqa: E402
+
+try:
+    XIETONG_BACKUP_SCHEDULE = _parse_backup_schedule(env_str("XIETONG_BACKUP_SCHEDULE", ""))
+except ValueError as _bad:
+    raise ImproperlyConfigured(str(_bad)) from None
+XIETONG_BACKUP_KEEP = env_int("XIETONG_BACKUP_KEEP", 7, minimum=1)
+XIETONG_BACKUP_DIR = Path(env_str("XIETONG_BACKUP_DIR", "") or str(DATA_DIR / "backups")).resolve()
 # Days before a task's deadline that its department is reminded.
 XIETONG_DUE_SOON_DAYS = env_int("XIETONG_DUE_SOON_DAYS", 2, minimum=0)
 # Delivery attempts on network errors and 5xx before a delivery is marked failed.
 XIETONG_DELIVERY_ATTEMPTS = env_int("XIETONG_DELIVERY_ATTEMPTS", 6, minimum=1)
 # First retry delay in seconds; each further retry waits twice as long.
 XIETONG_RETRY_SECONDS = env_int("XIETONG_RETRY_SECONDS", 60, minimum=1)
+# Seconds after which a delivery still "sending" is taken for the send of a dead worker and tried
+# again (xietong/notify/delivery.py, lease()). 0: derived from the timeouts, at least 2 minutes.
+# Set it only above the slowest real send: a live send taken over is sent twice.
+XIETONG_DELIVERY_LEASE_SECONDS = env_int("XIETONG_DELIVERY_LEASE_SECONDS", 0, minimum=0)
 # Messages a minute one group robot accepts (WeCom and DingTalk: about 20).
 XIETONG_ROBOT_PER_MINUTE = env_int("XIETONG_ROBOT_PER_MINUTE", 20, minimum=1)
 # --- Group robot limits (docs/notifications.md, "Group robot limits"; xietong/notify/limiter.py):
@@ -401,11 +430,26 @@ FILE_UPLOAD_HANDLERS = [
 # Error reports hide secrets (settings, headers, POST values with secret names).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "xietong.lib.security.ExceptionReporterFilter"
 LOG_LEVEL = env_str("XIETONG_LOG_LEVEL", "INFO")
+# "text" (lines as they always were) or "json": one JSON object per line with the request id
+# (docs/operations.md, "JSON logs and request ids"; xietong/lib/requestlog.py).
+XIETONG_LOG_FORMAT = env_str("XIETONG_LOG_FORMAT", "text")
+if XIETONG_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"XIETONG_LOG_FORMAT={XIETONG_LOG_FORMAT!r} is not text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "xietong.lib.security.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "filters": {
+        "redact_secrets": {"()": "xietong.lib.security.RedactSecretsFilter"},
+        "request_id": {"()": "xietong.lib.requestlog.RequestIdFilter"},
+    },
+    "formatters": {"json": {"()": "xietong.lib.requestlog.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets", "request_id"],
+            **({"formatter": "json"} if XIETONG_LOG_FORMAT == "json" else {}),
+        }
+    },
     "loggers": {
         # Django's own handlers print unfiltered: its messages go through ours instead.
         "django": {"handlers": [], "level": "NOTSET", "propagate": True},

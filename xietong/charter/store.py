@@ -37,6 +37,7 @@ from xietong.collabs.models import (
 )
 from xietong.collabs.snapshots import load_snapshot
 from xietong.lib.limits import length_problem, limit_of
+from xietong.lib.metrics import observe_import
 from xietong.lib.recurrence import NEVER_OCCURS, never_occurs
 from xietong.meetings.models import (
     CommunicationRule,
@@ -245,6 +246,8 @@ def do_import_charter(
         _store_kickoff(stored, collab.kickoff, people)
     # Colleagues the importer named are asked first; until they answer, no reminders reach them.
     nominate_named(stored, by=actor)
+    rows = len(collab.departments) + len(collab.tasks) + len(collab.subgoals) + len(collab.communication)
+    transaction.on_commit(lambda: observe_import("charter", rows))  # the import's size (/metrics)
     return stored
 
 

@@ -43,6 +43,7 @@ from xietong.documents.safety import (
     too_many_rows,
 )
 from xietong.lib.limits import date_problem
+from xietong.lib.metrics import observe_import
 from xietong.rules.snapshot import Collab
 
 __all__ = [
@@ -701,6 +702,7 @@ def read_workbook(source: IO[bytes] | Path, progress: Callable[[int], None] | No
         book.close()
     if progress is not None:
         progress(reader.streamed)
+    observe_import("workbook", reader.rows)  # the rows read, for /metrics
     charter = _assemble(reader)
     _refuse_emptied_sheets(reader)
     # In the order a person fixes them: sheet by sheet, top to bottom (checks run in several passes).

@@ -46,3 +46,28 @@ class ProgressBar:
             self(self.total)
             self.stream.write("\n")
             self.stream.flush()
+
+
+class ByteProgress:
+    """Bytes copied so far, drawn as "[###…] 12/48 MB" every half per cent (never more often: a chunk is small).
+
+    Silent (``bar`` None) when not asked for; ``advance`` is what a copying loop calls with each chunk's size.
+    """
+
+    def __init__(self, total: int, *, shown: bool) -> None:
+        self.bar = (
+            ProgressBar(total, lambda bar, done, all_: f"{bar} {done >> 20}/{all_ >> 20} MB")
+            if shown
+            else None
+        )
+        self.done = self.drawn = 0
+
+    def advance(self, size: int) -> None:
+        self.done += size
+        if self.bar is not None and (self.done - self.drawn) * 200 >= self.bar.total:
+            self.drawn = self.done
+            self.bar(self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

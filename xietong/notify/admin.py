@@ -42,7 +42,16 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin[Delivery]):
-    list_display = ["notification", "transport", "target", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_display = [
+        "notification",
+        "transport",
+        "target",
+        "state",
+        "attempts",
+        "rearmed",
+        "next_attempt_at",
+        "sent_at",
+    ]
     list_filter = ["state", "transport"]
     list_select_related = ["notification", "robot"]
     raw_id_fields = ["notification", "robot"]
@@ -52,6 +61,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "target",
         "robot",
         "attempts",
+        "rearmed",
         "last_error",
         "answer",
         "sent_at",

@@ -10,7 +10,9 @@ took the message (the transport calls ``accepted``: a robot's answer, the
 SMTP reply to DATA, before the session is closed), so only a worker that
 dies between the server's acceptance and that one UPDATE sends twice. A
 delivery whose worker died mid-send stays ``sending``; once its claim is
-older than ``LEASE`` the sweep puts it back (``outbox.rearm_stuck``).
+older than ``lease()`` the sweep puts it back (``outbox.rearm_stuck``) and
+counts it in ``Delivery.rearmed``: a delivery sent with ``rearmed`` above
+zero was possibly received twice (the one case at least once cannot rule out).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from xietong.lib import webhooks
+from xietong.lib import metrics, webhooks
 from xietong.lib.webhooks import DeliveryError
 from xietong.notify import limiter
 from xietong.notify.messages import render
@@ -48,7 +50,13 @@ class Outcome:
 
 
 def lease() -> timedelta:
-    """How long after its claim a delivery still ``sending`` is taken for the send of a dead worker."""
+    """How long after its claim a delivery still ``sending`` is taken for the send of a dead worker.
+
+    ``XIETONG_DELIVERY_LEASE_SECONDS`` sets it outright (an operator whose sends are fast, a test
+    that kills a worker); by default it is derived from the timeouts.
+    """
+    if settings.XIETONG_DELIVERY_LEASE_SECONDS:
+        return timedelta(seconds=settings.XIETONG_DELIVERY_LEASE_SECONDS)
     step = max(settings.EMAIL_TIMEOUT or 0, webhooks.TIMEOUT_SECONDS)
     return max(LEASE_MINIMUM, timedelta(seconds=LEASE_STEPS * step))
 
@@ -121,6 +129,8 @@ def _finish(delivery: Delivery, error: DeliveryError | None, now: datetime, answ
         delivery.state, delivery.last_error = DeliveryState.FAILED, error.reason[:ERROR_LENGTH]
         retry_at = None
     delivery.save(update_fields=["state", "sent_at", "last_error", "answer", "next_attempt_at", "attempts"])
+    metrics.observe_delivery(delivery.transport, delivery.state)
+    logger.info("delivery %s by %s: %s", delivery.pk, delivery.transport, delivery.state)
     return Outcome(DeliveryState(delivery.state), retry_at)
 
 

@@ -218,6 +218,10 @@ class Delivery(models.Model):
         _("状态"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    # Times a send cut short by a dead worker was put back (outbox.rearm_stuck): the server may
+    # have taken the message before the worker died, so a delivery sent with this above 0 was
+    # possibly received twice.
+    rearmed = models.PositiveSmallIntegerField(_("中断后重发次数"), default=0, db_default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)
     last_error = models.TextField(_("最近错误"), blank=True)
     # What the server said when it took the message (SMTP reply, robot code): recorded with the send.

@@ -43,6 +43,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from xietong.collabs.nominations import unheard, unheard_pairs
+from xietong.lib import metrics
 from xietong.meetings.models import Binding
 from xietong.notify import reminders
 from xietong.notify.delivery import lease
@@ -492,10 +493,18 @@ def plan(now: datetime) -> Planned:
 
 
 def rearm_stuck(now: datetime) -> int:
-    """Put back deliveries whose worker died mid-send (at least once beats never)."""
-    return Delivery.objects.filter(state=DeliveryState.SENDING, next_attempt_at__lt=now - lease()).update(
-        state=DeliveryState.PENDING, next_attempt_at=now
+    """Put back deliveries whose worker died mid-send (at least once beats never), counting each.
+
+    The server may have taken the message before the worker died: ``rearmed``
+    marks the delivery as possibly received twice once it is sent again.
+    """
+    rearmed = Delivery.objects.filter(state=DeliveryState.SENDING, next_attempt_at__lt=now - lease()).update(
+        state=DeliveryState.PENDING, next_attempt_at=now, rearmed=F("rearmed") + 1
     )
+    if rearmed:
+        logger.warning("%s deliveries cut short by a stopped worker put back; they may arrive twice", rearmed)
+        metrics.observe_rearmed(rearmed)
+    return rearmed
 
 
 def sweep(now: datetime | None = None) -> SweepResult:

@@ -18,7 +18,8 @@ from django.shortcuts import redirect
 from xietong.signin.methods import provider_origins
 
 # What staff may still open without a second factor: setting it up, signing out, files, the language.
-OPEN_PATHS = ("/accounts/", "/static/", "/i18n/", "/favicon.ico")
+# Probes (/healthz, /readyz, /metrics) carry no session; a staff browser opening them is not held either.
+OPEN_PATHS = ("/accounts/", "/static/", "/i18n/", "/favicon.ico", "/healthz", "/readyz", "/metrics")
 
 
 def _company_signin_only(request: HttpRequest) -> bool:

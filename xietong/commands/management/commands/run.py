@@ -33,6 +33,10 @@ from django.utils.translation import gettext as _
 
 from xietong.charter.demo import DEMO_SLUG, load_demo
 from xietong.collabs.models import Collaboration
+from xietong.lib import metrics
+from xietong.lib.cli import fail
+from xietong.lib.requestlog import gunicorn_log_args
+from xietong.lib.schema import newer_database_problem
 from xietong.notify.heartbeat import LAST_EXIT_ENV, RESTARTS_ENV
 from xietong.orgs.models import Person
 
@@ -121,6 +125,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", dest="worker", action="store_false", help="serve web only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A database a newer release has migrated: stop before migrating or serving anything.
+        problem = newer_database_problem()
+        if problem is not None:
+            fail(problem)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         password_note = self._first_start()
@@ -153,6 +161,8 @@ class Command(BaseCommand):
         env = {**os.environ, "XIETONG_DATA": str(settings.DATA_DIR)}
         # Links in reminders point at this server unless the site's public address is set.
         env.setdefault("XIETONG_SITE_URL", f"http://{host}:{port}")
+        # Every process (web workers, worker) writes its metrics there: /metrics adds them up.
+        env[metrics.MULTIPROC_ENV] = str(metrics.fresh_multiproc_dir(settings.DATA_DIR))
         web = subprocess.Popen(
             [
                 sys.executable,
@@ -163,10 +173,10 @@ class Command(BaseCommand):
                 f"{host}:{port}",
                 "--workers",
                 str(workers),
-                "--access-logfile",
-                "-",
-                "--logger-class",
-                "xietong.lib.security.GunicornLogger",
+                # json: no access log, the app writes each request's line (docs/operations.md)
+                *gunicorn_log_args(settings.XIETONG_LOG_FORMAT),
+                "-c",  # the child_exit hook of the multi-process metrics
+                "python:xietong.ops.gunicorn_conf",
                 "--graceful-timeout",
                 "10",
                 # gunicorn 27 opens a control socket under $HOME otherwise; the pid file names the master.

@@ -13,6 +13,8 @@ across workers.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from typing import Any
@@ -23,6 +25,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from xietong.lib import metrics
+from xietong.lib.cli import fail
+from xietong.lib.schema import SchemaWatch, newer_database_problem
 from xietong.notify import heartbeat
 from xietong.notify.delivery import deliver, due_deliveries
 from xietong.notify.outbox import sweep
@@ -31,7 +36,7 @@ from xietong.orgs.directory.schedule import run_due
 logger = logging.getLogger("xietong.notify")
 
 
-def clock(stop: threading.Event, seconds: float) -> None:
+def clock(stop: threading.Event, seconds: float, newer: threading.Event | None = None) -> None:
     """Sweep, then catch up on due deliveries, every ``seconds`` until ``stop`` is set.
 
     After each round the process's heartbeat is written (``notify.heartbeat``):
@@ -44,14 +49,25 @@ def clock(stop: threading.Event, seconds: float) -> None:
         heartbeat.forget_old(started.at)
     except Exception:
         logger.exception("could not tidy the heartbeats")
+    watch = SchemaWatch()
     while not stop.is_set():
         began = time.monotonic()
         error = ""
         try:
+            if (problem := watch.problem()) is not None:
+                # A newer release migrated the database under this worker: stop writing, stop the process.
+                logger.error("%s", problem)
+                stop.set()
+                if newer is not None:
+                    newer.set()
+                os.kill(os.getpid(), signal.SIGTERM)  # db_worker finishes its task, then returns
+                break
             now = timezone.now()
             result = sweep(now)
             for pk in due_deliveries(now):
                 deliver(pk)
+            took = time.monotonic() - began
+            metrics.observe_sweep(took, result.written, result.deliveries, failed=bool(result.failed))
             if result.written:
                 logger.info("sweep wrote %s reminders, %s deliveries", result.written, result.deliveries)
             if result.failed:
@@ -60,10 +76,13 @@ def clock(stop: threading.Event, seconds: float) -> None:
                 run_due(
                     now
                 )  # the directories due (XIETONG_DIRECTORY_SYNC); one sync at a time across workers
+            if settings.XIETONG_BACKUP_SCHEDULE:  # ops' scheduled backup, written in a thread; one at a time
+                call_command("backup_due", background=True)
         except Exception as exc:
             # A failed sweep must not stop the worker: the next one catches up from the data.
             logger.exception("sweep failed")
             error = type(exc).__name__  # the class only: a message may hold an address or a key
+            metrics.observe_sweep(time.monotonic() - began, 0, 0, failed=True)
         finally:
             close_old_connections()
         sweeps += 1
@@ -84,11 +103,14 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="run the queued tasks, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
+        # An older worker must not write to a newer schema (docs/operations.md, "Upgrades").
+        if (problem := newer_database_problem()) is not None:
+            fail(problem)
+        stop, newer = threading.Event(), threading.Event()
         clock_thread = None
         if options["sweep"] and not options["batch"]:
             clock_thread = threading.Thread(
-                target=clock, args=(stop, settings.XIETONG_SWEEP_SECONDS), daemon=True
+                target=clock, args=(stop, settings.XIETONG_SWEEP_SECONDS, newer), daemon=True
             )
             clock_thread.start()
         try:
@@ -105,3 +127,5 @@ class Command(BaseCommand):
             # Let a send in progress finish: a delivery left "sending" waits out its lease (delivery.lease()) to be retried.
             if clock_thread is not None:
                 clock_thread.join(timeout=settings.EMAIL_TIMEOUT + 5)
+            if newer.is_set():  # stopped because a newer release migrated the database: not a clean exit
+                fail(newer_database_problem() or "")
