@@ -76,6 +76,7 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(original: Original, 
 
 def test_a_backup_that_fails_midway_leaves_no_file(tmp_path: Path) -> None:
     """The archive is written under a temporary name: a failure removes it, the real name never appears."""
+    from xietong.lib.progress import ByteProgress
     from xietong.ops.backup import _Snapshot, _write_archive
 
     database = tmp_path / "db"
@@ -90,7 +91,7 @@ def test_a_backup_that_fails_midway_leaves_no_file(tmp_path: Path) -> None:
             snapshot,
             [("media/gone.pdf", tmp_path / "gone.pdf"), ("media/unreadable.pdf", tmp_path)],
             {"members": {}},
-            None,
+            ByteProgress(0, shown=False),
         )
     assert list(path.parent.iterdir()) == []  # neither the archive nor its partial file
 
@@ -142,6 +143,7 @@ def test_a_backup_taken_while_the_server_takes_writes_restores_to_one_consistent
 
 
 def test_a_material_deleted_during_the_backup_is_named_not_fatal(tmp_path: Path) -> None:
+    from xietong.lib.progress import ByteProgress
     from xietong.ops.archive import extract_verified
     from xietong.ops.backup import _Snapshot, _write_archive
 
@@ -160,7 +162,12 @@ def test_a_material_deleted_during_the_backup_is_named_not_fatal(tmp_path: Path)
     path = tmp_path / "out.tar.gz"
     media = [("media/gone.pdf", tmp_path / "gone.pdf"), ("media/kept.pdf", kept)]
     _write_archive(
-        tmp_path / ".out.tar.gz.partial", path, _Snapshot(database, "sqlite", {}, {}), media, manifest, None
+        tmp_path / ".out.tar.gz.partial",
+        path,
+        _Snapshot(database, "sqlite", {}, {}),
+        media,
+        manifest,
+        ByteProgress(0, shown=False),
     )
     assert manifest["vanished"] == ["media/gone.pdf"]
     extracted = extract_verified(path, tmp_path / "extracted")  # the manifest written is the one verified
