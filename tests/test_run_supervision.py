@@ -12,7 +12,7 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from tests.running import answers, xietong_run
+from tests.running import answers, sqlite_pass_only, xietong_run
 
 
 def _beats(database: Path) -> list[tuple[str, int, int, str]]:
@@ -30,6 +30,7 @@ def _beats(database: Path) -> list[tuple[str, int, int, str]]:
         return []
 
 
+@sqlite_pass_only
 def test_run_restarts_a_killed_worker_while_the_site_keeps_answering(tmp_path: Path) -> None:
     with xietong_run(tmp_path) as run:
         database = run.data / "xietong.sqlite3"

@@ -30,7 +30,7 @@ from tests.helpers import at, owner
 from tests.notify.conftest import make_robot
 from tests.notify.servers import Mail, RobotServer, SmtpServer
 from tests.notify.test_run import Inbox
-from tests.running import ROOT, answers, free_port, xietong_run
+from tests.running import ROOT, answers, free_port, sqlite_pass_only, xietong_run
 from tests.test_meeting_page import HTMX, kickoff_of, page_url, plan_kickoff, post_url
 from xietong.collabs.models import Collaboration, Participant
 from xietong.meetings.actions.kickoff import do_save_agenda_item
@@ -335,6 +335,7 @@ def test_issued_minutes_reach_every_participating_head_with_the_confirm_link(
 # --- end to end: `xietong run`, the API, a real SMTP server
 
 
+@sqlite_pass_only
 def test_run_sends_the_kickoff_invitation_through_the_api(tmp_path: Path) -> None:
     """A collaboration created, its kickoff scheduled and its agenda sent through the API of a running
     `xietong run`: each invitee receives exactly one mail with a METHOD:REQUEST calendar part naming them."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.running import answers, free_port, xietong_run
+from tests.running import answers, free_port, sqlite_pass_only, xietong_run
 
 
 class Inbox:
@@ -27,6 +27,7 @@ class Inbox:
         return "250 OK"
 
 
+@sqlite_pass_only
 def test_run_serves_the_site_and_mails_the_demo_reminders(tmp_path: Path) -> None:
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.running import ON_POSTGRESQL, sqlite_pass_only
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-only-secret-key-for-the-postgresql-suite-0123456789"
 PASSWORD = "an-old-password-kept-7391"
@@ -267,11 +269,7 @@ class Original:
     facts: dict[str, Any]
 
 
-ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-# Tests that never touch PostgreSQL run once, in the SQLite half of the suite.
-sqlite_half = pytest.mark.skipif(
-    ON_POSTGRESQL, reason="runs in the SQLite half (its processes never use DATABASE_URL)"
-)
+sqlite_half = sqlite_pass_only  # tests that never touch PostgreSQL run once, in the SQLite pass
 postgresql_half = pytest.mark.skipif(
     not ON_POSTGRESQL, reason="runs in the PostgreSQL half of the suite (DATABASE_URL=postgresql://…)"
 )

@@ -25,7 +25,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.notify.servers import MailHandler, _FreePortController
-from tests.running import ROOT, Running, answers, xietong_run
+from tests.running import ROOT, Running, answers, sqlite_pass_only, xietong_run
+
+pytestmark = sqlite_pass_only
 
 
 class Site:

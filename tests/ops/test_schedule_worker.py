@@ -9,7 +9,6 @@ restoring a backup whole is the backup and restore tests' part.
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
 import sqlite3
 import time
@@ -17,9 +16,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.running import ADMIN_PASSWORD, Running, xietong_run
+from tests.running import ADMIN_PASSWORD, Running, sqlite_pass_only, xietong_run
 from xietong.ops.archive import extract_verified
 from xietong.ops.schedule import SCHEDULED_NAME
 
@@ -52,10 +49,7 @@ def _page(opener: urllib.request.OpenerDirector, url: str) -> str:
         return str(response.read().decode())
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")),
-    reason="the started server always uses its own SQLite data folder: run once, in the SQLite half",
-)
+@sqlite_pass_only
 def test_the_worker_writes_the_scheduled_backup_that_verifies_and_staff_see_it(tmp_path: Path) -> None:
     backups = tmp_path / "backups"
     with xietong_run(tmp_path, XIETONG_BACKUP_SCHEDULE="1h", XIETONG_BACKUP_DIR=str(backups)) as run:

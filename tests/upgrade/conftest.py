@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.running import sqlite_pass_only
+
 FIXTURES = Path(__file__).parent / "fixtures"
 DATABASE = "xietong.sqlite3"  # its name in a data folder (settings.DATABASES on the embedded default)
 
@@ -92,6 +94,4 @@ def copy_of(data: Path, into: Path) -> Path:
 
 # These tests never use DATABASE_URL (each process gets its own SQLite data folder): the PostgreSQL half
 # of `make test` would repeat them word for word, so they run in the SQLite half only.
-sqlite_half = pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="SQLite data folders of their own: run in the SQLite half"
-)
+sqlite_half = sqlite_pass_only
