@@ -6,6 +6,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -262,3 +263,33 @@ def test_the_preview_of_a_workbook_of_known_people_reports_no_organisation_chang
 ) -> None:
     preview = signed_in(outsider).post(reverse("documents:import"), {"file": upload(good_workbook(demo))})
     assert "导入还会改变组织数据" not in preview.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_answer_was_lost_finds_the_import_instead_of_repeating_it(
+    demo: Collaboration, outsider: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after the import committed, before the answer left (docs/operations.md, crashes).
+
+    Dying there means the session middleware never saves the session after the view; modelled by
+    letting process_response return without saving. The import forgot its staged upload in its own
+    transaction, so the person who presses 导入 again is sent to the collaboration: no second one.
+    """
+    client = signed_in(outsider)
+    token = client.post(reverse("documents:import"), {"file": upload(good_workbook(demo))}).context["token"]
+    with monkeypatch.context() as crash:
+        crash.setattr(SessionMiddleware, "process_response", lambda self, request, response: response)
+        client.post(reverse("documents:import_confirm"), {"token": token, "choice": "all"})
+    stored = Collaboration.objects.exclude(pk=demo.pk).get()
+
+    retry = client.post(reverse("documents:import_confirm"), {"token": token, "choice": "all"})
+    assert retry.status_code == 302 and retry["Location"] == reverse("collabs:workspace", args=[stored.slug])
+    assert Collaboration.objects.count() == 2  # the demo and the one import
+    assert "这个工作簿已经导入" in client.get(retry["Location"]).content.decode()
+    # Someone else holding the token is not told where it went.
+    assert (
+        "失效"
+        in signed_in(make_person("other"))
+        .post(reverse("documents:import_confirm"), {"token": token, "choice": "all"})
+        .content.decode()
+    )

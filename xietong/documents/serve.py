@@ -99,6 +99,36 @@ def staged_path(request: HttpRequest, kind: str, token: str) -> Path | None:
     return path if path.is_file() else None
 
 
+_IMPORTED_KEY = "xietong.imported_uploads"
+
+
+def forget_imported(request: HttpRequest, kind: str, token: str, slug: str) -> None:
+    """Forget this session's staged ``kind`` as imported into ``slug``, saving the session at once.
+
+    Called inside the import's transaction: with the sessions in the database the import and the
+    forgetting commit together, so a person who retries after a crash that came after the commit
+    (the answer never arrived) is sent to what was imported instead of importing it twice.
+    """
+    staged = dict(request.session.get(_SESSION_KEY, {}))
+    staged.pop(kind, None)
+    request.session[_SESSION_KEY] = staged
+    request.session[_IMPORTED_KEY] = {**request.session.get(_IMPORTED_KEY, {}), kind: [token, slug]}
+    request.session.save()
+
+
+def remove_staged_file(token: str) -> None:
+    """Delete a staged file once its import committed (one a crash left goes with the stale ones)."""
+    (_folder() / f"{token}.xlsx").unlink(missing_ok=True)
+
+
+def imported_into(request: HttpRequest, kind: str, token: str) -> str | None:
+    """The slug this session's upload ``token`` of ``kind`` was imported into, if it was."""
+    done = request.session.get(_IMPORTED_KEY, {}).get(kind)
+    if not done or not secrets.compare_digest(str(done[0]), str(token)):
+        return None
+    return str(done[1])
+
+
 def discard(request: HttpRequest, kind: str) -> None:
     """Delete this session's staged file of ``kind``, if any."""
     staged = dict(request.session.get(_SESSION_KEY, {}))

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -134,6 +135,10 @@ def _confirmed(
         return HttpResponseBadRequest()
     choice, token = form.cleaned_data["choice"], form.cleaned_data["token"]
     path = serve.staged_path(request, kind, token)
+    if path is None and (slug := serve.imported_into(request, kind, token)) is not None:
+        # Imported already: the answer was lost (a crash after the commit, a second click), not the import.
+        messages.info(request, _("这个工作簿已经导入。"))
+        return redirect("collabs:workspace", slug)
     if choice == ConfirmForm.CANCEL or path is None:
         serve.discard(request, kind)
         if path is None and choice != ConfirmForm.CANCEL:
@@ -156,11 +161,13 @@ def import_workbook_confirm(request: HttpRequest) -> HttpResponse:
         return outcome
     context = outcome.context
     try:
-        stored = import_charter_for(request.user, outcome.read.charter)
+        with transaction.atomic():  # the collaboration and the session forgetting its upload, together
+            stored = import_charter_for(request.user, outcome.read.charter)
+            serve.forget_imported(request, WORKBOOK, context["token"], stored.slug)
     except CharterError as exc:
         # shown with the preview, the staged upload kept: fix the file, or import again
         return _import_page(request, failed=[str(p) for p in exc.problems], **context)
-    serve.discard(request, WORKBOOK)
+    serve.remove_staged_file(context["token"])
     waiting = list(stored.pending_people.values_list("name", flat=True))
     if waiting:
         # Nobody was created for names the directory does not know: they wait on the departments step.
