@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from xietong.lib import metrics, webhooks
@@ -77,11 +78,17 @@ def _rate_limited(delivery: Delivery, now: datetime) -> datetime | None:
     return limiter.reserve(delivery.robot.webhook_url, delivery.transport, now)
 
 
+def due(now: datetime) -> QuerySet[Delivery]:
+    """The deliveries due: pending, their time come (the worker sends them, /readyz counts them)."""
+    return Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+
+
 def _claim(pk: int, now: datetime) -> Delivery | Outcome:
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=pk, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            due(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=pk)
             .select_related("notification__recipient", "robot")
             .first()
         )
@@ -175,11 +182,7 @@ def deliver(pk: int, now: datetime | None = None) -> Outcome:
 
 def due_deliveries(now: datetime, limit: int = 500) -> list[int]:
     """Pending deliveries whose time has come, oldest first."""
-    return list(
-        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return list(due(now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
 
 
 def resend(delivery: Delivery, now: datetime | None = None) -> None:

@@ -34,8 +34,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Min
 
+from xietong.notify.delivery import due
 from xietong.notify.heartbeat import FORGET_AFTER, SHOWN
-from xietong.notify.models import Delivery, DeliveryState, WorkerBeat
+from xietong.notify.models import WorkerBeat
 
 OK, DEGRADED, FAIL = "ok", "degraded", "fail"
 # The backlog is counted up to this many rows: enough to alert on, bounded in cost.
@@ -112,9 +113,9 @@ class Outbox:
 
 def outbox(now: datetime) -> Outbox:
     """Two queries on the ``delivery_due`` index (state, next_attempt_at)."""
-    due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-    backlog = due.order_by()[:BACKLOG_CAP].count()
-    oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
+    waiting = due(now)
+    backlog = waiting.order_by()[:BACKLOG_CAP].count()
+    oldest = waiting.aggregate(oldest=Min("next_attempt_at"))["oldest"]
     return Outbox(backlog, oldest)
 
 
