@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "xietong.dashboards",
     "xietong.audit",
     "xietong.notify",
+    "xietong.discuss",  # comments and @mentions on a collaboration's rows, over notify
     # above collabs, meetings, tracking and notify: a charter (and the demo) spans them all
     "xietong.charter",
     "xietong.documents",

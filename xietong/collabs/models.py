@@ -264,6 +264,20 @@ class Task(models.Model):
         related_name="+",
     )
     escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+    # The one person of the responsible department doing the row (负责人), chosen by its liaison;
+    # the department stays the row's owner in the guide's sense (R01).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("执行人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+    )
+    # People told of the row's comments and changes besides its assignee (关注人).
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("关注人"), blank=True, related_name="watched_tasks"
+    )
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -486,3 +500,38 @@ class PendingPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role}) @ {self.collaboration}"
+
+
+class SavedView(models.Model):
+    """A person's named filter and sort of a table (保存的筛选): the query string of its URL.
+
+    ``collaboration`` empty: a view of 我的任务 (a person's rows across collaborations).
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    collaboration = models.ForeignKey(
+        Collaboration,
+        verbose_name=_("协作"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    query = models.CharField(_("筛选条件"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("保存的筛选")
+        verbose_name_plural = _("保存的筛选")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "collaboration", "name"], name="one_saved_view_per_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

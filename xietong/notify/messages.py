@@ -40,6 +40,9 @@ SUBJECTS: dict[str, Promise] = {
     Kind.MEETING_INVITATION: _("【%(collab)s】会议邀请:%(meeting)s(%(when)s)"),
     Kind.MEETING_UPDATED: _("【%(collab)s】会议更新:%(meeting)s(%(when)s)"),
     Kind.MEETING_CANCELLED: _("【%(collab)s】会议取消:%(meeting)s(%(when)s)"),
+    Kind.TASK_ASSIGNED: _("【%(collab)s】%(who)s 将任务分配给您"),
+    Kind.MENTIONED: _("【%(collab)s】%(who)s 在评论中提到了您"),
+    Kind.COMMENTED: _("【%(collab)s】%(who)s 评论了您关注的%(target)s"),
 }
 
 BODIES: dict[str, Promise] = {
@@ -74,6 +77,9 @@ BODIES: dict[str, Promise] = {
         "日历邀请随邮件更新。"
     ),
     Kind.MEETING_CANCELLED: _("您已不在%(meeting)s(%(when)s)的参会人之列,日历中的这次会议已取消。"),
+    Kind.TASK_ASSIGNED: _("任务“%(task)s”已分配给您,时间节点:%(deadline)s。"),
+    Kind.MENTIONED: _("%(who)s 在%(target)s“%(title)s”的评论中提到了您:%(excerpt)s"),
+    Kind.COMMENTED: _("%(who)s 评论了%(target)s“%(title)s”:%(excerpt)s"),
 }
 
 # The whole meeting was cancelled (取消会议), not only someone's place in it: said with the reason.

@@ -10,12 +10,17 @@ with its own attempts, back-off and last error.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from xietong.collabs.models import Collaboration
+    from xietong.orgs.models import Person
 
 
 class Kind(models.TextChoices):
@@ -39,6 +44,10 @@ class Kind(models.TextChoices):
     MEETING_INVITATION = "meeting_invitation", _("会议邀请")
     MEETING_UPDATED = "meeting_updated", _("会议变更")
     MEETING_CANCELLED = "meeting_cancelled", _("会议取消")
+    # Not found by the sweep: written when a row is assigned to someone, and by comments (xietong.discuss).
+    TASK_ASSIGNED = "task_assigned", _("任务分配")
+    MENTIONED = "mentioned", _("评论中提到我")
+    COMMENTED = "commented", _("关注的事项有新评论")
 
 
 class Notification(models.Model):
@@ -322,3 +331,33 @@ class RobotAddress(models.Model):
 
     def __str__(self) -> str:
         return self.digest[:12]
+
+
+def notify_once(
+    *,
+    key: str,
+    kind: str,
+    collaboration: Collaboration | None,
+    recipient: Person,
+    params: dict[str, str],
+    link: str,
+) -> bool:
+    """Put one notice to one person in the outbox, once ever (its key is unique); return whether it is new.
+
+    For notices an action writes itself (a nomination, an assignment, a mention): the
+    sweep plans its mail and robot posts like any reminder's. A person who muted the
+    kind still finds it in the inbox, but gets no mail (written as planned already).
+    """
+    preference = Preference.objects.filter(person=recipient).first()
+    _, created = Notification.objects.get_or_create(
+        key=key,
+        defaults={
+            "kind": kind,
+            "collaboration": collaboration,
+            "recipient": recipient,
+            "params": params,
+            "link": link,
+            "planned": preference is not None and not preference.wants(kind),
+        },
+    )
+    return created

@@ -25,34 +25,12 @@ from xietong.collabs.models import (
     Participant,
 )
 from xietong.meetings.models import Meeting
-from xietong.notify.models import Kind, Notification, Preference
+from xietong.notify.models import Kind, notify_once
 from xietong.orgs.models import Person
 
 
 class AlreadyAnswered(Exception):
     """The nomination was accepted or declined before; nothing was written."""
-
-
-def _notify(
-    *, key: str, kind: Kind, collab: Collaboration, recipient: Person, params: dict[str, str], link: str
-) -> None:
-    """Put one notice in the outbox, once ever (its key is unique); the sweep plans its mail.
-
-    A person who muted the kind still finds it in the inbox, but gets no mail.
-    """
-    preference = Preference.objects.filter(person=recipient).first()
-    Notification.objects.get_or_create(
-        key=key,
-        defaults={
-            "kind": kind,
-            "collaboration": collab,
-            "recipient": recipient,
-            "params": params,
-            "link": link,
-            # Planned already: the sweep writes no deliveries for it, so no mail.
-            "planned": preference is not None and not preference.wants(kind),
-        },
-    )
 
 
 def _department_of(nomination: Nomination) -> str:
@@ -107,10 +85,10 @@ def do_nominate(
             )
             nomination.save(update_fields=["state", "nominated_by", "decided_at"])
         box["obj"] = nomination
-    _notify(
+    notify_once(
         key=f"nominated:c{collab.pk}:p{person.pk}:{role}",
         kind=Kind.NOMINATED,
-        collab=collab,
+        collaboration=collab,
         recipient=person,
         params=_params(nomination, by),
         link=reverse("collabs:nomination", args=[nomination.pk]),
@@ -174,10 +152,10 @@ def do_decline_nomination(nomination: Nomination, *, actor: Person) -> Nominatio
     bump_version(collab)
     if nomination.nominated_by is not None:
         assert nomination.decided_at is not None
-        _notify(
+        notify_once(
             key=f"nomination_declined:n{nomination.pk}:{nomination.decided_at:%Y%m%dT%H%M%S%f}",
             kind=Kind.NOMINATION_DECLINED,
-            collab=collab,
+            collaboration=collab,
             recipient=nomination.nominated_by,
             params={**_params(nomination, actor), "department": department},
             link=reverse("collabs:workspace", args=[collab.slug]),

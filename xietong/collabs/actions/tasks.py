@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version, delete_row, next_position
-from xietong.collabs.models import Collaboration, Task, TaskStatus
+from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus
 from xietong.lib.limits import check_input
+from xietong.notify.models import Kind, notify_once
 from xietong.orgs.models import Department, Person
 
 
@@ -85,6 +87,11 @@ def _write_task(collab: Collaboration, task: Task | None, data: TaskInput, at: d
         task.version = F("version") + 1
     was_blocked = task.status == TaskStatus.BLOCKED
     task.description = data.description
+    new_department_id = data.department.pk if data.department else None
+    # A row moved to another department drops the assignee chosen for the old one.
+    moved = new_department_id != task.department_id
+    if moved and task.assignee_id is not None and not assignee_fits(collab, new_department_id, task.assignee):
+        task.assignee = None
     task.department = data.department
     task.standard = data.standard
     task.deadline = data.deadline
@@ -134,3 +141,89 @@ def do_move_task(task: Task, offset: int, *, actor: Person | None = None) -> Non
         row.position = i
     Task.objects.bulk_update(changed, ["position"])
     bump_version(task.collaboration)
+
+
+class NotAssignable(Exception):
+    """The person is not of the row's responsible department (or the row has none)."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        super().__init__(f"person {person.pk} cannot be assigned this row")
+
+
+def assignable_people(collab: Collaboration, department_id: int | None) -> QuerySet[Person]:
+    """The active people a row of ``department_id`` may be assigned to: its members, head and liaison.
+
+    One definition for the table's picker, the board, bulk edit, the API and imports.
+    """
+    if department_id is None:
+        return Person.objects.none()
+    liaisons = Participant.objects.filter(
+        collaboration=collab, department_id=department_id, liaison__isnull=False
+    ).values("liaison_id")
+    return Person.objects.filter(
+        Q(department_id=department_id) | Q(headed_departments__id=department_id) | Q(pk__in=liaisons),
+        is_active=True,
+    ).distinct()
+
+
+def assignee_fits(collab: Collaboration, department_id: int | None, person: Person | None) -> bool:
+    """Whether ``person`` may hold a row of ``department_id`` (nobody always fits)."""
+    if person is None:
+        return True
+    return assignable_people(collab, department_id).filter(pk=person.pk).exists()
+
+
+@transaction.atomic
+def do_assign_task(
+    task: Task,
+    assignee: Person | None,
+    *,
+    actor: Person | None = None,
+    version: int | None = None,
+    reason: str = "",
+) -> Task:
+    """Give the row to ``assignee`` (None: to nobody); audited; the new assignee is told once.
+
+    Raises ``NotAssignable`` for someone outside the row's department and
+    ``StaleWrite`` when ``version`` is not the row's. Assigning the person
+    who already holds it writes nothing.
+    """
+    current = Task.objects.select_for_update().select_related("collaboration").get(pk=task.pk)
+    if version is not None and current.version != version:
+        raise StaleWrite(current)
+    if current.assignee_id == (assignee.pk if assignee else None):
+        return current
+    collab = current.collaboration
+    if not assignee_fits(collab, current.department_id, assignee):
+        assert assignee is not None
+        raise NotAssignable(assignee)
+    with audited(current, actor=actor, collaboration=collab, reason=reason):
+        current.assignee = assignee
+        current.version = F("version") + 1
+        current.save(update_fields=["assignee", "version", "updated_at"])
+        current.refresh_from_db()
+    bump_version(collab)
+    if assignee is not None:
+        tell_assignee(current, assignee, actor)
+    return current
+
+
+def tell_assignee(task: Task, assignee: Person, actor: Person | None) -> None:
+    """The inbox notice (and, through the outbox, the mail) "a row was assigned to you"; not to oneself."""
+    if actor is not None and actor.pk == assignee.pk:
+        return
+    collab = task.collaboration
+    notify_once(
+        key=f"task_assigned:t{task.pk}:p{assignee.pk}:v{task.version}",
+        kind=Kind.TASK_ASSIGNED,
+        collaboration=collab,
+        recipient=assignee,
+        params={
+            "collab": collab.title,
+            "task": task.description[:100],
+            "who": actor.name if actor is not None else "",
+            "deadline": task.deadline.isoformat() if task.deadline else "—",
+        },
+        link=reverse("collabs:table", args=[collab.slug]) + f"#task-{task.pk}",
+    )
