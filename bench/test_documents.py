@@ -59,6 +59,7 @@ def _rows(count: int) -> list[Row]:
                     STATUS[tone],
                     100 if tone == Tone.DONE else (i * 7) % 100,
                     (i % 30) + 1 if tone == Tone.OVERDUE else None,
+                    f"人员{i % 40}" if i % 3 else "",
                 ),
                 tone,
             )

@@ -193,6 +193,7 @@ WORKSPACE_PAGES = (
     "collabs:goal",
     "collabs:departments",
     "collabs:table",
+    "collabs:board",
     "collabs:subgoals",
     "meetings:kickoff",
     "meetings:communication",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from xietong.collabs.models import Collaboration
 
 pytestmark = pytest.mark.django_db
-OUR_APPS = ("orgs", "collabs", "meetings", "tracking")
+OUR_APPS = ("orgs", "collabs", "meetings", "tracking", "discuss")
 
 
 def test_every_model_of_ours_is_in_the_admin() -> None:
@@ -27,6 +27,8 @@ def test_every_model_of_ours_is_in_the_admin() -> None:
         "MinutesCorrection",
         "Material",
         "SlaPause",
+        "Mention",  # comments' inlines
+        "Attachment",
     }
     missing = [m.__name__ for m in ours if m not in admin.site._registry and m.__name__ not in inline_only]
     assert missing == []

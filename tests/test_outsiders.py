@@ -31,7 +31,8 @@ from tests.helpers import row_counts, signed_in
 from xietong.api.api import api
 from xietong.charter.demo import load_demo
 from xietong.collabs.access import access_for
-from xietong.collabs.models import Collaboration, Metric, Participant, SubGoal, Task
+from xietong.collabs.models import Collaboration, Metric, Participant, SavedView, SubGoal, Task
+from xietong.discuss.models import Attachment, Comment
 from xietong.documents.exports import WHAT_FORMATS
 from xietong.meetings.models import (
     AgendaItem,
@@ -53,6 +54,8 @@ OBJECTS: dict[str, str] = {
     "departments": "participant",
     "tasks": "task",
     "table": "task",
+    "board": "task",
+    "views": "saved_view",
     "accept": "task",
     "progress": "task",
     "subgoals": "subgoal",
@@ -74,6 +77,8 @@ OBJECTS: dict[str, str] = {
     "robots": "robot",
     "deliveries": "delivery",
     "weekly": "week",
+    "comments": "comment",
+    "attachments": "attachment",
 }
 # Routes (by their first segment, after api/) that take no collaboration, and why.
 NOT_A_COLLABORATION: dict[str, str] = {
@@ -236,6 +241,12 @@ def _objects(collab: Collaboration) -> dict[str, int]:
             notification=notification, transport=robot.kind, target=f"robot:{robot.pk}", robot=robot
         ),
     }
+    comment = Comment.objects.create(collaboration=collab, task=objects["task"], body="评论")
+    objects["comment"] = comment
+    objects["attachment"] = Attachment.objects.create(
+        comment=comment, file="comments/x.pdf", name="x.pdf", size=1, content_type="application/pdf"
+    )
+    objects["saved_view"] = SavedView.objects.create(person=collab.owner, collaboration=collab, name="视图")
     missing = [kind for kind, row in objects.items() if row is None]
     assert not missing, f"the demo has no {missing}"
     return {kind: row.pk for kind, row in objects.items() if row is not None}

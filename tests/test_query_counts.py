@@ -179,6 +179,11 @@ def _grow(cast: Cast, start: int, stop: int) -> None:
     Through.objects.bulk_create(
         Through(task=t, department=dept(i + 1)) for i, t in zip(rows, tasks, strict=True)
     )
+    # 我的任务 and 我的工作台: rows the liaison holds and watches (docs/people-on-rows.md).
+    Task.objects.filter(pk__in=[t.pk for t in tasks]).update(assignee=cast.liaison)
+    Task.watchers.through.objects.bulk_create(
+        Task.watchers.through(task=t, person=cast.liaison) for t in tasks
+    )
     ProgressUpdate.objects.bulk_create(
         ProgressUpdate(
             collaboration=collab,
@@ -330,6 +335,19 @@ def _grow(cast: Cast, start: int, stop: int) -> None:
         for who in (cast.initiator, cast.liaison)
         for i in rows
     )
+    # 我的工作台's unread mentions (docs/people-on-rows.md).
+    Notification.objects.bulk_create(
+        Notification(
+            key=f"qc-mention-{i}",
+            kind=Kind.MENTIONED,
+            collaboration=collab,
+            recipient=cast.liaison,
+            params={"collab": "c", "who": "王经理", "target": "任务", "title": f"任务{i}", "excerpt": "请看"},
+            created_at=NOW - timedelta(minutes=i),
+            planned=True,
+        )
+        for i in rows
+    )
     Delivery.objects.bulk_create(
         Delivery(
             notification=n,
@@ -454,7 +472,23 @@ PAGES = (
     ),
     # A liaison sees these too, with their own department's rows to edit.
     *(_site(p, "liaison") for p in ("/", "/notifications/")),
+    # 我的任务: the rows the liaison holds and watches (docs/people-on-rows.md).
+    *(_site(p, "liaison") for p in ("/my/tasks/", "/my/tasks/?show=watching&due=overdue")),
     *(_ws(name, "liaison") for name in ("collabs:table", "tracking:tracking", "dashboards:dashboard")),
+    _ws("collabs:board", "liaison"),
+    # The table filtered and sorted, and the board by assignee (docs/board-and-bulk.md).
+    Target(
+        "liaison:collabs:table:filtered",
+        "liaison",
+        lambda c: (
+            reverse("collabs:table", args=[c.collab.slug]) + "?status=in_progress&overdue=1&sort=deadline"
+        ),
+    ),
+    Target(
+        "initiator:collabs:board:assignee",
+        "initiator",
+        lambda c: reverse("collabs:board", args=[c.collab.slug]) + "?group=assignee",
+    ),
 )
 
 API_LISTS = (

@@ -580,8 +580,12 @@ def test_each_page_reads_a_constant_number_of_queries(demo: Collaboration, name:
 
 def test_the_pages_are_linked_from_one_another(demo: Collaboration) -> None:
     html = owner(demo).get(page(demo, "sla")).content.decode()
-    for name in ("tracking", "issues", "risks", "sla", "resources"):
+    for name in ("tracking", "issues", "risks", "sla"):
         assert f'href="/c/{demo.slug}/{name}/"' in html
+    # the resources page serves resource coordination and process optimisation only (docs/design-system.md)
+    assert f'href="/c/{demo.slug}/resources/"' not in html
+    Collaboration.objects.filter(pk=demo.pk).update(type="resource_coordination")
+    assert f'href="/c/{demo.slug}/resources/"' in owner(demo).get(page(demo, "sla")).content.decode()
 
 
 # --- the working hours setting

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("xietong.tracking.urls")),
     path("", include("xietong.notify.urls")),
     path("", include("xietong.documents.urls")),
+    path("", include("xietong.discuss.urls")),  # comment threads of rows (docs/comments.md)
     path("", include("xietong.orgs.urls")),
     path("", include("xietong.collabs.urls")),
 ]

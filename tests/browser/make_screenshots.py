@@ -5,7 +5,8 @@
 Starts ``xietong run`` on a free port with a throw-away data folder (so the
 demo is loaded fresh, dated around today), signs in as ``admin`` and saves
 full-page PNGs of the main pages in Chinese, a few in English, and the
-responsibility table at phone size. Uses the system's Chromium
+main pages again at phone size (390x844, touch: ``*.phone.zh.png``) and in
+dark mode (``*.dark.zh.png``). Uses the system's Chromium
 (``/usr/bin/chromium`` or ``XIETONG_CHROMIUM``); never downloads a browser.
 """
 
@@ -43,6 +44,8 @@ CHINESE = [
     ("goal", f"{DEMO}/goal/"),
     ("departments", f"{DEMO}/departments/"),
     ("table", f"{DEMO}/table/"),
+    ("board", f"{DEMO}/board/"),
+    ("my-tasks", "/my/tasks/"),
     ("kickoff", f"{DEMO}/kickoff/"),
     ("tracking", f"{DEMO}/tracking/"),
     ("dashboard", f"{DEMO}/dashboard/"),
@@ -55,7 +58,19 @@ ENGLISH = [
     ("table", f"{DEMO}/table/"),
     ("dashboard", f"{DEMO}/dashboard/"),
 ]
-PHONE_SHOTS = [("table.phone", f"{DEMO}/table/")]
+# The main pages on a 390 px phone (``<name>.phone.zh.png``) and in dark mode (``<name>.dark.zh.png``).
+MAIN = [
+    ("home", "/"),
+    ("my-tasks", "/my/tasks/"),
+    ("collaboration", f"{DEMO}/"),
+    ("table", f"{DEMO}/table/"),
+    ("board", f"{DEMO}/board/"),
+    ("kickoff", f"{DEMO}/kickoff/"),
+    ("tracking", f"{DEMO}/tracking/"),
+    ("dashboard", f"{DEMO}/dashboard/"),
+]
+PHONE_SHOTS = [(f"{name}.phone", path) for name, path in MAIN]
+DARK_SHOTS = [(f"{name}.dark", path) for name, path in MAIN]
 
 
 def free_port() -> int:
@@ -123,18 +138,27 @@ def shoot(
     language: str,
     viewport: dict[str, int],
     suffix: str,
+    dark: bool = False,
 ) -> list[Path]:
     context = browser.new_context(
         viewport=viewport,  # type: ignore[arg-type]
         locale="zh-CN" if language == "zh-hans" else "en-US",
         base_url=base_url,
         device_scale_factor=1,
+        color_scheme="dark" if dark else "light",
+        # a phone is a touch screen (as inside the IM suites' in-app browsers)
+        is_mobile=viewport == PHONE,
+        has_touch=viewport == PHONE,
     )
     page = context.new_page()
     errors = watch(page)
     sign_in(page, password)
-    if language != "zh-hans":
-        page.locator(f"button[name=language][value={language}]").click()
+    # the language is kept on the person: an earlier pass in English must not leak into this one
+    if page.locator("html").get_attribute("lang") != language:
+        switch = page.locator(f"button[name=language][value={language}]").first
+        if not switch.is_visible():  # the language switch sits in the account menu
+            page.locator("details.xt-account-menu summary").click()
+        switch.click()
         expect(page.locator("html")).to_have_attribute("lang", language)
     written = []
     for name, path in shots:
@@ -191,6 +215,15 @@ def main(argv: list[str] | None = None) -> None:
                 shoot(browser, shots=CHINESE, language="zh-hans", viewport=DESKTOP, suffix="zh", **common)
                 shoot(browser, shots=ENGLISH, language="en", viewport=DESKTOP, suffix="en", **common)
                 shoot(browser, shots=PHONE_SHOTS, language="zh-hans", viewport=PHONE, suffix="zh", **common)
+                shoot(
+                    browser,
+                    shots=DARK_SHOTS,
+                    language="zh-hans",
+                    viewport=DESKTOP,
+                    suffix="zh",
+                    dark=True,
+                    **common,
+                )
                 browser.close()
         finally:
             server.send_signal(signal.SIGTERM)

@@ -101,11 +101,13 @@ def upload_a_material(page: Page, collab: Collaboration) -> None:
 def issue_the_minutes(page: Page, collab: Collaboration) -> None:
     page.goto(f"/c/{collab.slug}/kickoff/")
     # 发出纪要 cannot be undone, so it asks first: cancelling the dialog issues nothing
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    # (the design system's <dialog>, ui.js: 取消 / 确定)
     page.get_by_role("button", name="发出纪要").click()
+    page.get_by_role("dialog").get_by_role("button", name="取消").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.locator("#meeting-minutes .tag.state-issued")).to_have_count(0)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="发出纪要").click()
+    page.get_by_role("dialog").get_by_role("button", name="确定").click()
     expect(page.locator("#meeting-minutes .tag.state-issued")).to_have_text("已发出,待确认")
     expect(page.locator("#meeting-history")).to_contain_text("第 1 版")
     # issued minutes show no edit control
@@ -113,6 +115,7 @@ def issue_the_minutes(page: Page, collab: Collaboration) -> None:
 
 
 def sign_out(page: Page) -> None:
+    page.locator("header details.xt-account-menu > summary").click()  # the account menu (base.html)
     page.locator("header.topbar").get_by_role("button", name="退出").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 

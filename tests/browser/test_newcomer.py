@@ -164,7 +164,7 @@ def add_tasks(page: Page) -> None:
 
 
 def read_the_dashboard(page: Page) -> None:
-    page.get_by_role("link", name="看板").click()
+    page.get_by_role("link", name="看板", exact=True).click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     chart = page.locator("[data-chart=status]")
     expect(chart).to_have_attribute("data-chart-ready", "1")
@@ -250,16 +250,18 @@ def demo_admin(transactional_db: None) -> tuple[Person, Collaboration]:
 def test_the_workspace_speaks_english(page: Page, login: Any, demo_admin: Any) -> None:
     admin, collab = demo_admin
     login(admin)
-    expect(page.get_by_role("heading", level=1)).to_have_text("我的协作")
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的工作台")
+    page.locator("header details.xt-account-menu > summary").click()  # the languages are in the account menu
     page.locator("button[name=language][value=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My collaborations")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My workbench")
     page.get_by_role("link", name=collab.title).click()
     expect(page).to_have_url(re.compile(r"/c/demo/$"))
     page.locator("nav.stepbar a[href$='/table/']").click()
     expect(page.locator("#step4")).to_contain_text("Step 4")
     expect(page.get_by_role("columnheader", name="Responsible department")).to_be_visible()
     # and back to Chinese
+    page.locator("header details.xt-account-menu > summary").click()  # the languages are in the account menu
     page.locator("button[name=language][value=zh-hans]").click()
     expect(page.locator("#step4")).to_contain_text("步骤4")
 

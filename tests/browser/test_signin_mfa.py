@@ -30,6 +30,7 @@ def test_turn_totp_on_and_sign_in_with_the_code(page: Any, base_url: str, settin
     settings.MFA_TOTP_TOLERANCE = 1
     make_person("ann")
     sign_in(page, "ann")
+    page.locator("header details.xt-account-menu > summary").click()  # the account menu (base.html)
     page.get_by_role("link", name="两步验证").click()
     expect(page).to_have_url(f"{base_url}/accounts/2fa/")
     page.goto("/accounts/2fa/totp/activate/")
@@ -44,6 +45,7 @@ def test_turn_totp_on_and_sign_in_with_the_code(page: Any, base_url: str, settin
     expect(page).not_to_have_url(re.compile(r"/activate/"))
     assert Authenticator.objects.filter(user__username="ann", type="totp").exists()
 
+    page.locator("header details.xt-account-menu > summary").click()  # the account menu (base.html)
     page.get_by_role("button", name="退出").click()
     page.goto("/accounts/login/")
     page.locator("#id_username").fill("ann")

@@ -72,6 +72,7 @@ def sign_in_with_oidc(page: Any, login: str, password: str, *, consent: bool = T
 
 
 def sign_out(page: Any) -> None:
+    page.locator("header details.xt-account-menu > summary").click()  # the account menu (base.html)
     page.get_by_role("button", name="退出").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 

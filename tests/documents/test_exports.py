@@ -118,15 +118,16 @@ def test_the_table_workbook_has_frozen_headers_filters_widths_colours_and_dates(
         "状态",
         "完成百分比",
         "逾期天数",
+        "执行人",
     ]
     assert len(rows) == 1 + Task.objects.filter(collaboration=demo).count()
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:I{len(rows)}"
+    assert ws.auto_filter.ref == f"A1:J{len(rows)}"
     assert ws.column_dimensions["B"].width == 40
     assert ws["A1"].font.bold
     # Row 2 of the table: in progress, deadline 2024-07-22, 21 days overdue on 2024-08-12.
     assert rows[2][:3] == [2, "建立投诉工单系统自动分派规则", "技术部"]
-    assert rows[2][6:] == ["进行中", 80, 21]
+    assert rows[2][6:9] == ["进行中", 80, 21]
     deadline = ws["E3"]
     assert deadline.is_date and deadline.value.date() == date(2024, 7, 22)
     assert deadline.number_format == "yyyy-mm-dd"
@@ -231,6 +232,7 @@ def test_the_table_csv_row(demo: Collaboration) -> None:
         "进行中",
         "80",
         "21",
+        "",
     ]
 
 

@@ -54,6 +54,8 @@ def test_template_has_one_sheet_per_section_with_chinese_headers() -> None:
         "时间节点",
         "状态",
         "阻塞原因",
+        "执行人",
+        "关注人",
     ]
     assert headers(book["参与部门"]) == [
         "部门",

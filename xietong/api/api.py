@@ -12,6 +12,7 @@ from xietong.api import (
     charter,
     closing,
     collaborations,
+    comments,
     documents,
     goal,
     history,
@@ -79,3 +80,4 @@ api.add_router("", milestones.router)
 api.add_router("", notifications.router)
 api.add_router("", nominations.router)
 api.add_router("", documents.router)
+api.add_router("", comments.router)  # comment threads of rows (docs/comments.md)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from xietong.api.schemas import DepartmentRef, TaskOut
+from xietong.api.schemas import DepartmentRef, PersonRef, TaskOut
 from xietong.collabs.models import Task, TaskStatus
 from xietong.rules.clock import context_for
 
@@ -32,6 +32,8 @@ def task_out(task: Task, today: date | None = None) -> TaskOut:
         blocked_reason=task.blocked_reason,
         blocked_since=task.blocked_since,
         overdue=task.is_overdue(today),
+        assignee=PersonRef(id=task.assignee.pk, name=task.assignee.name) if task.assignee else None,
+        watchers=[PersonRef(id=p.pk, name=p.name) for p in task.watchers.all()],
         version=task.version,
         updated_at=task.updated_at,
     )

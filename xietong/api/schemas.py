@@ -442,6 +442,10 @@ class TaskOut(Schema):
     blocked_reason: str
     blocked_since: datetime | None
     overdue: bool = Field(description="Past its deadline and not done (derived for today, never stored)")
+    assignee: PersonRef | None = Field(
+        None, description="The person of the responsible department doing it (执行人)"
+    )
+    watchers: list[PersonRef] = Field([], description="People watching the row (关注人)")
     version: int = Field(description="This row's version: send it back with PATCH")
     updated_at: datetime
 
@@ -458,6 +462,10 @@ class TaskIn(Schema):
     )
     status: TaskStatus = TaskStatus.NOT_STARTED
     blocked_reason: Line = ""
+    assignee_id: int | None = Field(
+        None,
+        description="执行人: the id of a person of the responsible department (its members, head, liaison)",
+    )
     reason: Line = Field("", description="Why: recorded in the change history")
 
 
@@ -470,6 +478,9 @@ class TaskPatch(Schema):
     collaborators: list[DepartmentKey] | None = None
     status: TaskStatus | None = None
     blocked_reason: Line | None = None
+    assignee_id: int | None = Field(
+        None, description="执行人: a person of the responsible department; null gives the row to nobody"
+    )
     reason: Line = ""
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
@@ -42,10 +43,19 @@ from xietong.api.schemas import (
     TaskPatch,
 )
 from xietong.collabs.access import Access, get_task_for_user, reread
-from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_delete_task, do_save_task
+from xietong.collabs.actions.tasks import (
+    NotAssignable,
+    StaleWrite,
+    TaskInput,
+    do_assign_task,
+    do_delete_task,
+    do_save_task,
+    do_watch_task,
+)
+from xietong.collabs.assignees import overdue_filter
 from xietong.collabs.judged import version_key
 from xietong.collabs.models import Collaboration, Task, TaskStatus
-from xietong.orgs.models import Department
+from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
 
@@ -60,7 +70,9 @@ class TaskFilters(Schema):
 
 
 def _rows() -> QuerySet[Task]:
-    return Task.objects.select_related("department", "collaboration").prefetch_related("collaborators")
+    return Task.objects.select_related("department", "collaboration", "assignee").prefetch_related(
+        "collaborators", "watchers"
+    )
 
 
 def _present(tasks: list[Task]) -> list[TaskOut]:
@@ -77,7 +89,7 @@ def _filtered(rows: QuerySet[Task], filters: TaskFilters) -> QuerySet[Task]:
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.overdue is not None:
-        overdue = Q(deadline__lt=context_for().today) & ~Q(status=TaskStatus.DONE)
+        overdue = overdue_filter(context_for().today)
         rows = rows.filter(overdue) if filters.overdue else rows.exclude(overdue)
     if filters.due_before:
         rows = rows.filter(deadline__lt=filters.due_before)
@@ -196,9 +208,35 @@ def _input(
 def create_task(request: HttpRequest, slug: str, payload: TaskIn) -> Status[TaskOut]:
     """Add a row at the end of the table (its department's liaison or head, the initiator, administrators)."""
     collab, access = collaboration(request, slug)
-    data = _input(collab, access, payload.model_dump(exclude={"reason"}))
-    task = do_save_task(collab, data, actor=caller(request), reason=payload.reason)
+    data = _input(collab, access, payload.model_dump(exclude={"reason", "assignee_id"}))
+    assignee = _assignee(payload.assignee_id)
+    with transaction.atomic():
+        task = do_save_task(collab, data, actor=caller(request), reason=payload.reason)
+        if assignee is not None:
+            _assign(task, assignee, caller(request), reason=payload.reason)
     return Status(201, task_out(reread(_rows(), task)))
+
+
+def _assignee(person_id: int | None) -> Person | None:
+    """The person an ``assignee_id`` names (None: nobody); 422 when there is no such active person."""
+    if person_id is None:
+        return None
+    person = Person.objects.filter(pk=person_id, is_active=True).first()
+    if person is None:
+        raise Invalid.at("body.assignee_id", _("没有这个人员"))
+    return person
+
+
+def _assign(
+    task: Task, assignee: Person | None, actor: Person, *, version: int | None = None, reason: str = ""
+) -> Task:
+    """``do_assign_task`` with its refusals as API answers: 422 outside the department, 409 when stale."""
+    try:
+        return do_assign_task(task, assignee, actor=actor, version=version, reason=reason)
+    except NotAssignable:
+        raise Invalid.at("body.assignee_id", _("执行人须是该行责任部门的人员。")) from None
+    except StaleWrite as stale:
+        raise Conflict(str(STALE_ROW), task_out(reread(_rows(), stale.current))) from None
 
 
 @router.get("/tasks/{task_id}", response=responses({200: TaskOut}, NOT_FOUND))
@@ -219,17 +257,26 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> TaskO
     nothing is written and 409 answers with the row as it is now.
     """
     task, access = get_task_for_user(caller(request), task_id, Action.EDIT_DEPARTMENT_ROWS)
-    values = payload.model_dump(include=payload.model_fields_set - {"version", "reason"})
+    values = payload.model_dump(include=payload.model_fields_set - {"version", "reason", "assignee_id"})
+    assigning = "assignee_id" in payload.model_fields_set
+    assignee = _assignee(payload.assignee_id) if assigning else None
+    if assigning and not values:
+        # Only the assignee: one assignment at the version read (nothing else is rewritten).
+        saved = _assign(task, assignee, caller(request), version=payload.version, reason=payload.reason)
+        return task_out(reread(_rows(), saved))
     data = _input(task.collaboration, access, values, current=task)
     try:
-        saved = do_save_task(
-            task.collaboration,
-            data,
-            task=task,
-            version=payload.version,
-            actor=caller(request),
-            reason=payload.reason,
-        )
+        with transaction.atomic():
+            saved = do_save_task(
+                task.collaboration,
+                data,
+                task=task,
+                version=payload.version,
+                actor=caller(request),
+                reason=payload.reason,
+            )
+            if assigning:
+                saved = _assign(saved, assignee, caller(request), reason=payload.reason)
     except StaleWrite as stale:
         raise Conflict(str(STALE_ROW), task_out(reread(_rows(), stale.current))) from None
     except Task.DoesNotExist:  # deleted while this request was on its way
@@ -243,3 +290,26 @@ def delete_task(request: HttpRequest, task_id: int, reason: Query[Line | None] =
     task, _access = get_task_for_user(caller(request), task_id, Action.EDIT_COLLABORATION)
     do_delete_task(task, actor=caller(request), reason=reason or "")
     return Status(204, None)
+
+
+@router.post("/tasks/{task_id}/watch", response=responses({200: TaskOut}, NOT_FOUND))
+def watch_task(request: HttpRequest, task_id: int) -> TaskOut:
+    """Watch the row (关注): anyone who may view the collaboration, for themselves; idempotent.
+
+    A closed collaboration is read-only: 403.
+    """
+    task, access = get_task_for_user(caller(request), task_id)
+    if access.closed:
+        raise PermissionDenied
+    do_watch_task(task, caller(request), True)
+    return task_out(reread(_rows(), task))
+
+
+@router.delete("/tasks/{task_id}/watch", response=responses({200: TaskOut}, NOT_FOUND))
+def unwatch_task(request: HttpRequest, task_id: int) -> TaskOut:
+    """Stop watching the row; idempotent (403 in a closed collaboration)."""
+    task, access = get_task_for_user(caller(request), task_id)
+    if access.closed:
+        raise PermissionDenied
+    do_watch_task(task, caller(request), False)
+    return task_out(reread(_rows(), task))

@@ -237,6 +237,7 @@ Name = Annotated[str, BeforeValidator(_text), _fits(_NAME), _text_schema(_NAME)]
 _PERSON = limit_of(Person, "display_name")
 _PROXY_REASON = limit_of(MinutesConfirmation, "proxy_reason")
 Names = Annotated[tuple[str, ...], BeforeValidator(_names), _fits(_PERSON), _names_schema(_PERSON)]
+PersonName = Annotated[str, BeforeValidator(_text), _fits(_PERSON), _text_schema(_PERSON)]
 TextList = Annotated[
     tuple[str, ...],
     BeforeValidator(_text_list),
@@ -334,6 +335,10 @@ class TaskIn(_Section):
     collaborators: Names = ()
     status: s.TaskStatus | None = None
     blocked_reason: Text = ""
+    # Optional (added to v1, as ``proxy_confirmations`` was; docs/charter.md): the person of the
+    # responsible department doing the row (执行人) and the people watching it (关注人), by name.
+    assignee: PersonName = ""
+    watchers: Names = ()
 
 
 _DEADLINE_KEYS = {
@@ -598,6 +603,8 @@ def to_snapshot(charter: CharterIn) -> s.Collab:
                 collaborators=t.collaborators,
                 status=t.status or s.TaskStatus.NOT_STARTED,
                 blocked_reason=t.blocked_reason,
+                assignee=t.assignee.strip(),
+                watchers=tuple(dict.fromkeys(w for w in t.watchers if w)),
             )
             for t in charter.tasks
         ),
@@ -734,6 +741,9 @@ def dump_charter(collab: s.Collab) -> dict[str, Any]:
                 "collaborators": list(t.collaborators),
                 "status": str(t.status),
                 "blocked_reason": t.blocked_reason or None,
+                # written only when there is one, so charters without them read as before
+                **({"assignee": t.assignee} if t.assignee else {}),
+                **({"watchers": list(t.watchers)} if t.watchers else {}),
             }
             for t in collab.tasks
         ],

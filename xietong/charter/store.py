@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from xietong.audit.record import record
 from xietong.charter.format import CharterError, Problem, parse_charter
 from xietong.collabs.access import access_for
-from xietong.collabs.actions.common import Directory, free_slug
+from xietong.collabs.actions.common import Directory, PersonUnresolved, free_slug, resolve_person
 from xietong.collabs.actions.nominations import nominate_named
+from xietong.collabs.actions.tasks import let_assignee_in
+from xietong.collabs.assignees import assignable_by_department
 from xietong.collabs.models import (
     Collaboration,
     Goal,
@@ -448,6 +450,53 @@ def _store_tasks(stored: Collaboration, tasks: tuple[s.Task, ...], people: Direc
             assert department is not None
             links.append(through(task_id=row.pk, department_id=department.pk))
     through.objects.bulk_create(links)
+    _store_people_on_rows(stored, rows, tasks)
+
+
+def _named(name: str, department: Department | None, path: str) -> Person:
+    """The one active person ``name`` names, or ``CharterError`` at ``path`` (nothing is stored then)."""
+    try:
+        person = resolve_person(name, department)
+    except PersonUnresolved as unresolved:
+        if unresolved.candidates:
+            reason = _("有多人名为“%(name)s”,请改用登录名") % {"name": name}
+        else:
+            reason = _("找不到名为“%(name)s”的人员(执行人和关注人须已有账号)") % {"name": name}
+        raise CharterError.at(path, reason) from None
+    assert person is not None
+    return person
+
+
+def _store_people_on_rows(stored: Collaboration, rows: list[Task], tasks: tuple[s.Task, ...]) -> None:
+    """Set the rows' assignees (of the row's department) and watchers, named in the charter.
+
+    Unlike a liaison, an assignee or watcher is never 待邀请: a name that finds
+    nobody, or several people, refuses the whole import with its path.
+    """
+    if not any(t.assignee or t.watchers for t in tasks):
+        return
+    fits = assignable_by_department(stored)
+    assigned: list[Task] = []
+    watching = []
+    seen: dict[int, Person] = {}
+    for i, (row, task) in enumerate(zip(rows, tasks, strict=True)):
+        if task.assignee:
+            person = _named(task.assignee, row.department, f"tasks[{i}].assignee")
+            if row.department_id is None or person not in fits.get(row.department_id, []):
+                raise CharterError.at(
+                    f"tasks[{i}].assignee",
+                    _("“%(name)s”不是该行责任部门的人员,不能做执行人") % {"name": task.assignee},
+                )
+            row.assignee = person
+            assigned.append(row)
+            seen[person.pk] = person
+        for name in task.watchers:
+            watcher = _named(name, None, f"tasks[{i}].watchers")
+            watching.append(Task.watchers.through(task_id=row.pk, person_id=watcher.pk))
+    Task.objects.bulk_update(assigned, ["assignee"])
+    Task.watchers.through.objects.bulk_create(watching, ignore_conflicts=True)
+    for person in seen.values():
+        let_assignee_in(stored, person, None)
 
 
 def _time_limit_fields(limit: s.TimeLimit | None) -> dict[str, Any]:

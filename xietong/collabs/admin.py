@@ -10,6 +10,7 @@ from xietong.collabs.models import (
     Nomination,
     Participant,
     PendingPerson,
+    SavedView,
     SubGoal,
     Task,
 )
@@ -93,6 +94,19 @@ class PendingPersonAdmin(admin.ModelAdmin[PendingPerson]):
     list_filter = ["role"]
     search_fields = ["name", "collaboration__title"]
     readonly_fields = ["collaboration", "name", "department", "role", "email", "phone", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin[SavedView]):
+    """People's named filters of a table (保存的筛选): theirs to make and delete on the page."""
+
+    list_display = ["name", "person", "collaboration", "query", "created_at"]
+    list_select_related = ["person", "collaboration"]
+    search_fields = ["name", "person__username", "collaboration__title"]
+    readonly_fields = ["person", "collaboration", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

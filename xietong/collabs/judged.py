@@ -27,10 +27,15 @@ from xietong.rules import snapshot as s
 from xietong.rules.engine import Context, Report, run_rules
 from xietong.rules.steps import current_step
 
+# Raised when ``rules.snapshot``'s dataclasses change shape (2: a task's assignee and watchers).
+SNAPSHOT_SHAPE = 2
+
 
 def version_key(collab: Collaboration) -> str:
     """Name one version of one collaboration (its creation time guards a reused primary key)."""
-    return f"xt:{collab.pk}.{collab.created_at.timestamp():.6f}.{collab.version}"
+    # SNAPSHOT_SHAPE changes with the snapshot's fields, so a shared cache (Redis) never hands
+    # a new release a snapshot pickled by an older one.
+    return f"xt:{SNAPSHOT_SHAPE}:{collab.pk}.{collab.created_at.timestamp():.6f}.{collab.version}"
 
 
 def minute(ctx: Context) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xietong.lib.numbers import plain
 from xietong.rules import snapshot as s
+from xietong.rules.tracking import is_overdue
 
 
 class CollabType(models.TextChoices):
@@ -302,7 +303,7 @@ class Task(models.Model):
         return self.description[:60]
 
     def is_overdue(self, today: date) -> bool:
-        return self.deadline is not None and self.deadline < today and self.status != TaskStatus.DONE
+        return is_overdue(self.deadline, self.status, today)
 
 
 class DeadlineKind(models.TextChoices):

@@ -75,8 +75,14 @@ def _tasks(ids: list[int]) -> dict[int, list[s.Task]]:
     links = Task.collaborators.through.objects.filter(task__collaboration_id__in=ids).order_by("id")
     for task_id, name in links.values_list("task_id", "department__name"):
         collaborators[task_id].append(name)
+    watchers: dict[int, list[str]] = defaultdict(list)
+    watching = Task.watchers.through.objects.filter(task__collaboration_id__in=ids).select_related("person")
+    for link in watching.order_by("id"):
+        watchers[link.task_id].append(link.person.name)
     grouped: dict[int, list[s.Task]] = defaultdict(list)
-    rows = Task.objects.filter(collaboration_id__in=ids).select_related("department", "acceptance")
+    rows = Task.objects.filter(collaboration_id__in=ids).select_related(
+        "department", "acceptance", "assignee"
+    )
     for t in rows:
         acceptance = getattr(t, "acceptance", None)
         grouped[t.collaboration_id].append(
@@ -91,6 +97,8 @@ def _tasks(ids: list[int]) -> dict[int, list[s.Task]]:
                 blocked_since=t.blocked_since,
                 escalated_at=t.escalated_at,
                 accepted=acceptance.accepted if acceptance is not None else None,
+                assignee=t.assignee.name if t.assignee else "",
+                watchers=tuple(watchers[t.pk]),
                 key=t.pk,
             )
         )

@@ -20,12 +20,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django_htmx.http import reswap, retarget
 
 from xietong.collabs.access import Access, get_collaboration_for_user
 from xietong.collabs.actions.common import STALE_EDIT, VersionConflict, check_version
 from xietong.collabs.judged import minute, phase_of, report_of, snapshot_of, version_key
-from xietong.collabs.models import Collaboration, Phase
+from xietong.collabs.models import Collaboration, CollabType, Phase
 from xietong.lib.http import HtmxHttpRequest, pk_param
 from xietong.orgs.roles import Action
 from xietong.rules import snapshot as s
@@ -44,6 +45,35 @@ STEP_PAGES = {
     7: "tracking:tracking",
     8: "tracking:closing",
 }
+
+# Step 7's own pages: the weekly list and the registers. The workspace navigation shows them on
+# every page (not only as step 7's tabs). The resources page holds the allocations of a
+# resource-coordination collaboration (资源协调型) and the rollout plan of a process-optimisation
+# one (流程优化型): the other types have nothing there, so their navigation leaves it out.
+RESOURCE_PAGE_TYPES = frozenset({CollabType.RESOURCE_COORDINATION, CollabType.PROCESS_OPTIMIZATION})
+TRACKING_PAGES = (
+    ("tracking", "tracking:tracking", _("周进度清单")),
+    ("issues", "tracking:issues", _("问题跟踪表")),
+    ("risks", "tracking:risks", _("风险登记表")),
+    ("sla", "tracking:sla", _("时限与周期任务")),
+    ("resources", "tracking:resources", _("资源与推行计划")),
+)
+
+
+@dataclass(frozen=True)
+class SubPage:
+    key: str
+    label: str | Promise
+    url: str
+
+
+def tracking_pages(collab: Collaboration) -> list[SubPage]:
+    """Return step 7's pages for ``collab``'s navigation: the resources page only for the types it serves."""
+    return [
+        SubPage(key, label, reverse(name, args=[collab.slug]))
+        for key, name, label in TRACKING_PAGES
+        if key != "resources" or collab.type in RESOURCE_PAGE_TYPES
+    ]
 
 
 @dataclass(frozen=True)
@@ -86,6 +116,11 @@ class Workspace:
             )
             for step in STEPS
         ]
+
+    @cached_property
+    def tracking_pages(self) -> list[SubPage]:
+        """Step 7's pages (weekly list, issues, risks, SLA and, for its types, resources)."""
+        return tracking_pages(self.collab)
 
     @cached_property
     def phase(self) -> Phase:

@@ -76,6 +76,9 @@ class Comment(models.Model):
     # Deleted comments keep their place in the thread ("评论已删除"); the text is in the audit trail.
     deleted_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
+    # The @mentions nobody could be told of, said in the thread: [{"name": "张伟", "why": "outsider"}]
+    # (why: outsider, ambiguous, nobody: see xietong.discuss.mentions.Unreached).
+    unreached = models.JSONField(_("未能通知的提及"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("评论")
@@ -96,6 +99,15 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+    @property
+    def target(self) -> str:
+        """The kind of row the comment is on: one of ``TARGETS``."""
+        return next(t for t in TARGETS if getattr(self, f"{t}_id") is not None)
+
+    @property
+    def row_id(self) -> int:
+        return int(getattr(self, f"{self.target}_id"))
 
 
 class Mention(models.Model):

@@ -94,7 +94,7 @@ def _task_tone(task: Task, overdue: bool) -> Tone:
 def _tasks(ctx: _Context) -> Iterator[Task]:
     return (
         Task.objects.filter(collaboration=ctx.collab)
-        .select_related("department")
+        .select_related("department", "assignee")
         .prefetch_related("collaborators")
         .order_by("position", "id")
         .iterator(chunk_size=2000)
@@ -113,6 +113,7 @@ def table_columns() -> list[Column]:
         Column(_("状态"), 10, status=True),
         Column(_("完成百分比"), 10),
         Column(_("逾期天数"), 10),
+        Column(_("执行人"), 12),  # added last: the columns before it keep their letters
     ]
 
 
@@ -133,6 +134,7 @@ def _table(ctx: _Context) -> Table:
                     str(task.get_status_display()),
                     100 if task.status == TaskStatus.DONE else task.percent,
                     (ctx.today - task.deadline).days if overdue and task.deadline else None,
+                    task.assignee.name if task.assignee else "",
                 ),
                 _task_tone(task, overdue),
             )
@@ -151,6 +153,8 @@ def _table_md(ctx: _Context) -> str:
             md.escape(task.description) or "—",
             md.escape(task.department.name) if task.department else "—",
         ]
+        if task.assignee:
+            parts.append(_("执行人 %(name)s") % {"name": md.escape(task.assignee.name)})
         if task.deadline:
             parts.append(_("截止 %(day)s") % {"day": task.deadline.isoformat()})
         items.append(" ".join(parts[:2]) + " · " + " · ".join(parts[2:]))

@@ -42,6 +42,7 @@ from xietong.documents.safety import (
     merged_ranges,
     too_many_rows,
 )
+from xietong.lib.cells import DATE_TEXT, DEPARTMENT_SEPARATORS, SEPARATORS
 from xietong.lib.limits import date_problem
 from xietong.lib.metrics import observe_import
 from xietong.rules.snapshot import Collab
@@ -74,6 +75,8 @@ class Column:
     width: int = 16
     departments: bool = False  # a list validation from the departments sheet
     positive: bool = False  # a number that must be more than 0 (hours, a full score)
+    # A column added after the first template: a workbook without it reads as before.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,9 @@ TASKS = Sheet(
         Column("deadline", "时间节点", "date", width=12),
         Column("status", "状态", "choice", STATUSES, width=10),
         Column("blocked_reason", "阻塞原因", width=24),
+        # 执行人 and 关注人 by name (docs/people-on-rows.md), found among existing people on import.
+        Column("assignee", "执行人", width=12, optional=True),
+        Column("watchers", "关注人", "names", width=20, optional=True),
     ),
 )
 SUBGOALS = Sheet(
@@ -205,9 +211,8 @@ COMMUNICATION = Sheet(
 SHEETS = (INFO, GOAL, DEPARTMENTS, TASKS, SUBGOALS, COMMUNICATION)
 INSTRUCTIONS = "填写说明"
 DEPARTMENT_LIST = f"'{DEPARTMENTS.name}'!$A$2:$A${DEPARTMENT_ROWS + 1}"
-# 、 , , ; ; and new lines separate names; 协作方 (departments) may also use / and /.
-SEPARATORS = re.compile(r"[\u3001,\uff0c;\uff1b\n]")
-DEPARTMENT_SEPARATORS = re.compile(r"[\u3001,\uff0c;\uff1b/\uff0f\n]")
+# 、 , , ; ; and new lines separate names; 协作方 (departments) may also use / and /: SEPARATORS and
+# DEPARTMENT_SEPARATORS of lib/cells.py (a paste into the table reads cells the same way).
 # Rows above a table (or above the first label of 协作信息) read as titles and skipped.
 MAX_TITLE_ROWS = 3
 
@@ -480,7 +485,7 @@ class _Bad(ValueError):
     """One cell cannot be read; the message is the reason."""
 
 
-_DATE_TEXT = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_DATE_TEXT = DATE_TEXT  # lib/cells.py: the dates a pasted cell may name too
 _TIME_TEXT = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -810,7 +815,8 @@ def _hidden_ranges(columns: Iterable[dict[str, str]]) -> list[tuple[int, int]]:
 
 def _looks_like_header(sheet: Sheet, values: tuple[Any, ...]) -> bool:
     """Whether a row is the table's header: at least half of the template's headers are in it."""
-    headers = {column.header for column in sheet.columns}
+    # Counted over the first template's columns, so an optional column does not raise the bar.
+    headers = {column.header for column in sheet.columns if not column.optional}
     found = {text for value in values if value is not None and (text := str(value).strip()) in headers}
     return len(found) >= max(2, (len(headers) + 1) // 2)
 
@@ -982,6 +988,8 @@ def _read_header(reader: _Reader, sheet: Sheet, number: int, values: tuple[Any, 
                 )
             )
     for column in by_header.values():
+        if column.optional:
+            continue
         reader.problems.append(
             Problem(sheet.name, number, None, _("缺少列 %(name)s") % {"name": column.header})
         )
@@ -1157,6 +1165,11 @@ def _tasks(reader: _Reader, rows: list[tuple[int, dict[str, Any]]], known: set[s
             "status": row.get("status"),
             "blocked_reason": _text(row, "blocked_reason"),
         }
+        # Optional keys of the charter (docs/charter.md): given only when filled in.
+        if _text(row, "assignee"):
+            item["assignee"] = _text(row, "assignee")
+        if row.get("watchers"):
+            item["watchers"] = row["watchers"]
         if not item["description"]:
             reader.problem(TASKS, number, description, _("任务描述为空"))
         key = (item["description"], item["department"])

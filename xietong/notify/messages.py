@@ -92,6 +92,18 @@ MATERIALS_HEADING = _("背景资料:")
 # A role someone is named to, with the department it is held for.
 ROLE_IN_DEPARTMENT = _("%(department)s%(role)s")
 
+# The kind of row a comment is on (params "target" of MENTIONED / COMMENTED), in the reader's language.
+COMMENT_TARGETS: dict[str, Promise] = {
+    "task": _("任务"),
+    "subgoal": _("部门子目标"),
+    "issue": _("问题"),
+    "risk": _("风险"),
+    "minutes_item": _("纪要条目"),
+}
+# A mention told to the group (its robots): who asked whom, not "you".
+GROUP_MENTIONED_SUBJECT = _("【%(collab)s】%(who)s 在评论中提到了 %(people)s")
+GROUP_MENTIONED_BODY = _("%(who)s 在%(target)s“%(title)s”的评论中提到了 %(people)s:%(excerpt)s")
+
 
 # A scheme ("http://", "https://", "ftp://" …) and a dot before a top-level-domain-like word
 # ("evil.com", "www.evil.com.cn"): what mail clients and IM apps turn into links on their own.
@@ -166,6 +178,8 @@ def _values(params: dict[str, Any], safe: Callable[[str], str]) -> dict[str, Any
         if department and params["role"] != NominationRole.OWNER:  # the owner's is in the label
             role = str(ROLE_IN_DEPARTMENT) % {"department": department, "role": role}
         values["role"] = role
+    if params.get("target") in COMMENT_TARGETS:
+        values["target"] = str(COMMENT_TARGETS[params["target"]])
     return values
 
 
@@ -209,6 +223,8 @@ def render(notification: Notification, language: str | None = None) -> Message:
         subject, body = SUBJECTS[notification.kind], BODIES[notification.kind]
         if notification.kind == Kind.MEETING_CANCELLED and "reason" in notification.params:
             body = MEETING_CALLED_OFF
+        if notification.kind == Kind.MENTIONED and "people" in notification.params:
+            subject, body = GROUP_MENTIONED_SUBJECT, GROUP_MENTIONED_BODY
         return Message(
             subject=_format(subject, plain),
             body=_format(body, plain),

@@ -43,6 +43,8 @@ class Action(StrEnum):
     REOPEN = "reopen"  # a closed collaboration, which is otherwise read-only
     VIEW_DELIVERIES = "view_deliveries"  # the group robots (never their secrets) and failed deliveries
     MANAGE_ROBOTS = "manage_robots"  # add, change, remove group robots; resend failed deliveries
+    COMMENT = "comment"  # write comments on rows (and edit or delete one's own)
+    MODERATE_COMMENTS = "moderate_comments"  # delete anyone's comment
 
 
 # Roles that may do an action anywhere in the collaboration.
@@ -58,6 +60,9 @@ ANYWHERE: dict[Action, frozenset[Role]] = {
     Action.REOPEN: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.VIEW_DELIVERIES: frozenset({Role.ADMIN, Role.INITIATOR}),
     Action.MANAGE_ROBOTS: frozenset({Role.ADMIN, Role.INITIATOR}),
+    # Everyone with a part in the work; viewers read the threads only.
+    Action.COMMENT: frozenset({Role.ADMIN, Role.INITIATOR, Role.HEAD, Role.LIAISON, Role.MEMBER}),
+    Action.MODERATE_COMMENTS: frozenset({Role.ADMIN, Role.INITIATOR}),
 }
 
 # What may still be done in a closed collaboration: it is read-only (step 8).

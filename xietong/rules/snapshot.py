@@ -113,6 +113,9 @@ class Task:
     escalated_at: datetime | None = None
     # The closing verdict on the deliverable: None until it is judged (A01).
     accepted: bool | None = None
+    # 执行人 and 关注人 by name (a charter's optional ``assignee`` and ``watchers``); no rule judges them.
+    assignee: str = ""
+    watchers: tuple[str, ...] = ()
     key: int | None = None
 
 

@@ -9,10 +9,12 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from xietong.audit.record import audited
+from xietong.audit.record import audited, record
+from xietong.collabs.access import access_for
 from xietong.collabs.actions.common import bump_version, delete_row, next_position
-from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus
+from xietong.collabs.models import Collaboration, MemberRole, Membership, Participant, Task, TaskStatus
 from xietong.lib.limits import check_input
 from xietong.notify.models import Kind, notify_once
 from xietong.orgs.models import Department, Person
@@ -205,8 +207,21 @@ def do_assign_task(
         current.refresh_from_db()
     bump_version(collab)
     if assignee is not None:
+        let_assignee_in(collab, assignee, actor)
         tell_assignee(current, assignee, actor)
     return current
+
+
+def let_assignee_in(collab: Collaboration, assignee: Person, actor: Person | None) -> None:
+    """Make the assignee a member (成员) when no role lets them see the collaboration; audited.
+
+    A department's people may hold its rows without being its liaison or head: the
+    row they are given must not answer them 404 (as an importer, store.py, is let in).
+    """
+    if access_for(assignee, collab).sees_anything:
+        return
+    membership = Membership.objects.create(collaboration=collab, person=assignee, role=MemberRole.MEMBER)
+    record(membership, None, actor=actor, collaboration=collab, reason=_("执行人加入为成员"))
 
 
 def tell_assignee(task: Task, assignee: Person, actor: Person | None) -> None:
@@ -227,3 +242,23 @@ def tell_assignee(task: Task, assignee: Person, actor: Person | None) -> None:
         },
         link=reverse("collabs:table", args=[collab.slug]) + f"#task-{task.pk}",
     )
+
+
+@transaction.atomic
+def do_watch_task(task: Task, person: Person, watching: bool) -> bool:
+    """Make ``person`` watch (关注) the row or stop watching it; return whether anything changed.
+
+    Idempotent: watching a row one already watches writes nothing. Not audited
+    (a person's own subscription, not a change to the row) and the row's
+    version stays (a watcher never makes someone's open edit stale); the
+    collaboration's version moves, so cached pages show the new count.
+    """
+    watched = task.watchers.filter(pk=person.pk).exists()
+    if watched == watching:
+        return False
+    if watching:
+        task.watchers.add(person)
+    else:
+        task.watchers.remove(person)
+    bump_version(task.collaboration)
+    return True

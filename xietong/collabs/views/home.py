@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from xietong.collabs.access import visible_collaborations
 from xietong.collabs.actions.collaborations import do_create_collaboration
+from xietong.collabs.assignees import open_rows_of
 from xietong.collabs.forms.collaborations import NewCollaborationForm, departments_text
 from xietong.collabs.judged import phase_of, reports_of, snapshots_of
 from xietong.collabs.presets import PRESETS
@@ -23,6 +24,8 @@ from xietong.rules.engine import Severity
 
 # The home page judges at most this many collaborations per request.
 PAGE_SIZE = 50
+# 我的工作台 lists this many of my open rows (我的任务 has them all).
+ASSIGNED_SHOWN = 10
 
 
 @login_required
@@ -43,7 +46,12 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         for c in collabs
     ]
     waiting = waiting_for(request.user, collabs, snapshots, reports, ctx)
-    return render(request, "collabs/home.html", {"rows": rows, "waiting": waiting})
+    # 我的工作台: the open rows I hold, the earliest deadline (so the overdue) first; the mentions
+    # come from the inbox's context processor (notify sits above collabs).
+    assigned = [
+        {"task": t, "overdue": t.is_overdue(ctx.today)} for t in open_rows_of(request.user)[:ASSIGNED_SHOWN]
+    ]
+    return render(request, "collabs/home.html", {"rows": rows, "waiting": waiting, "assigned": assigned})
 
 
 @login_required

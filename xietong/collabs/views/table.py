@@ -7,12 +7,14 @@ same URLs work as ordinary pages and redirects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,14 +23,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from xietong.collabs.access import Access, get_collaboration_for_user, get_object_in, signed_in_person
-from xietong.collabs.actions.tasks import StaleWrite, do_delete_task, do_move_task, do_save_task
+from xietong.collabs.actions.assignees import save_with_assignee
+from xietong.collabs.actions.tasks import (
+    NotAssignable,
+    StaleWrite,
+    do_delete_task,
+    do_move_task,
+    do_save_task,
+)
+from xietong.collabs.assignees import assignable_by_department, people_for, watched_in, watching_key
+from xietong.collabs.forms.assignees import AssignedTaskForm
 from xietong.collabs.forms.tasks import TaskForm
 from xietong.collabs.models import Collaboration, Participant, Task
+from xietong.collabs.tablefilter import TableFilter
+from xietong.collabs.views.table_tools import table_context
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.conflicts import FieldConflict, at_version, conflicts, resolve
 from xietong.lib.flash import saved_at
 from xietong.lib.http import HtmxHttpRequest
-from xietong.orgs.models import Department
+from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 
 TITLE = "制定部门职责分工表"
@@ -40,32 +53,88 @@ def _departments(ws: Workspace) -> list[Department]:
     ]
 
 
-def _tasks(ws: Workspace) -> list[Task]:
-    return list(
+def _tasks(ws: Workspace, flt: TableFilter | None = None) -> list[Task]:
+    rows = (
         Task.objects.filter(collaboration=ws.collab)
-        .select_related("department")
+        .select_related("department", "assignee")
         .prefetch_related("collaborators")
+        .annotate(watcher_count=Count("watchers", distinct=True))
     )
+    # The page's filter and sort (views/table_tools.py); rows keep their number in the whole table.
+    return list(flt.apply(rows, ws.ctx.today) if flt is not None else rows)
 
 
-def _rows(ws: Workspace) -> list[dict[str, Any]]:
+def _rows(
+    ws: Workspace, viewer: Person | None = None, flt: TableFilter | None = None
+) -> list[dict[str, Any]]:
     index = {t.key: i for i, t in enumerate(ws.snapshot.tasks)}
-    return [_row(ws, t, index.get(t.pk)) for t in _tasks(ws)]
+    people = cache(lambda: assignable_by_department(ws.collab))
+    watched = watched_in(ws.collab, viewer) if viewer is not None else frozenset[int]()
+    return [
+        _row(ws, t, index.get(t.pk), people=people, watched=watched, viewer=viewer) for t in _tasks(ws, flt)
+    ]
 
 
-def _row(ws: Workspace, task: Task, index: int | None = None) -> dict[str, Any]:
-    """Return what one row shows: the task, its findings, whether it is overdue, what the viewer may do."""
+def _row(
+    ws: Workspace,
+    task: Task,
+    index: int | None = None,
+    *,
+    people: Callable[[], dict[int, list[Person]]] | None = None,
+    watched: frozenset[int] | None = None,
+    viewer: Person | None = None,
+) -> dict[str, Any]:
+    """Return what one row shows: the task, its findings, whether it is overdue, what the viewer may do.
+
+    ``people`` (the assignable people by department) and ``watched`` (the rows the
+    viewer watches) are read once for a whole table; a row alone reads its own.
+    """
     if index is None:
         index = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == task.pk), None)
+    can_edit = ws.can(Action.EDIT_DEPARTMENT_ROWS, task.department_id)
     return {
+        **_people_on(ws, task, can_edit, people, watched, viewer),
         "task": task,
         # The row's number is its place in the table (1, 2, 3 …), as the findings count it.
         "number": index + 1 if index is not None else "",
         "findings": ws.findings_by_object(4).get(f"tasks[{index}]", [])
         + ws.findings_by_object(7).get(f"tasks[{index}]", []),
         "overdue": task.is_overdue(ws.ctx.today),
-        "can_edit": ws.can(Action.EDIT_DEPARTMENT_ROWS, task.department_id),
+        "can_edit": can_edit,
         "can_arrange": ws.can(Action.EDIT_COLLABORATION),
+    }
+
+
+def _people_on(
+    ws: Workspace,
+    task: Task,
+    can_edit: bool,
+    people: Callable[[], dict[int, list[Person]]] | None,
+    watched: frozenset[int] | None,
+    viewer: Person | None,
+) -> dict[str, Any]:
+    """The assignee cell's part of a row (``collabs/_task_assignee.html``): picker, watchers, watching."""
+    can_assign = can_edit and task.department_id is not None
+    if not can_assign:
+        assignees: list[Person] = []
+    elif people is not None:
+        assignees = people().get(task.department_id or 0, [])
+    else:
+        assignees = people_for(ws.collab, task.department_id)
+    if watched is None:
+        watching = viewer is not None and task.pk in watched_in(ws.collab, viewer)
+    else:
+        watching = task.pk in watched
+    count = getattr(task, "watcher_count", None)
+    return {
+        "can_assign": can_assign,
+        "assignees": assignees,
+        "can_watch": viewer is not None and not ws.access.closed,
+        "watching": watching,
+        "watcher_count": task.watchers.count() if count is None else count,
+        # Set by the assign view when a choice was refused or stale: shown kept, with the message.
+        "assign_chosen": None,
+        "assign_error": "",
     }
 
 
@@ -79,6 +148,7 @@ def _values(task: Task) -> dict[str, Any]:
         "collaborators": [d.pk for d in task.collaborators.all()],
         "status": task.status,
         "blocked_reason": task.blocked_reason,
+        "assignee": task.assignee_id,
         "version": task.version,
     }
 
@@ -88,6 +158,10 @@ def _form(
 ) -> TaskForm:
     initial = _values(task) if task is not None else None
     prefix = f"t{task.pk}" if task else "new"
+    if task is not None:
+        # A row being edited also names its assignee, among its department's people.
+        people = people_for(ws.collab, task.department_id)
+        return AssignedTaskForm(data, initial=initial, departments=departments, prefix=prefix, people=people)
     return TaskForm(data, initial=initial, departments=departments, prefix=prefix)
 
 
@@ -99,14 +173,20 @@ def _page(
     edit_form: TaskForm | None = None,
     new_form: TaskForm | None = None,
     conflict: list[FieldConflict] | bool = False,
+    **tools: Any,
 ) -> HttpResponse:
     # Read only when a form is drawn (cached parts need none), once.
     departments = cache(lambda: _departments(ws))
+    viewer = signed_in_person(request)
+    # Filters, saved views, bulk edit and paste (``tools``: a form sent back with what was chosen).
+    flt, tool_context = table_context(request, ws, **tools)
+    selected = tool_context["bulk_selected"]
 
     def rows() -> list[dict[str, Any]]:
         # Called by the template only when the rows are not cached.
-        shown = _rows(ws)
+        shown = _rows(ws, viewer, flt)
         for row in shown:
+            row["selected"] = row["task"].pk in selected
             if row["task"].pk == editing:
                 row["form"] = edit_form or _form(ws, departments(), task=row["task"])
                 row["conflict"] = conflict
@@ -120,11 +200,16 @@ def _page(
         _(TITLE),
         rows=rows,
         # The rows are cached unless one of them is a form.
-        rows_key="" if editing is not None else ws.fragment_key,
+        # The watch buttons are the viewer's own: people watching the same rows share the rows.
+        # So are rows ticked for a bulk edit sent back, and each filter has its own.
+        rows_key=""
+        if editing is not None or selected
+        else f"{ws.fragment_key}:{watching_key(ws.collab, viewer)}:{flt.key}",
         # An empty form is the same for everyone with the same roles; one with errors is not cached.
         new_form_key="" if new_form is not None else ws.fragment_key,
         new_form=new_form or (lambda: _form(ws, departments())),
         can_add=ws.can(Action.EDIT_COLLABORATION) or bool(ws.access.department_roles),
+        **tool_context,
     )
 
 
@@ -145,9 +230,9 @@ def _fragment(
     if task_pk is not None:
         rows = Task.objects.select_related("department").prefetch_related("collaborators")
         task = get_object_in(ws.collab, rows, task_pk)
-        context["row"] = _row(ws, task)
+        context["row"] = _row(ws, task, viewer=signed_in_person(request))
     if all_rows:
-        context["rows"] = _rows(ws)
+        context["rows"] = _rows(ws, signed_in_person(request))
     return render(request, template, {"ws": ws, "collab": ws.collab, "current": 4, "oob": True, **context})
 
 
@@ -207,7 +292,8 @@ def row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """One row as shown (the edit form's "cancel")."""
     ws = open_workspace(request, slug)
     task = _task_in(ws.collab, ws.access, pk)
-    return render(request, "collabs/_task_row.html", {"collab": ws.collab, "row": _row(ws, task)})
+    row = _row(ws, task, viewer=signed_in_person(request))
+    return render(request, "collabs/_task_row.html", {"collab": ws.collab, "row": row})
 
 
 @login_required
@@ -224,7 +310,11 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         return render(
             request,
             "collabs/_task_edit.html",
-            {"collab": ws.collab, "row": _row(ws, task), "form": _form(ws, departments, task=task)},
+            {
+                "collab": ws.collab,
+                "row": _row(ws, task, viewer=signed_in_person(request)),
+                "form": _form(ws, departments, task=task),
+            },
         )
     # A save after a conflict applies the person's "use theirs" choices.
     posted = resolve(request.POST, f"t{task.pk}", _values(task))
@@ -234,13 +324,19 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         data = form.to_input()
         _check_department(ws, data.department)
         try:
-            task = do_save_task(
+            task = save_with_assignee(
                 ws.collab,
                 data,
-                task=task,
+                task,
+                # A form that does not send the field (an older page) keeps the assignee.
+                form.chosen_assignee()
+                if isinstance(form, AssignedTaskForm) and f"t{task.pk}-assignee" in request.POST
+                else task.assignee,
                 version=form.cleaned_data.get("version"),
                 actor=signed_in_person(request),
             )
+        except NotAssignable:
+            form.add_error("assignee", _("执行人须是该行责任部门的人员。"))
         except StaleWrite as stale:
             # Keep what the person typed, at the current version, with the current values next to it.
             task = stale.current
@@ -253,7 +349,8 @@ def edit_row(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             url = reverse("collabs:table", args=[ws.collab.slug])
             return saved_at(request, url, f"task-{task.pk}", _("已保存任务。"), near="step4")
     if request.htmx:
-        context = {"collab": ws.collab, "row": _row(ws, task), "form": form, "conflict": conflict}
+        row = _row(ws, task, viewer=signed_in_person(request))
+        context = {"collab": ws.collab, "row": row, "form": form, "conflict": conflict}
         return render(request, "collabs/_task_edit.html", context)
     return _page(request, ws, editing=task.pk, edit_form=form, conflict=conflict)
 

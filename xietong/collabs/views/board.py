@@ -1,0 +1,202 @@
+"""Step 4 as a board (任务看板): the responsibility table's rows as cards in columns by status.
+
+Swimlanes group the cards by responsible department or by assignee
+(``?group=department|assignee``). A card the person may edit
+(``Action.EDIT_DEPARTMENT_ROWS`` for its department) can be dragged to
+another column of its lane (``static/xietong/board.js`` over SortableJS) or
+moved with its "移到…" form, which works without JavaScript and from the
+keyboard. Both post to ``move_card`` with the version the card was drawn
+at: the same version check as the table's row form, and the same rule for
+blocked rows (a reason is required).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from xietong.collabs.access import get_object_in, signed_in_person
+from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_save_task
+from xietong.collabs.forms.bulk import MoveForm
+from xietong.collabs.models import Task, TaskStatus
+from xietong.collabs.workspace import Workspace, open_workspace, render_step
+from xietong.lib.http import HtmxHttpRequest
+from xietong.orgs.roles import Action
+
+TITLE = gettext_lazy("任务看板")
+# The columns, in the order work moves through them.
+COLUMNS = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED, TaskStatus.DONE)
+GROUPS = ("department", "assignee")
+
+
+@dataclass
+class Lane:
+    """One swimlane: its title and, per column, its cards."""
+
+    key: str
+    title: str
+    columns: list[tuple[str, Any, list[dict[str, Any]]]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(cards) for _s, _l, cards in self.columns)
+
+
+def _group(request: HtmxHttpRequest) -> str:
+    group = request.GET.get("group") or request.POST.get("group") or ""
+    return group if group in GROUPS else GROUPS[0]
+
+
+def _card(ws: Workspace, task: Task, group: str) -> dict[str, Any]:
+    """What a card shows and allows; the overdue badge is ``Task.is_overdue`` (rule T01's definition)."""
+    return {
+        "task": task,
+        "overdue": task.is_overdue(ws.ctx.today),
+        "can_move": ws.can(Action.EDIT_DEPARTMENT_ROWS, task.department_id),
+        "group": group,
+        "moves": [(s, TaskStatus(s).label) for s in COLUMNS if s != task.status],
+    }
+
+
+def _cards_query(ws: Workspace) -> Any:
+    return (
+        Task.objects.filter(collaboration=ws.collab)
+        .select_related("department", "assignee")
+        .order_by("position", "id")
+    )
+
+
+def _lanes(ws: Workspace, group: str) -> list[Lane]:
+    """The lanes with their cards: one query for the rows, whatever their number."""
+    lanes: dict[str, Lane] = {}
+    order: dict[str, tuple[int, str]] = {}
+    departments = {d.key: i for i, d in enumerate(ws.snapshot.departments)}
+    for task in _cards_query(ws):
+        if group == "assignee":
+            key = f"p{task.assignee_id}" if task.assignee_id else "none"
+            title = task.assignee.name if task.assignee else _("未指派")
+            rank = (0 if task.assignee else 1, title)
+        else:
+            key = f"d{task.department_id}" if task.department_id else "none"
+            title = task.department.name if task.department else _("无责任部门")
+            rank = (departments.get(task.department_id, len(departments)) if task.department else 10**9, "")
+        lane = lanes.get(key)
+        if lane is None:
+            lane = lanes[key] = Lane(key, title, [(s, TaskStatus(s).label, []) for s in COLUMNS])
+            order[key] = rank
+        column = COLUMNS.index(TaskStatus(task.status))
+        lane.columns[column][2].append(_card(ws, task, group))
+    return [lanes[k] for k in sorted(lanes, key=lambda k: order[k])]
+
+
+@login_required
+@require_GET
+def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    ws = open_workspace(request, slug)
+    group = _group(request)
+    lanes = _lanes(ws, group)
+    return render_step(
+        request,
+        ws,
+        "collabs/board.html",
+        "board",
+        TITLE,
+        lanes=lanes,
+        group=group,
+        groups=[("department", _("按责任部门")), ("assignee", _("按执行人"))],
+        movable=any(card["can_move"] for lane in lanes for _s, _l, cards in lane.columns for card in cards),
+    )
+
+
+def _input(task: Task, status: str, blocked_reason: str) -> TaskInput:
+    """The row as it is, in another column (the rest of the row is written back unchanged)."""
+    return TaskInput(
+        description=task.description,
+        department=task.department,
+        standard=task.standard,
+        deadline=task.deadline,
+        collaborators=list(task.collaborators.all()),
+        status=status,
+        blocked_reason=blocked_reason.strip() if status == TaskStatus.BLOCKED else "",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move_card(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Move a card to another column (its row's status); GET shows the form (the reason a block needs).
+
+    Answers htmx (the board's script) with the card as saved, 409 with the
+    card as it is now when it changed since it was drawn, or 422 with the
+    form's message; without JavaScript, a redirect back to the card, or the
+    form again with what was typed.
+    """
+    ws = open_workspace(request, slug)
+    rows = Task.objects.select_related("department", "assignee").prefetch_related("collaborators")
+    task = get_object_in(ws.collab, rows, pk)
+    if not ws.can(Action.EDIT_DEPARTMENT_ROWS, task.department_id):
+        raise PermissionDenied
+    group = _group(request)
+    back = reverse("collabs:board", args=[slug]) + f"?group={group}#card-{task.pk}"
+    if request.method == "GET":
+        status = request.GET.get("status", "")
+        form = MoveForm(initial={"status": status or task.status, "version": task.version})
+        return _move_page(request, ws, task, form, group)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            problems = [str(e) for errors in form.errors.values() for e in errors]
+            return HttpResponse(" ".join(problems), status=422, content_type="text/plain; charset=utf-8")
+        return _move_page(request, ws, task, form, group)
+    status, reason = form.cleaned_data["status"], form.cleaned_data["blocked_reason"]
+    try:
+        task = do_save_task(
+            ws.collab,
+            _input(task, status, reason),
+            task=task,
+            version=form.cleaned_data.get("version"),
+            actor=signed_in_person(request),
+        )
+    except StaleWrite as stale:
+        current = get_object_in(ws.collab, rows, stale.current.pk)
+        if request.htmx:
+            context = {"collab": ws.collab, "card": _card(ws, current, group), "stale": True}
+            return render(request, "collabs/_board_card.html", context, status=409)
+        messages.warning(request, _("这张卡片刚被他人修改,现在显示的是它当前的状态;请核对后再移动。"))
+        return HttpResponseRedirect(back)
+    task = get_object_in(ws.collab, rows, task.pk)
+    if request.htmx:
+        return render(
+            request, "collabs/_board_card.html", {"collab": ws.collab, "card": _card(ws, task, group)}
+        )
+    messages.success(
+        request,
+        _("已将「%(task)s」移到“%(status)s”。")
+        % {"task": task.description[:40], "status": task.get_status_display()},
+    )
+    return HttpResponseRedirect(back)
+
+
+def _move_page(
+    request: HtmxHttpRequest, ws: Workspace, task: Task, form: MoveForm, group: str
+) -> HttpResponse:
+    return render_step(
+        request,
+        ws,
+        "collabs/board_move.html",
+        "board",
+        TITLE,
+        card=_card(ws, task, group),
+        form=form,
+        group=group,
+    )
