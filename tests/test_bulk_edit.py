@@ -19,7 +19,7 @@ from xietong.collabs.actions.bulk import (
     BulkStale,
     do_bulk_edit,
 )
-from xietong.collabs.models import Collaboration, Task, TaskStatus
+from xietong.collabs.models import Collaboration, MemberRole, Membership, Task, TaskStatus, Visibility
 from xietong.notify.models import Kind, Notification
 from xietong.orgs.models import Person
 from xietong.orgs.roles import Action
@@ -310,3 +310,22 @@ def test_a_huge_or_strange_selection_is_no_error(cast: Cast) -> None:
     assert "一次最多修改 500 行" in response.content.decode()
     few = client.post(f"/c/{cast.collab.slug}/table/bulk/", {**data, "task": ["abc", "9" * 40, "999999"]})
     assert "有的已被删除" in few.content.decode()
+
+
+def test_a_bulk_assignee_without_a_role_becomes_a_member_and_may_open_the_table(cast: Cast) -> None:
+    Collaboration.objects.filter(pk=cast.collab.pk).update(visibility=Visibility.PARTICIPANTS)
+    cast.collab.refresh_from_db()
+    rows = _rows(cast.collab, "技术部")[:2]
+    engineer = make_person("engineer", department=cast.department("技术部"))
+    assert not access_for(engineer, cast.collab).sees_anything
+    do_bulk_edit(
+        cast.collab,
+        [t.pk for t in rows],
+        BulkChanges(assignee=engineer),
+        actor=cast.liaison,
+        reason="分给工程师",
+        may_edit=_may_edit(cast.collab, cast.liaison),
+        versions=_versions(rows),
+    )
+    assert Membership.objects.get(collaboration=cast.collab, person=engineer).role == MemberRole.MEMBER
+    assert signed_in(engineer).get(f"/c/{cast.collab.slug}/table/").status_code == 200

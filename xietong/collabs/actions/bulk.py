@@ -18,10 +18,11 @@ from xietong.audit.record import audited
 from xietong.collabs.actions.common import bump_version
 from xietong.collabs.actions.tasks import (
     TaskInput,
-    _write_task,
     assignee_fits,
     do_save_task,
+    let_assignee_in,
     tell_assignee,
+    write_task,
 )
 from xietong.collabs.models import Collaboration, Task, TaskStatus
 from xietong.lib.limits import check_values
@@ -160,7 +161,7 @@ def do_bulk_edit(
     saved, assigned = [], []
     for task in rows:
         with audited(task, actor=actor, collaboration=collab, reason=reason) as box:
-            task = _write_task(collab, task, _input_of(task, changes), moment)
+            task = write_task(collab, task, _input_of(task, changes), moment)
             if not isinstance(new_assignee, _Unchanged) and task.assignee_id != (
                 new_assignee.pk if new_assignee else None
             ):
@@ -172,6 +173,8 @@ def do_bulk_edit(
         saved.append(task)
     bump_version(collab)
     if isinstance(new_assignee, Person):
+        if assigned:
+            let_assignee_in(collab, new_assignee, actor)
         # Only rows that changed hands: someone who already held a row is not told again.
         for task in assigned:
             tell_assignee(task, new_assignee, actor)

@@ -76,13 +76,18 @@ def do_save_task(
             raise StaleWrite(current)
         task = current
     with audited(task, actor=actor, collaboration=collab, reason=reason) as box:
-        task = _write_task(collab, task, data, at or timezone.now())
+        task = write_task(collab, task, data, at or timezone.now())
         box["obj"] = task
     bump_version(collab)
     return task
 
 
-def _write_task(collab: Collaboration, task: Task | None, data: TaskInput, at: datetime) -> Task:
+def write_task(collab: Collaboration, task: Task | None, data: TaskInput, at: datetime) -> Task:
+    """Write ``data`` into a row (a new one when ``task`` is None) inside the caller's audited transaction.
+
+    The one place a row's status rules live (blocked since, waiting on, done = 100 %),
+    shared by the row's own form and bulk edit.
+    """
     if task is None:
         task = Task(collaboration=collab, position=next_position(Task.objects.filter(collaboration=collab)))
     else:

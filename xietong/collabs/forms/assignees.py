@@ -12,36 +12,26 @@ from xietong.collabs.forms.tasks import TaskForm
 from xietong.orgs.models import Person
 
 
-def _choices(people: Sequence[Person]) -> list[tuple[Any, str]]:
-    return [("", "—"), *((p.pk, p.name) for p in people)]
+class _ChoosesAssignee(forms.Form):
+    """An ``assignee`` field offering ``people`` (the row's department's), read back as a Person."""
+
+    assignee = forms.TypedChoiceField(label=_("执行人"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, people: Sequence[Person] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {p.pk: p for p in people}
+        self.fields["assignee"].choices = [("", "—"), *((p.pk, p.name) for p in people)]  # type: ignore[attr-defined]
+
+    def chosen_assignee(self) -> Person | None:
+        pk = self.cleaned_data.get("assignee")
+        return self.people.get(pk) if pk else None
 
 
-class AssignedTaskForm(TaskForm):
+class AssignedTaskForm(_ChoosesAssignee, TaskForm):
     """A row's edit form with its assignee, chosen among the people of the row's department."""
 
-    assignee = forms.TypedChoiceField(label=_("执行人"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: Any, people: Sequence[Person] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.people = {p.pk: p for p in people}
-        self.fields["assignee"].choices = _choices(people)  # type: ignore[attr-defined]
-
-    def chosen_assignee(self) -> Person | None:
-        pk = self.cleaned_data.get("assignee")
-        return self.people.get(pk) if pk else None
-
-
-class AssignForm(forms.Form):
+class AssignForm(_ChoosesAssignee):
     """The assignee cell's picker: a person of the row's department (empty: nobody), at the row's version."""
 
-    assignee = forms.TypedChoiceField(label=_("执行人"), required=False, coerce=int, empty_value=None)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, people: Sequence[Person] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.people = {p.pk: p for p in people}
-        self.fields["assignee"].choices = _choices(people)  # type: ignore[attr-defined]
-
-    def chosen_assignee(self) -> Person | None:
-        pk = self.cleaned_data.get("assignee")
-        return self.people.get(pk) if pk else None
