@@ -36,6 +36,7 @@ from django.utils import timezone
 from tests.browser.conftest import PHONE, VIEWPORT, sign_in
 from tests.browser.test_minutes import with_password
 from tests.conftest import AS_OF
+from tests.running import sqlite_pass_only
 from xietong.collabs.models import (
     Collaboration,
     Metric,
@@ -54,7 +55,8 @@ from xietong.tracking.actions.weekly import do_publish_weekly_report
 from xietong.tracking.models import Allocation, ChangeRequest, IssueEntry, Milestone, Risk, SlaRequest
 from xietong.tracking.weekly import IsoWeek
 
-pytestmark = pytest.mark.browser
+# They judge markup and layout, which the database under the pages does not change: the SQLite pass.
+pytestmark = [pytest.mark.browser, sqlite_pass_only]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 # XIETONG_AXE_IMPACTS=minor,moderate,serious,critical shows the lesser findings too (as failures).

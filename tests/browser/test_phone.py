@@ -23,10 +23,12 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import PHONE, sign_in
 from tests.browser.test_axe import Browsing, Walk, classify, every_url
 from tests.browser.test_minutes import with_password
+from tests.running import sqlite_pass_only
 from xietong.collabs.models import Collaboration, Task
 from xietong.orgs.models import Person
 
-pytestmark = pytest.mark.browser
+# They judge markup and layout, which the database under the pages does not change: the SQLite pass.
+pytestmark = [pytest.mark.browser, sqlite_pass_only]
 
 # An IM suite's in-app browser on a phone: touch only, the phone's width.
 IN_APP = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
