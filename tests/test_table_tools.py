@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_person
 from tests.helpers import Cast, row_counts, signed_in
-from xietong.collabs.models import Collaboration, SavedView, Task, TaskStatus
+from xietong.collabs.models import Collaboration, Participant, SavedView, Task, TaskStatus
 from xietong.collabs.paste import read_paste
 from xietong.collabs.tablefilter import QUERY_LIMIT, TableFilter
 from xietong.lib.cells import date_of_text, names_of
@@ -66,6 +66,27 @@ def test_cells_read_dates_and_names_as_the_workbook_does() -> None:
 
 
 # --- the page
+
+
+def test_the_department_filter_names_departments_not_participant_rows(cast: Cast) -> None:
+    """The options and the filter are department ids, also where the participant rows are numbered otherwise."""
+    collab = cast.collab
+    tech = cast.department("技术部")
+    # Give 技术部's participant row a new id, far from the department's (a fresh database numbers both alike).
+    row = Participant.objects.get(collaboration=collab, department=tech)
+    old_id = row.pk
+    row.delete()  # nothing refers to a participant row
+    row.pk = old_id + 1000
+    row.save(force_insert=True)
+    cache.clear()
+    page = signed_in(cast.viewer).get(_table(collab, f"department={tech.pk}")).content.decode()
+    assert f'<option value="{tech.pk}" selected>技术部</option>' in page
+    shown = set(_shown(page))
+    assert shown and shown == set(
+        Task.objects.filter(collaboration=collab, department=tech).values_list("pk", flat=True)
+    )
+    board = signed_in(cast.viewer).get(f"/c/{collab.slug}/board/").content.decode()
+    assert "技术部" in board
 
 
 def test_the_table_filters_by_department_status_overdue_and_assignee(cast: Cast) -> None:

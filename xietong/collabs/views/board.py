@@ -29,6 +29,7 @@ from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_save_task
 from xietong.collabs.forms.bulk import MoveForm
 from xietong.collabs.models import Task, TaskStatus
+from xietong.collabs.views.table_tools import department_choices
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.roles import Action
@@ -80,7 +81,7 @@ def _lanes(ws: Workspace, group: str) -> list[Lane]:
     """The lanes with their cards: one query for the rows, whatever their number."""
     lanes: dict[str, Lane] = {}
     order: dict[str, tuple[int, str]] = {}
-    departments = {d.key: i for i, d in enumerate(ws.snapshot.departments)}
+    departments = {pk: i for i, (pk, _name) in enumerate(department_choices(ws))}
     for task in _cards_query(ws):
         if group == "assignee":
             key = f"p{task.assignee_id}" if task.assignee_id else "none"

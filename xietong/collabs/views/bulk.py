@@ -32,9 +32,15 @@ from xietong.collabs.actions.saved_views import MAX_VIEWS, TooManyViews, do_dele
 from xietong.collabs.forms.bulk import PasteForm, selection
 from xietong.collabs.models import SavedView, Task
 from xietong.collabs.paste import read_paste
-from xietong.collabs.tablefilter import TableFilter
 from xietong.collabs.views.table import _page
-from xietong.collabs.views.table_tools import bulk_form, holders, may_edit_rows, participating
+from xietong.collabs.views.table_tools import (
+    bulk_form,
+    department_choices,
+    holders,
+    may_edit_rows,
+    participating,
+    table_filter,
+)
 from xietong.collabs.workspace import Workspace, open_workspace
 from xietong.lib.http import HtmxHttpRequest
 from xietong.orgs.roles import Action
@@ -113,12 +119,7 @@ def _refusal(ws: Workspace, refused: BulkRefused) -> str:
 
 def _query(request: HtmxHttpRequest, ws: Workspace) -> str:
     """The table's filter as the request's query string names it, canonical (what was unknown dropped)."""
-    departments = [d.key for d in ws.snapshot.departments if d.key is not None]
-    people = [p.pk for p in holders(ws)]
-    flt = TableFilter.parse(
-        {k: request.GET.getlist(k) for k in list(request.GET)[:20]}, departments=departments, assignees=people
-    )
-    return flt.query()
+    return table_filter(request, ws, holders(ws), department_choices(ws)).query()
 
 
 @login_required
