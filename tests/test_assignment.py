@@ -28,8 +28,16 @@ from xietong.collabs.actions.tasks import (
     do_save_task,
     do_watch_task,
 )
-from xietong.collabs.assignees import assignable_by_department, my_rows, overdue_filter
-from xietong.collabs.models import Collaboration, MemberRole, Membership, Task, TaskStatus, Visibility
+from xietong.collabs.assignees import assignable_by_department, my_rows
+from xietong.collabs.models import (
+    Collaboration,
+    MemberRole,
+    Membership,
+    Task,
+    TaskStatus,
+    Visibility,
+    overdue_filter,
+)
 from xietong.notify.models import Kind, Notification
 from xietong.orgs.models import Department, Person
 from xietong.rules.tracking import is_overdue

@@ -52,9 +52,8 @@ from xietong.collabs.actions.tasks import (
     do_save_task,
     do_watch_task,
 )
-from xietong.collabs.assignees import overdue_filter
 from xietong.collabs.judged import version_key
-from xietong.collabs.models import Collaboration, Task, TaskStatus
+from xietong.collabs.models import Collaboration, Task, TaskStatus, overdue_filter
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xietong.collabs.access import visible_collaborations
 from xietong.collabs.actions.tasks import assignable_people
-from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus
+from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus, overdue_filter
 from xietong.orgs.models import Person
 
 
@@ -61,11 +61,6 @@ def watching_key(collab: Collaboration, person: Person | None) -> str:
 def people_for(collab: Collaboration, department_id: int | None) -> list[Person]:
     """Return the people a row of ``department_id`` may be assigned to, by name (``assignable_people``)."""
     return sorted(assignable_people(collab, department_id), key=lambda x: (x.name, x.pk))
-
-
-def overdue_filter(today: date) -> Q:
-    """``rules.tracking.is_overdue`` as a database filter (a test holds the two equal)."""
-    return Q(deadline__lt=today) & ~Q(status=TaskStatus.DONE)
 
 
 # 我的任务's filters (``due`` in the query string): the label of each, in the order shown.

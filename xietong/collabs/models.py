@@ -306,6 +306,11 @@ class Task(models.Model):
         return is_overdue(self.deadline, self.status, today)
 
 
+def overdue_filter(today: date) -> models.Q:
+    """``rules.tracking.is_overdue`` as a database filter on tasks (a test holds the two equal)."""
+    return models.Q(deadline__lt=today) & ~models.Q(status=TaskStatus.DONE)
+
+
 class DeadlineKind(models.TextChoices):
     FIXED = s.DeadlineKind.FIXED, _("固定日期")
     RECURRING = s.DeadlineKind.RECURRING, _("周期性")

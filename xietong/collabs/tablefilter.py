@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
-from xietong.collabs.models import Task, TaskStatus
+from xietong.collabs.models import Task, TaskStatus, overdue_filter
 
 # More than this many characters of query string are not read (a crafted URL cannot make work).
 QUERY_LIMIT = 2000
@@ -36,11 +36,6 @@ SORTS = {
     "status": ("status", "position", "id"),
 }
 DEFAULT_SORT = "position"
-
-
-def overdue_q(today: date) -> Q:
-    """The rows ``Task.is_overdue`` calls overdue (deadline passed, not done), as a filter."""
-    return Q(deadline__lt=today) & ~Q(status=TaskStatus.DONE)
 
 
 def _ids(values: Iterable[str], allowed: Iterable[int]) -> tuple[int, ...]:
@@ -121,7 +116,7 @@ class TableFilter:
         if self.statuses:
             rows = rows.filter(status__in=self.statuses)
         if self.overdue:
-            rows = rows.filter(overdue_q(today))
+            rows = rows.filter(overdue_filter(today))
         if self.assignees or self.nobody:
             who = Q(assignee_id__in=self.assignees) if self.assignees else Q(pk__in=[])
             rows = rows.filter(who | Q(assignee__isnull=True) if self.nobody else who)

@@ -40,7 +40,7 @@ def is_overdue(deadline: date | None, status: str, today: date) -> bool:
     """逾期: the deadline has passed (deadline < today) and the task is not done; the deadline day is on time.
 
     The one definition: T01, the table, 我的任务 and 我的工作台 use it (a database
-    filter states it as ``collabs.assignees.overdue_filter``, held equal by a test).
+    filter states it as ``collabs.models.overdue_filter``, held equal by a test).
     """
     return deadline is not None and status != TaskStatus.DONE and deadline < today
 
