@@ -30,7 +30,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Model, Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +39,7 @@ from xietong.collabs.actions.common import CANDIDATES_SHOWN, bump_version
 from xietong.collabs.models import Collaboration, Participant, SubGoal, Task
 from xietong.discuss.mentions import candidates, excerpt, fold, parse
 from xietong.discuss.models import Attachment, Comment, Mention
+from xietong.lib.jinja import fast_reverse
 from xietong.lib.limits import check_input
 from xietong.lib.security import validate_upload
 from xietong.meetings.actions.materials import MATERIAL_KINDS
@@ -100,7 +100,8 @@ def row_title(row: Model) -> str:
 
 
 def thread_url(collab: Collaboration, target: str, row_id: int) -> str:
-    return reverse(f"discuss:{target}", args=[collab.slug, row_id])
+    # Reversed once per kind and collaboration: a table shows one per row.
+    return fast_reverse(f"discuss:{target}", collab.slug, row_id)
 
 
 # --- mentions

@@ -50,7 +50,6 @@ from xietong.notify.delivery import lease
 from xietong.notify.models import (
     Delivery,
     DeliveryState,
-    Kind,
     Notification,
     Preference,
     Robot,
@@ -247,16 +246,29 @@ NOTIFICATION_COLUMNS = (
 )
 
 
-def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
+def _named(roles: Sequence[str], i: int) -> Q:
+    """Rows whose role ``i`` names a person that no earlier role names (``_fan_out`` reminds a person once)."""
+    role = roles[i]
+    named = Q(**{f"{role}__isnull": False})
+    for earlier in roles[:i]:
+        named &= Q(**{f"{earlier}__isnull": True}) | ~Q(**{earlier: F(role)})
+    return named
+
+
+def write_rows(finder: reminders.InSql, now: datetime) -> tuple[int, int]:
     """Write the reminders of a set-based finder in SQL; return (due, written).
 
-    ``rows`` carry ``n_kind``, ``n_occasion``, ``n_recipient``, ``n_link`` and
-    ``n_params`` (see ``reminders.task_deadline_rows``): each row is due to its
-    recipient and to the group. The unique key still decides: ``ON CONFLICT DO
-    NOTHING`` skips what is written already, so a second sweep inserts nothing.
+    The rows (see ``reminders.InSql``) are due to the group and to each distinct
+    person they name: one ``INSERT … SELECT`` per role and one for the group. The
+    unique key still decides: ``ON CONFLICT DO NOTHING`` skips what is written
+    already, so a second sweep inserts nothing.
     """
-    counts = rows.aggregate(rows=Count("pk"), personal=Count("n_recipient"))
-    due = counts["rows"] + counts["personal"]
+    rows: QuerySet[Any] = finder.rows(now)  # the stubs do not know the annotations
+    roles = finder.to
+    counts = rows.aggregate(
+        rows=Count("pk"), **{f"role{i}": Count("pk", filter=_named(roles, i)) for i in range(len(roles))}
+    )
+    due = sum(counts.values())
     common = {
         "n_collaboration": F("collaboration_id"),
         "n_binding": Value(""),
@@ -274,25 +286,28 @@ def write_rows(rows: QuerySet[Any], now: datetime) -> tuple[int, int]:
         "n_created",
         "n_planned",
     )
-    personal = rows.filter(n_recipient__isnull=False).exclude(
-        unheard(OuterRef("collaboration_id"), OuterRef("n_recipient"))
-    )
-    for kind, people in _muted().items():
-        personal = personal.exclude(n_kind=kind, n_recipient__in=people)
+    muted = _muted()
     # Written already (every sweep after the first): skipped by an anti-join on the unique key,
     # far cheaper than inserting each row again for ON CONFLICT to drop (which still settles races).
     written_before = Exists(Notification.objects.filter(key=OuterRef("n_key")))
-    personal = personal.annotate(
-        n_key=Concat("n_occasion", Value("|"), Cast("n_recipient", CharField()), output_field=CharField()),
-        **common,
-    ).exclude(written_before)
     table = Notification._meta.db_table
-    written = _insert_select(personal, names, table, NOTIFICATION_COLUMNS, ["key"])
+    written = 0
+    for i, role in enumerate(roles):
+        share = rows.filter(_named(roles, i))
+        share = share if role == "n_recipient" else share.annotate(n_recipient=F(role))
+        personal = share.exclude(unheard(OuterRef("collaboration_id"), OuterRef("n_recipient")))
+        for kind, people in muted.items():
+            personal = personal.exclude(n_kind=kind, n_recipient__in=people)
+        personal = personal.annotate(
+            n_key=Concat(
+                "n_occasion", Value("|"), Cast("n_recipient", CharField()), output_field=CharField()
+            ),
+            **common,
+        ).exclude(written_before)
+        written += _insert_select(personal, names, table, NOTIFICATION_COLUMNS, ["key"])
     # The group's share: only where a robot of the collaboration posts that kind.
     group_names = (*names[:3], "n_group", *names[4:])
-    for kind in (
-        Robot.objects.filter(active=True).exists() and (Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE)
-    ) or ():
+    for kind in (Robot.objects.filter(active=True).exists() and finder.kinds) or ():
         robots = Robot.objects.filter(_posting_robots(kind), collaboration_id=OuterRef("collaboration_id"))
         group = (
             rows.filter(Exists(robots), n_kind=kind.value)
@@ -538,13 +553,13 @@ def sweep(now: datetime | None = None) -> SweepResult:
             # One bad row (or finder) must not stop everyone's reminders: the next sweep retries it.
             logger.exception("reminder finder %s failed", finder.__name__)
             failed.append(finder.__name__)
-    for rows in reminders.IN_SQL:
+    for in_sql in reminders.IN_SQL:
         try:
             with transaction.atomic():
-                found, inserted = write_rows(rows(now), now)  # counted exactly: planned at the end
+                found, inserted = write_rows(in_sql, now)  # counted exactly: planned at the end
         except Exception:
-            logger.exception("reminder finder %s failed", rows.__name__)
-            failed.append(rows.__name__)
+            logger.exception("reminder finder %s failed", in_sql.name)
+            failed.append(in_sql.name)
             continue
         due += found
         written += inserted

@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,24 +26,35 @@ from django.db.models import (
     CharField,
     Exists,
     F,
+    FilteredRelation,
+    Func,
+    IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Replace, Substr
 from django.urls import reverse
 
-from xietong.collabs.models import Collaboration, DeadlineKind, Participant, SubGoal, Task, TaskStatus
+from xietong.collabs.models import (
+    Collaboration,
+    DeadlineKind,
+    Participant,
+    SubGoal,
+    Task,
+    TaskStatus,
+    overdue_filter,
+)
 from xietong.lib.schedule import occurrences as meeting_occurrences
 from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
 from xietong.meetings.models import MinutesConfirmation as Confirmation
 from xietong.notify.models import Kind
 from xietong.orgs.models import Department
-from xietong.rules.escalation import HEADS, NONE, blocked_working_days, escalation_level
+from xietong.rules.escalation import HEADS, Run, escalated_runs
 from xietong.rules.kickoff import AGENDA_LEAD, MINUTES_WITHIN
 from xietong.rules.reporting import UPDATE_WARNING, WeeklyMeeting, has_reported, must_report, periods_at
 from xietong.tracking.boards import working_day
@@ -391,17 +402,67 @@ def _task_params() -> dict[str, Any]:
 
 
 def _liaison_or_head() -> Coalesce:
-    """The row's department's liaison in the collaboration, else its head (``People.liaison`` in SQL)."""
-    liaison = Participant.objects.filter(
-        collaboration_id=OuterRef("collaboration_id"),
-        department_id=OuterRef("department_id"),
-        liaison__isnull=False,
-    ).values("liaison_id")[:1]
-    return Coalesce(Subquery(liaison), F("department__head_id"), output_field=BigIntegerField())
+    """The row's department's liaison in the collaboration, else its head (``People.liaison`` in SQL).
+
+    A join (``liaising``, see ``_with_liaison``), not a subquery: the column is
+    read several times per row (the recipient, the key, the unheard test).
+    """
+    return Coalesce(F("liaising__liaison_id"), F("department__head_id"), output_field=BigIntegerField())
+
+
+def _with_liaison(rows: QuerySet[Task]) -> QuerySet[Task]:
+    """The rows joined to their department's participation in the collaboration when it names a liaison.
+
+    At most one (a department takes part in a collaboration once).
+    """
+    joined = f"department__{Participant._meta.get_field('department').related_query_name()}"
+    return rows.annotate(
+        liaising=FilteredRelation(
+            joined,
+            condition=Q(
+                **{f"{joined}__collaboration_id": F("collaboration_id"), f"{joined}__liaison__isnull": False}
+            ),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class InSql:
+    """A finder the sweep writes in SQL: ``rows(now)`` is one row per reminder occasion.
+
+    Each row carries ``n_kind``, ``n_occasion``, ``n_link`` and ``n_params``, and
+    one column per role in ``to`` naming the person of that role (NULL: nobody).
+    It is due to the group and to each distinct person it names, as ``_fan_out``
+    makes it; ``kinds`` are the kinds its rows may have (for the group's robots).
+    """
+
+    rows: Callable[[datetime], QuerySet[Task]]
+    to: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+
+    @property
+    def name(self) -> str:
+        return self.rows.__name__
+
+    def stream(self, now: datetime) -> Iterator[Due]:
+        """The reminders, read row by row in chunks (what the sweep writes in SQL instead)."""
+        annotated: Any = self.rows(now)  # the stubs do not know the annotations
+        values = annotated.values_list(
+            "n_kind", "n_occasion", "collaboration_id", "n_link", "n_params", *self.to
+        )
+        for kind, occasion, collab_id, link, params, *people in values.iterator(chunk_size=CHUNK):
+            yield from _fan_out(
+                people,
+                kind=Kind(kind),
+                occasion=occasion,
+                collaboration_id=collab_id,
+                link=link,
+                params=params,
+            )
 
 
 def task_deadline_rows(now: datetime) -> QuerySet[Task]:
-    """Open rows whose deadline is within ``XIETONG_DUE_SOON_DAYS`` days, or has passed.
+    """Open rows whose deadline is within ``XIETONG_DUE_SOON_DAYS`` days, or has passed (``rules.tracking``).
 
     One row per task with the reminder's columns computed in SQL (``n_kind``,
     ``n_occasion``, ``n_recipient``, ``n_link``, ``n_params``), so that the
@@ -411,12 +472,14 @@ def task_deadline_rows(now: datetime) -> QuerySet[Task]:
     today = now.astimezone(_tz()).date()
     soon = today + timedelta(days=settings.XIETONG_DUE_SOON_DAYS)
     kind = Case(
-        When(deadline__lt=today, then=Value(Kind.TASK_OVERDUE.value)),
+        When(overdue_filter(today), then=Value(Kind.TASK_OVERDUE.value)),
         default=Value(Kind.TASK_DUE_SOON.value),
         output_field=CharField(),
     )
     return (
-        Task.objects.filter(_open_collaborations(), deadline__lte=soon, department__isnull=False)
+        _with_liaison(
+            Task.objects.filter(_open_collaborations(), deadline__lte=soon, department__isnull=False)
+        )
         .exclude(status=TaskStatus.DONE)
         .annotate(
             n_kind=kind,
@@ -439,87 +502,104 @@ def task_deadline_rows(now: datetime) -> QuerySet[Task]:
 # Rows read per round trip when a finder streams (``iterator``): memory stays bounded.
 CHUNK = 2000
 
+TASK_DEADLINES = InSql(task_deadline_rows, ("n_recipient",), (Kind.TASK_DUE_SOON, Kind.TASK_OVERDUE))
+
 
 def task_deadlines(now: datetime) -> Iterator[Due]:
     """The reminders of ``task_deadline_rows``, streamed (the sweep writes them in SQL instead)."""
-    annotated: Any = task_deadline_rows(now)  # the stubs do not know the annotations
-    rows = annotated.values_list(
-        "n_kind", "n_occasion", "collaboration_id", "n_recipient", "n_link", "n_params"
-    )
-    for kind, occasion, collab_id, recipient, link, params in rows.iterator(chunk_size=CHUNK):
-        yield from _fan_out(
-            [recipient],
-            kind=Kind(kind),
-            occasion=occasion,
-            collaboration_id=collab_id,
-            link=link,
-            params=params,
+    return TASK_DEADLINES.stream(now)
+
+
+class UtcStamp(Func):
+    """A moment as ``%Y%m%dT%H%M%S`` in UTC, the way Python formats what the database returns."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS')",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django keeps moments as UTC text ("2024-10-12 01:00:00.123456") in SQLite.
+        return self.as_sql(
+            compiler, connection, template="strftime('%%Y%%m%%dT%%H%%M%%S', %(expressions)s)", **extra
         )
 
 
-def escalations(now: datetime) -> Iterator[Due]:
+def escalation_rows(now: datetime) -> QuerySet[Task]:
     """Blocked rows past the escalation limit: level 1 to the initiator, level 2 to the heads too.
 
-    Streamed row by row (values, no model instances); the working days are
-    counted once per day a blocker started.
+    The working days and the level of a row depend on the day it became
+    blocked only: ``rules.escalation.escalated_runs`` gives them per run of
+    days (from the earliest blocker, one indexed query), and the rows are
+    matched to the runs by comparing ``blocked_since`` with each run's first
+    local midnight, so nothing is counted per row. Roles (``ESCALATIONS.to``):
+    the initiator; at level 2 the heads of the row's department and of the
+    department it waits on.
     """
     tz = _tz()
     today = now.astimezone(tz).date()
-    limit = settings.XIETONG_ESCALATION_WORKING_DAYS
-    link = _task_link()
-    rows = (
-        Task.objects.filter(_open_collaborations(), status=TaskStatus.BLOCKED, blocked_since__isnull=False)
-        .annotate(n_link=link, n_params=JSONObject(**_task_params()))
-        .order_by()
-        .values_list(
-            "pk",
-            "collaboration_id",
-            "blocked_since",
-            "collaboration__owner_id",
-            "department__head_id",
-            "waiting_on__head_id",
-            "blocked_reason",
-            "waiting_on__name",
-            "n_link",
-            "n_params",
-        )
+    blocked = Task.objects.filter(
+        _open_collaborations(), status=TaskStatus.BLOCKED, blocked_since__isnull=False
     )
-    days_since: dict[date, int] = {}
-    for (
-        pk,
-        collab_id,
-        blocked_since,
-        owner,
-        head,
-        waiting_head,
-        reason,
-        waiting,
-        url,
-        params,
-    ) in rows.iterator(chunk_size=CHUNK):
-        assert blocked_since is not None
-        since: date = blocked_since.astimezone(tz).date()
-        if since not in days_since:
-            days_since[since] = blocked_working_days(since, today)
-        days = days_since[since]
-        level = escalation_level(days, limit)
-        if level == NONE:
-            continue
-        recipients = [owner] + ([head, waiting_head] if level == HEADS else [])
-        yield from _fan_out(
-            recipients,
-            kind=Kind.ESCALATION,
-            occasion=f"escalation:t{pk}:{blocked_since:%Y%m%dT%H%M%S}:L{level}",
-            collaboration_id=collab_id,
-            link=url,
-            params={
-                **params,
-                "level": level,
-                "days": days,
-                "reason": reason[:200],
-                "waiting_on": waiting or "",
-            },
+    earliest = blocked.aggregate(first=Min("blocked_since"))["first"]
+    runs = (
+        escalated_runs(earliest.astimezone(tz).date(), today, settings.XIETONG_ESCALATION_WORKING_DAYS)
+        if earliest
+        else []
+    )
+    if not runs:
+        return blocked.none()
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=tz)
+
+    def within(run: Run) -> Q:
+        return Q(blocked_since__gte=midnight(run.since), blocked_since__lt=midnight(run.until))
+
+    days = Case(*(When(within(run), then=Value(run.days)) for run in runs), output_field=IntegerField())
+    level = Case(*(When(within(run), then=Value(run.level)) for run in runs), output_field=IntegerField())
+    heads = Q(n_level=HEADS)
+    return (
+        blocked.filter(blocked_since__gte=midnight(runs[0].since), blocked_since__lt=midnight(runs[-1].until))
+        .annotate(n_level=level)
+        .annotate(
+            n_kind=Value(Kind.ESCALATION.value, output_field=CharField()),
+            n_occasion=Concat(
+                Value("escalation:t"),
+                Cast("pk", CharField()),
+                Value(":"),
+                UtcStamp("blocked_since"),
+                Value(":L"),
+                Cast("n_level", CharField()),
+                output_field=CharField(),
+            ),
+            n_initiator=F("collaboration__owner_id"),
+            n_head=Case(When(heads, then=F("department__head_id")), output_field=BigIntegerField()),
+            n_waiting_head=Case(When(heads, then=F("waiting_on__head_id")), output_field=BigIntegerField()),
+            n_link=_task_link(),
+            n_params=JSONObject(
+                **_task_params(),
+                level=F("n_level"),
+                days=days,
+                reason=Substr("blocked_reason", 1, 200),
+                waiting_on=Coalesce(F("waiting_on__name"), Value("")),
+            ),
         )
+        .order_by()
+    )
+
+
+ESCALATIONS = InSql(escalation_rows, ("n_initiator", "n_head", "n_waiting_head"), (Kind.ESCALATION,))
+
+
+def escalations(now: datetime) -> Iterator[Due]:
+    """The reminders of ``escalation_rows``, streamed (the sweep writes them in SQL instead)."""
+    return ESCALATIONS.stream(now)
 
 
 # --- sub-goals with SLA and recurring deadlines
@@ -640,11 +720,11 @@ FINDERS: tuple[Callable[[datetime], Iterable[Due]], ...] = (
 )
 
 
-# The finders the sweep streams through Python; ``task_deadline_rows`` it writes in SQL.
+# The finders the sweep writes in SQL, and those it streams through Python.
+IN_SQL: tuple[InSql, ...] = (TASK_DEADLINES, ESCALATIONS)
 STREAMED: tuple[Callable[[datetime], Iterable[Due]], ...] = tuple(
-    f for f in FINDERS if f is not task_deadlines
+    f for f in FINDERS if f not in (task_deadlines, escalations)
 )
-IN_SQL: tuple[Callable[[datetime], QuerySet[Task]], ...] = (task_deadline_rows,)
 
 
 def due_at(now: datetime) -> list[Due]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from django import template
+from django.template.context import Context
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
+from xietong.lib.jinja import enumeration, localized
 from xietong.lib.numbers import plain
 
 register = template.Library()
+register.filter("enumeration", enumeration)
 
 
 @register.filter
@@ -24,7 +27,19 @@ def num(value: Decimal | int | float | None) -> str:
     return number_format(value)
 
 
-@register.filter
-def enumeration(items: Iterable[object]) -> str:
-    """Join ``items`` with the active language's list separator (、 in Chinese, ", " in English)."""
-    return str(gettext("、")).join(str(item) for item in items)
+@register.simple_tag(takes_context=True)
+def jinja(context: Context, template_name: str, **values: object) -> SafeString:
+    """Render the Jinja2 template ``template_name`` (a hot part: ``xietong/lib/jinja.py``) with ``values``.
+
+    The page's CSRF field goes in as ``csrf_input``, made from the context's
+    token as Django's ``{% csrf_token %}`` makes it (a cached part's placeholder
+    included), and the page's ``request``.
+    """
+    template = localized().get_template(template_name)
+    token = context.get("csrf_token")
+    csrf_input = (
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+        if token and token != "NOTPROVIDED"
+        else ""
+    )
+    return mark_safe(template.render(csrf_input=csrf_input, request=context.get("request"), **values))

@@ -113,7 +113,7 @@ def _people_on(
     watched: frozenset[int] | None,
     viewer: Person | None,
 ) -> dict[str, Any]:
-    """The assignee cell's part of a row (``collabs/_task_assignee.html``): picker, watchers, watching."""
+    """The assignee cell's part of a row (``collabs/_task_assignee.jinja``): picker, watchers, watching."""
     can_assign = can_edit and task.department_id is not None
     if not can_assign:
         assignees: list[Person] = []

@@ -6,16 +6,16 @@ kind of row (kept on the request), never one per row.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 from django.db.models import Count
 from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from xietong.collabs.models import Collaboration
 from xietong.discuss.actions import Unreached, thread_url
 from xietong.discuss.models import Comment
+from xietong.lib.jinja import localized
 
 register = template.Library()
 
@@ -37,22 +37,32 @@ def comment_counts(request: HttpRequest | None, collab: Collaboration, target: s
     return cache[key]
 
 
-@register.inclusion_tag("discuss/_disclosure.html", takes_context=True)
-def comments_of(context: template.Context, collab: Collaboration, target: str, row_id: int) -> dict[str, Any]:
-    """The row's "评论 (n)" disclosure: opens its thread in place (htmx), or links to its page."""
-    request = context.get("request")
+def disclosure(request: HttpRequest | None, collab: Collaboration, target: str, row_id: int) -> SafeString:
+    """The row's "评论 (n)" disclosure: opens its thread in place (htmx), or links to its page.
+
+    A Jinja2 global of the row templates too (``DiscussConfig.ready``).
+    """
     counts = comment_counts(request, collab, target)
     # The thread's stylesheet once per page, with the first disclosure.
     styled = getattr(request, "_comment_styles", False)
     if request is not None:
-        request._comment_styles = True
-    return {
-        "url": thread_url(collab, target, row_id),
-        "count": counts.get(row_id, 0),
-        "styles": not styled,
-        "target": target,
-        "row_id": row_id,
-    }
+        request._comment_styles = True  # type: ignore[attr-defined]
+    template = localized().get_template("discuss/_disclosure.jinja")
+    return mark_safe(
+        template.render(
+            url=thread_url(collab, target, row_id),
+            count=counts.get(row_id, 0),
+            styles=not styled,
+            target=target,
+            row_id=row_id,
+        )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def comments_of(context: template.Context, collab: Collaboration, target: str, row_id: int) -> SafeString:
+    """``{% comments_of collab "task" row.pk %}``: the row's disclosure (``disclosure``)."""
+    return disclosure(context.get("request"), collab, target, row_id)
 
 
 @register.simple_tag

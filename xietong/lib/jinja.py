@@ -1,0 +1,125 @@
+"""Jinja2, the second template engine: the hot parts of long pages (rows by the hundred).
+
+Django's template language resolves every ``{{ row.task.pk }}`` by trying a
+dict lookup, an attribute, a list index and a call in turn, and every
+``{% include %}`` and ``{% url %}`` costs a node walk and a reverse: for a
+responsibility table of 200 rows that is tens of thousands of lookups, about
+nine tenths of a cold page (docs/performance.md, "Cold pages"). Jinja2
+compiles a template to Python once, so the same row costs a fraction.
+
+Pages stay Django templates; a part that repeats per row is a ``.jinja``
+template under ``xietong/jinja2/`` and is rendered from a Django template with
+``{% jinja "name.jinja" key=value … %}`` (``collabs/templatetags/xietong.py``).
+What a Jinja2 template can use, kept to what the rows need:
+
+- ``_("…")``, ``gettext`` and ``ngettext`` (newstyle: ``_("%(n)s 人", n=3)``):
+  Django's own translations, the English catalogue included. Makemessages
+  reads no ``.jinja`` file: ``tests/test_i18n.py`` checks their strings are in
+  the catalogue.
+- ``url(name, *args)``: Django's ``reverse``, with integer arguments filled in
+  a pattern reversed once per process (``fast_reverse``).
+- Filters ``date`` (a Django date format), ``truncatechars``, ``enumeration``.
+- ``static(path)``; what apps lend with ``register`` (``comments_of``).
+- ``csrf_input`` (the hidden field of Django's ``{% csrf_token %}``) and
+  ``request``: passed in by the tag from the page's context, so a cached part
+  keeps its token placeholder (``collabs/templatetags/fragments.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import cache, lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.template import engines
+from django.template.defaultfilters import date as date_filter
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext, ngettext, trans_real
+from jinja2 import Environment
+
+# Functions apps lend the templates (``register``): xietong.lib imports no app.
+_GLOBALS: dict[str, Any] = {}
+_ENVIRONMENTS: list[Environment] = []
+
+# Integer URL arguments are reversed as these, then replaced: no real id is this long.
+_SENTINELS = tuple(str(900_000_000_001 + i) for i in range(8))
+
+
+@lru_cache(maxsize=1024)
+def _pattern(name: str, shape: tuple[str | None, ...]) -> str:
+    """Reverse ``name`` once with each integer argument as a sentinel (``shape``: the other arguments)."""
+    args = [_SENTINELS[i] if value is None else value for i, value in enumerate(shape)]
+    return reverse(name, args=args)
+
+
+def fast_reverse(name: str, *args: Any) -> str:
+    """Return ``reverse(name, args=args)``, reversing only once per name and non-integer arguments.
+
+    ``reverse`` walks the URL resolver on every call (tens of microseconds);
+    a row links to its edit, move, delete, assign and watch URLs, which differ
+    only by the row's id. Strings (a slug) stay part of the pattern's key.
+    """
+    shape = tuple(None if isinstance(a, int) and not isinstance(a, bool) else str(a) for a in args)
+    url = _pattern(name, shape)
+    for i, value in enumerate(args):
+        if shape[i] is None:
+            url = url.replace(_SENTINELS[i], str(value), 1)
+    return url
+
+
+def _date(value: date | datetime | None, fmt: str = "Y-m-d") -> str:
+    return date_filter(value, fmt) if value else ""
+
+
+def _truncatechars(value: object, length: int) -> str:
+    return Truncator(str(value)).chars(length)
+
+
+def enumeration(items: Iterable[object]) -> str:
+    """Join ``items`` with the active language's list separator (、 in Chinese, ", " in English)."""
+    return gettext("、").join(str(item) for item in items)
+
+
+def register(name: str, function: Any) -> None:
+    """Lend the Jinja2 templates ``function`` as ``name`` (an app's ``ready``: ``comments_of`` of discuss)."""
+    _GLOBALS[name] = function
+    for env in _ENVIRONMENTS:  # made before the app was ready (a test's own engine, say)
+        env.globals[name] = function
+
+
+def _environment(options: dict[str, Any], gettext: Any, ngettext: Any) -> Environment:
+    env = Environment(extensions=["jinja2.ext.i18n"], **{"autoescape": True, **options})
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(url=fast_reverse, static=static, **_GLOBALS)
+    env.filters.update(date=_date, truncatechars=_truncatechars, enumeration=enumeration)
+    _ENVIRONMENTS.append(env)
+    return env
+
+
+_OPTIONS: dict[str, Any] = {}
+
+
+def environment(**options: Any) -> Environment:
+    """The Jinja2 environment of ``settings.TEMPLATES`` (Django's Jinja2 backend calls it)."""
+    _OPTIONS.update(options)
+    return _environment(options, gettext, ngettext)
+
+
+@cache
+def _in_language(language: str) -> Environment:
+    # Django's gettext finds the active language's catalogue on every call (a context-local
+    # lookup, about a third of a row's time): bound to the catalogue once instead.
+    # The strings of templates are few and fixed: each is looked up once per process.
+    catalogue = trans_real.translation(language)
+    return _environment(_OPTIONS, lru_cache(4096)(catalogue.gettext), lru_cache(4096)(catalogue.ngettext))
+
+
+def localized() -> Environment:
+    """The environment for the active language (the ``jinja`` tag's): its own compiled templates."""
+    if not _OPTIONS:
+        engines["jinja2"]  # the backend calls ``environment`` with the settings' options
+    return _in_language(get_language() or settings.LANGUAGE_CODE)
