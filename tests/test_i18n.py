@@ -82,3 +82,18 @@ def test_counts_read_right_in_english() -> None:
     assert "overdue by 1 day:" in t01[0].text("en")
     assert "overdue by 3 days:" in t01[1].text("en")
     assert "已逾期 1 天" in t01[0].text("zh-hans")
+
+
+def test_every_string_of_the_jinja2_templates_is_in_the_catalogue() -> None:
+    """Makemessages reads no ``.jinja`` file (xietong/lib/jinja.py): their strings must be in the catalogue."""
+    import re
+
+    call = re.compile(r"""\b(?:_|gettext|ngettext)\(\s*(["'])(.*?)\1""")
+    templates = sorted((ROOT / "xietong" / "jinja2").rglob("*.jinja"))
+    assert templates
+    found = {
+        match.group(2) for path in templates for match in call.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert "编辑" in found
+    missing = sorted(found - set(_entries(EN_PO)))
+    assert missing == [], f"add these to {EN_PO.name} and translate: {missing[:10]}"

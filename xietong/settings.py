@@ -271,6 +271,8 @@ CACHES: dict[str, dict[str, Any]] = {
 # Lifetime of a cached snapshot: how long a renamed person or department may
 # still show under the old name (writes to a collaboration show at once).
 XIETONG_SNAPSHOT_SECONDS = env_int("XIETONG_SNAPSHOT_SECONDS", 300, minimum=1)
+# Rows a page of the responsibility table shows: a very long table is paged (docs/performance.md).
+XIETONG_TABLE_PAGE_ROWS = env_int("XIETONG_TABLE_PAGE_ROWS", 200, minimum=10)
 # Reference views for `make bench` (xietong/bench/views.py); never on in production.
 XIETONG_BENCH_VIEWS = env_bool("XIETONG_BENCH_VIEWS", False)
 

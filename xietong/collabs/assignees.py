@@ -20,15 +20,39 @@ from xietong.collabs.actions.tasks import assignable_people
 from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus, overdue_filter
 from xietong.orgs.models import Person
 
+# What the pickers need of a person (``Person.name`` and the department): a whole
+# Person row is a login account's dozen columns.
+PICKER_FIELDS = ("id", "display_name", "first_name", "last_name", "username", "department_id", "is_active")
+
 
 def assignable_by_department(collab: Collaboration) -> dict[int, list[Person]]:
-    """Return, per participating department's id, the people its rows may be assigned to, by name."""
+    """Return, per participating department's id, the people its rows may be assigned to, by name.
+
+    Read once per request: the table's pickers and its bulk edit form share it
+    (kept on the collaboration's instance, which the access layer fetched for
+    this request).
+    """
+    cached: dict[int, list[Person]] | None = getattr(collab, "_assignable_by_department", None)
+    if cached is None:
+        cached = collab._assignable_by_department = _assignable_by_department(collab)  # type: ignore[attr-defined]
+    return cached
+
+
+def _assignable_by_department(collab: Collaboration) -> dict[int, list[Person]]:
     participants = list(
-        Participant.objects.filter(collaboration=collab).select_related("department__head", "liaison")
+        Participant.objects.filter(collaboration=collab)
+        .select_related("department__head", "liaison")
+        .only(
+            "department_id",
+            "liaison_id",
+            "department__head_id",
+            *(f"department__head__{f}" for f in PICKER_FIELDS),
+            *(f"liaison__{f}" for f in PICKER_FIELDS),
+        )
     )
     ids = [p.department_id for p in participants]
     people: dict[int, dict[int, Person]] = {pk: {} for pk in ids}
-    for person in Person.objects.filter(department_id__in=ids, is_active=True):
+    for person in Person.objects.filter(department_id__in=ids, is_active=True).only(*PICKER_FIELDS):
         assert person.department_id is not None
         people[person.department_id][person.pk] = person
     for p in participants:

@@ -7,16 +7,19 @@ same URLs work as ordinary pages and redirects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,26 +56,40 @@ def _departments(ws: Workspace) -> list[Department]:
     ]
 
 
-def _tasks(ws: Workspace, flt: TableFilter | None = None) -> list[Task]:
-    rows = (
-        Task.objects.filter(collaboration=ws.collab)
-        .select_related("department", "assignee")
-        .prefetch_related("collaborators")
-        .annotate(watcher_count=Count("watchers", distinct=True))
-    )
+def table_page(ws: Workspace, flt: TableFilter | None = None, number: object = None) -> Page[Task]:
+    """Return the page ``number`` of the table's rows, filtered and sorted (``XIETONG_TABLE_PAGE_ROWS`` a page).
+
+    A table of a usual size is one page; a very long one (thousands of rows)
+    is paged so that a page costs the same at any size. A number past the end
+    or not a number shows the last or the first page (``Paginator.get_page``).
+    """
+    # Collaborators and watcher counts come from the snapshot (same version): no prefetch per page.
+    rows = Task.objects.filter(collaboration=ws.collab).select_related("department", "assignee")
     # The page's filter and sort (views/table_tools.py); rows keep their number in the whole table.
-    return list(flt.apply(rows, ws.ctx.today) if flt is not None else rows)
+    rows = flt.apply(rows, ws.ctx.today) if flt is not None else rows.order_by("position", "id")
+    return Paginator(rows, settings.XIETONG_TABLE_PAGE_ROWS).get_page(number)
 
 
-def _rows(
-    ws: Workspace, viewer: Person | None = None, flt: TableFilter | None = None
-) -> list[dict[str, Any]]:
-    index = {t.key: i for i, t in enumerate(ws.snapshot.tasks)}
+def _rows(ws: Workspace, tasks: Iterable[Task], viewer: Person | None = None) -> list[dict[str, Any]]:
+    places = {t.key: i for i, t in enumerate(ws.snapshot.tasks)}
     people = cache(lambda: assignable_by_department(ws.collab))
     watched = watched_in(ws.collab, viewer) if viewer is not None else frozenset[int]()
-    return [
-        _row(ws, t, index.get(t.pk), people=people, watched=watched, viewer=viewer) for t in _tasks(ws, flt)
-    ]
+    return [_row(ws, t, places.get(t.pk), people=people, watched=watched, viewer=viewer) for t in tasks]
+
+
+def _page_number(request: HttpRequest, editing: int | None, ws: Workspace) -> str:
+    """The page the request asks for; a row opened for editing (``?edit=``) is shown on its own page."""
+    asked = request.GET.get("page", "")
+    if not asked and editing is not None:
+        place = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == editing), 0)
+        return str(place // settings.XIETONG_TABLE_PAGE_ROWS + 1)
+    return asked[:9] if asked.isdigit() else ""
+
+
+def _current_page(request: HtmxHttpRequest) -> str:
+    """The page the person was looking at when a row was moved or deleted in place (htmx's current URL)."""
+    asked = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query).get("page", [""])[0]
+    return asked[:9] if asked.isdigit() else ""
 
 
 def _row(
@@ -91,10 +108,16 @@ def _row(
     """
     if index is None:
         index = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == task.pk), None)
+    # The snapshot's row (read at the collaboration's version, like the findings): its collaborators and watchers.
+    shown = ws.snapshot.tasks[index] if index is not None else None
     can_edit = ws.can(Action.EDIT_DEPARTMENT_ROWS, task.department_id)
     return {
         **_people_on(ws, task, can_edit, people, watched, viewer),
         "task": task,
+        "collaborators": shown.collaborators
+        if shown is not None
+        else [d.name for d in task.collaborators.all()],
+        "watcher_count": len(shown.watchers) if shown is not None else task.watchers.count(),
         # The row's number is its place in the table (1, 2, 3 …), as the findings count it.
         "number": index + 1 if index is not None else "",
         "findings": ws.findings_by_object(4).get(f"tasks[{index}]", [])
@@ -125,13 +148,11 @@ def _people_on(
         watching = viewer is not None and task.pk in watched_in(ws.collab, viewer)
     else:
         watching = task.pk in watched
-    count = getattr(task, "watcher_count", None)
     return {
         "can_assign": can_assign,
         "assignees": assignees,
         "can_watch": viewer is not None and not ws.access.closed,
         "watching": watching,
-        "watcher_count": task.watchers.count() if count is None else count,
         # Set by the assign view when a choice was refused or stale: shown kept, with the message.
         "assign_chosen": None,
         "assign_error": "",
@@ -182,14 +203,20 @@ def _page(
     flt, tool_context = table_context(request, ws, **tools)
     selected = tool_context["bulk_selected"]
 
+    number = _page_number(request, editing, ws)
+    page = cache(lambda: table_page(ws, flt, number))
+
     def rows() -> list[dict[str, Any]]:
         # Called by the template only when the rows are not cached.
-        shown = _rows(ws, viewer, flt)
+        shown = _rows(ws, page(), viewer)
         for row in shown:
             row["selected"] = row["task"].pk in selected
             if row["task"].pk == editing:
                 row["form"] = edit_form or _form(ws, departments(), task=row["task"])
                 row["conflict"] = conflict
+                # A Django form among the Jinja2 rows: drawn here (this page is not cached).
+                context = {"collab": ws.collab, "row": row, "form": row["form"]}
+                row["html"] = render_to_string("collabs/_task_edit.html", context, request=request)
         return shown
 
     return render_step(
@@ -199,12 +226,13 @@ def _page(
         4,
         _(TITLE),
         rows=rows,
+        page=page,
         # The rows are cached unless one of them is a form.
         # The watch buttons are the viewer's own: people watching the same rows share the rows.
-        # So are rows ticked for a bulk edit sent back, and each filter has its own.
+        # So are rows ticked for a bulk edit sent back, and each filter and page has its own.
         rows_key=""
         if editing is not None or selected
-        else f"{ws.fragment_key}:{watching_key(ws.collab, viewer)}:{flt.key}",
+        else f"{ws.fragment_key}:{watching_key(ws.collab, viewer)}:{flt.key}:{number}",
         # An empty form is the same for everyone with the same roles; one with errors is not cached.
         new_form_key="" if new_form is not None else ws.fragment_key,
         new_form=new_form or (lambda: _form(ws, departments())),
@@ -232,7 +260,7 @@ def _fragment(
         task = get_object_in(ws.collab, rows, task_pk)
         context["row"] = _row(ws, task, viewer=signed_in_person(request))
     if all_rows:
-        context["rows"] = _rows(ws, signed_in_person(request))
+        context["rows"] = _rows(ws, table_page(ws, number=_current_page(request)), signed_in_person(request))
     return render(request, template, {"ws": ws, "collab": ws.collab, "current": 4, "oob": True, **context})
 
 
