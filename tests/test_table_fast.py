@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -198,3 +199,94 @@ def test_a_page_of_a_long_table_costs_the_same_queries_as_a_short_table(cast: Ca
     with CaptureQueriesContext(connection) as large:
         client.get(_table(cast.collab, "page=7"))
     assert len(large) == len(small)
+
+
+# --- rows cached by what they show (collabs/rowcache.py)
+
+
+@pytest.fixture
+def drawn_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the rows drawn (not taken from the cache), in order."""
+    from xietong.collabs import rowcache
+
+    drawn: list[int] = []
+    real = rowcache.localized
+
+    class Counting:
+        def __init__(self, template: Any) -> None:
+            self.template = template
+
+        def render(self, **context: Any) -> str:
+            drawn.append(context["row"]["task"].pk)
+            return str(self.template.render(**context))
+
+    class Environment:
+        def get_template(self, name: str) -> Counting:
+            return Counting(real().get_template(name))
+
+    monkeypatch.setattr(rowcache, "localized", Environment)
+    return drawn
+
+
+def test_after_an_edit_only_the_edited_row_is_drawn_again(cast: Cast, drawn_rows: list[int]) -> None:
+    client = signed_in(cast.initiator)
+    first = client.get(_table(cast.collab)).content.decode()
+    assert sorted(drawn_rows) == sorted(_rows_of(first))
+    task = cast.task_of("技术部")
+    drawn_rows.clear()
+    # The row's own form, as a person edits it (the collaboration's version moves).
+    answer = client.post(
+        f"/c/{cast.collab.slug}/table/{task.pk}/edit/",
+        {
+            f"t{task.pk}-description": task.description,
+            f"t{task.pk}-department": task.department_id,
+            f"t{task.pk}-standard": task.standard + "(修订)",
+            f"t{task.pk}-deadline": task.deadline.isoformat() if task.deadline else "",
+            f"t{task.pk}-status": task.status,
+            f"t{task.pk}-blocked_reason": task.blocked_reason,
+            f"t{task.pk}-assignee": task.assignee_id or "",
+            f"t{task.pk}-version": task.version,
+            "version": Collaboration.objects.get(pk=cast.collab.pk).version,
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:500]
+    drawn_rows.clear()
+    again = client.get(_table(cast.collab)).content.decode()
+    assert drawn_rows == [task.pk]
+    assert "(修订)" in _rows_of(again)[task.pk]
+
+
+def test_a_cached_row_shows_what_changed_outside_the_collaboration(cast: Cast, drawn_rows: list[int]) -> None:
+    """A department renamed in the organisation draws its rows again when the table is next drawn.
+
+    The rename alone moves no version: the table's cached part shows the old
+    name for at most ``XIETONG_SNAPSHOT_SECONDS`` (docs/performance.md); the
+    next write draws the table again, and the renamed rows are not taken from
+    the rows' cache, where they are keyed by the name they show.
+    """
+    client = signed_in(cast.initiator)
+    client.get(_table(cast.collab))
+    tech = cast.department("技术部")
+    type(tech).objects.filter(pk=tech.pk).update(name="研发中心")
+    bump_version(cast.collab)
+    drawn_rows.clear()
+    page = client.get(_table(cast.collab)).content.decode()
+    ids = set(Task.objects.filter(collaboration=cast.collab, department=tech).values_list("pk", flat=True))
+    assert ids and ids <= set(drawn_rows)
+    assert all("研发中心" in _rows_of(page)[pk] for pk in ids)
+
+
+def test_cached_rows_carry_each_viewers_token_and_watching(cast: Cast) -> None:
+    task = cast.task_of("技术部")
+    task.watchers.add(cast.head)
+    bump_version(cast.collab)
+    pages = {}
+    for person in (cast.initiator, cast.head):
+        client = signed_in(person)
+        page = client.get(_table(cast.collab)).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None
+        assert set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)) == {token.group(1)}
+        pages[person.pk] = _rows_of(page)[task.pk]
+    assert 'aria-pressed="true"' in pages[cast.head.pk]
+    assert 'aria-pressed="true"' not in pages[cast.initiator.pk]

@@ -133,6 +133,11 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
+def lent(name: str) -> Any:
+    """What an app lent the templates as ``name`` (``register``), for Python that draws the same parts."""
+    return _GLOBALS[name]
+
+
 def _environment(
     options: dict[str, Any], gettext: Any, ngettext: Any, *, folded: bool = False
 ) -> Environment:

@@ -56,7 +56,7 @@ def _departments(ws: Workspace) -> list[Department]:
     ]
 
 
-def table_page(ws: Workspace, flt: TableFilter | None = None, number: object = None) -> Page[Task]:
+def table_page(ws: Workspace, flt: TableFilter | None = None, number: str | None = None) -> Page[Task]:
     """Return the page ``number`` of the table's rows, filtered and sorted (``XIETONG_TABLE_PAGE_ROWS`` a page).
 
     A table of a usual size is one page; a very long one (thousands of rows)
@@ -214,7 +214,7 @@ def _page(
             if row["task"].pk == editing:
                 row["form"] = edit_form or _form(ws, departments(), task=row["task"])
                 row["conflict"] = conflict
-                # A Django form among the Jinja2 rows: drawn here (this page is not cached).
+                # A Django form among the Jinja2 rows: drawn here (a page with a form is not cached).
                 context = {"collab": ws.collab, "row": row, "form": row["form"]}
                 row["html"] = render_to_string("collabs/_task_edit.html", context, request=request)
         return shown

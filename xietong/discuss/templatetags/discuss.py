@@ -37,26 +37,31 @@ def comment_counts(request: HttpRequest | None, collab: Collaboration, target: s
     return cache[key]
 
 
-def disclosure(request: HttpRequest | None, collab: Collaboration, target: str, row_id: int) -> SafeString:
-    """The row's "评论 (n)" disclosure: opens its thread in place (htmx), or links to its page.
-
-    A Jinja2 global of the row templates too (``DiscussConfig.ready``).
-    """
+def disclosure_values(
+    request: HttpRequest | None, collab: Collaboration, target: str, row_id: int
+) -> dict[str, object]:
+    """What the row's "评论 (n)" disclosure shows (``discuss/_disclosure.jinja``'s context)."""
     counts = comment_counts(request, collab, target)
     # The thread's stylesheet once per page, with the first disclosure.
     styled = getattr(request, "_comment_styles", False)
     if request is not None:
         request._comment_styles = True  # type: ignore[attr-defined]
+    return {
+        "url": thread_url(collab, target, row_id),
+        "count": counts.get(row_id, 0),
+        "styles": not styled,
+        "target": target,
+        "row_id": row_id,
+    }
+
+
+def disclosure(request: HttpRequest | None, collab: Collaboration, target: str, row_id: int) -> SafeString:
+    """The row's "评论 (n)" disclosure: opens its thread in place (htmx), or links to its page.
+
+    A Jinja2 global of the row templates too (``DiscussConfig.ready``).
+    """
     template = localized().get_template("discuss/_disclosure.jinja")
-    return mark_safe(
-        template.render(
-            url=thread_url(collab, target, row_id),
-            count=counts.get(row_id, 0),
-            styles=not styled,
-            target=target,
-            row_id=row_id,
-        )
-    )
+    return mark_safe(template.render(**disclosure_values(request, collab, target, row_id)))
 
 
 @register.simple_tag(takes_context=True)
