@@ -204,3 +204,39 @@ def test_the_board_costs_the_same_queries_at_two_sizes(cast: Cast, group: str) -
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("group", ["department", "assignee"])
+def test_a_crowded_column_draws_its_first_cards_and_links_the_rest(
+    cast: Cast, group: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A board of thousands of cards draws the first of each column; the count and a link tell the rest."""
+    from xietong.collabs.views import board
+
+    monkeypatch.setattr(board, "CELL_CARDS", 2)
+    tech = cast.department("技术部")
+    _grow(cast.collab, 3)
+    grown = Task.objects.filter(collaboration=cast.collab, description__startswith="任务 ")
+    grown.update(department=tech)
+    Task.objects.filter(collaboration=cast.collab, department=tech).update(
+        status=TaskStatus.IN_PROGRESS, assignee=None
+    )
+    cache.clear()
+    ordered = list(
+        Task.objects.filter(collaboration=cast.collab, department=tech, status=TaskStatus.IN_PROGRESS)
+        .filter(assignee__isnull=True)
+        .order_by("position", "id")
+    )
+    assert len(ordered) > 2
+    page = signed_in(cast.viewer).get(_board(cast.collab) + f"?group={group}").content.decode()
+    lane = f"d{tech.pk}" if group == "department" else "none"
+    column = page.split(f'data-count-of="{lane}-in_progress">', 1)[1].split("</div>", 1)[0]
+    drawn = [int(part.split('"', 1)[0]) for part in column.split('id="card-')[1:]]
+    if group == "department":
+        assert drawn == [t.pk for t in ordered[:2]]
+        assert column.startswith(f"{len(ordered)}<")
+        assert f'data-more="{len(ordered) - 2}"' in column
+        assert f"还有 {len(ordered) - 2} 项" in column
+        assert f"table/?department={tech.pk}&amp;status=in_progress" in column
+    else:
+        assert len(drawn) == 2 and "table/?assignee=none&amp;status=in_progress" in column

@@ -29,6 +29,7 @@ from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.actions.tasks import StaleWrite, TaskInput, do_save_task
 from xietong.collabs.forms.bulk import MoveForm
 from xietong.collabs.models import Task, TaskStatus
+from xietong.collabs.tablefilter import NOBODY
 from xietong.collabs.views.table_tools import department_choices
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.http import HtmxHttpRequest
@@ -40,17 +41,21 @@ COLUMNS = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED, T
 GROUPS = ("department", "assignee")
 
 
+# Cards drawn per column of a lane; the rest are counted and linked to the table, filtered.
+CELL_CARDS = 30
+
+
 @dataclass
 class Lane:
-    """One swimlane: its title and, per column, its cards."""
+    """One swimlane: its title and, per column, its cards, how many more it holds and where they are."""
 
     key: str
     title: str
-    columns: list[tuple[str, Any, list[dict[str, Any]]]] = field(default_factory=list)
+    columns: list[tuple[str, Any, list[dict[str, Any]], int, str]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return sum(len(cards) for _s, _l, cards in self.columns)
+        return sum(len(cards) + more for _s, _l, cards, more, _url in self.columns)
 
 
 def _group(request: HtmxHttpRequest) -> str:
@@ -78,25 +83,55 @@ def _cards_query(ws: Workspace) -> Any:
 
 
 def _lanes(ws: Workspace, group: str) -> list[Lane]:
-    """The lanes with their cards: one query for the rows, whatever their number."""
+    """The lanes with their cards: two queries, whatever the number of rows.
+
+    A column of a lane draws its first ``CELL_CARDS`` cards in table order;
+    the others are counted and linked to the table filtered the same way (a
+    board of thousands of cards is neither readable nor fast to draw).
+    """
+    owner = "assignee_id" if group == "assignee" else "department_id"
+    shown: dict[tuple[int | None, str], list[int]] = {}
+    totals: dict[tuple[int | None, str], int] = {}
+    for pk, held_by, status in (
+        Task.objects.filter(collaboration=ws.collab)
+        .order_by("position", "id")
+        .values_list("pk", owner, "status")
+    ):
+        cell = (held_by, status)
+        totals[cell] = totals.get(cell, 0) + 1
+        if len(ids := shown.setdefault(cell, [])) < CELL_CARDS:
+            ids.append(pk)
+    tasks = _cards_query(ws).in_bulk([pk for ids in shown.values() for pk in ids])
+    departments = {pk: i for i, (pk, _name) in enumerate(department_choices(ws))}
+    table = reverse("collabs:table", args=[ws.collab.slug])
     lanes: dict[str, Lane] = {}
     order: dict[str, tuple[int, str]] = {}
-    departments = {pk: i for i, (pk, _name) in enumerate(department_choices(ws))}
-    for task in _cards_query(ws):
+    for (held_by, status), ids in shown.items():
+        first = tasks[ids[0]]
         if group == "assignee":
-            key = f"p{task.assignee_id}" if task.assignee_id else "none"
-            title = task.assignee.name if task.assignee else _("未指派")
-            rank = (0 if task.assignee else 1, title)
+            key = f"p{held_by}" if held_by else "none"
+            title = first.assignee.name if first.assignee else _("未指派")
+            rank = (0 if held_by else 1, title)
+            lane_filter = f"assignee={held_by or NOBODY}&"
         else:
-            key = f"d{task.department_id}" if task.department_id else "none"
-            title = task.department.name if task.department else _("无责任部门")
-            rank = (departments.get(task.department_id, len(departments)) if task.department else 10**9, "")
+            key = f"d{held_by}" if held_by else "none"
+            title = first.department.name if first.department else _("无责任部门")
+            rank = (departments.get(held_by, len(departments)) if held_by else 10**9, "")
+            lane_filter = f"department={held_by}&" if held_by else ""
         lane = lanes.get(key)
         if lane is None:
-            lane = lanes[key] = Lane(key, title, [(s, TaskStatus(s).label, []) for s in COLUMNS])
+            lane = lanes[key] = Lane(key, title, [(s, TaskStatus(s).label, [], 0, "") for s in COLUMNS])
             order[key] = rank
-        column = COLUMNS.index(TaskStatus(task.status))
-        lane.columns[column][2].append(_card(ws, task, group))
+        column = COLUMNS.index(TaskStatus(status))
+        cards = [_card(ws, tasks[pk], group) for pk in ids]
+        more = totals[(held_by, status)] - len(cards)
+        lane.columns[column] = (
+            status,
+            TaskStatus(status).label,
+            cards,
+            more,
+            f"{table}?{lane_filter}status={status}",
+        )
     return [lanes[k] for k in sorted(lanes, key=lambda k: order[k])]
 
 
@@ -115,7 +150,9 @@ def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         lanes=lanes,
         group=group,
         groups=[("department", _("按责任部门")), ("assignee", _("按执行人"))],
-        movable=any(card["can_move"] for lane in lanes for _s, _l, cards in lane.columns for card in cards),
+        movable=any(
+            card["can_move"] for lane in lanes for _s, _l, cards, _m, _u in lane.columns for card in cards
+        ),
     )
 
 

@@ -29,7 +29,8 @@
     for (const list of board.querySelectorAll(".board-cards")) {
       const lane = list.closest(".board-lane").dataset.lane;
       const count = board.querySelector(`[data-count-of="${lane}-${list.dataset.status}"]`);
-      if (count) count.textContent = String(list.children.length);
+      // Cards past the column's first ones are not drawn (data-more): counted all the same.
+      if (count) count.textContent = String(list.children.length + Number(list.dataset.more || 0));
     }
   };
 
