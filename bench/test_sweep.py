@@ -12,6 +12,11 @@ writes stays (the benchmark database is thrown away after the run): the
 steady sweep then runs on it. ``peak_mb`` is how far the process's
 resident memory rose during a timed call, sampled by a thread (tracemalloc
 would slow the sweep several times); the baseline's is its fetched rows.
+
+The URL configuration is imported before anything is timed (``_warm``): a
+sweep reverses the task page's URL, and the first ``reverse`` of a process
+imports every view and the API's schemas (seconds and tens of MB, once per
+worker process, not per sweep).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from xietong.collabs.models import Task
@@ -36,6 +42,12 @@ ROUNDS = 3  # of the single statement and the steady sweep; the first sweep runs
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm() -> None:
+    """Import the URL configuration, as a worker has long done before its sweeps."""
+    reverse("collabs:task", args=["warm", 1])
 
 
 @pytest.fixture(autouse=True)

@@ -370,3 +370,31 @@ def test_the_changes_page_costs_the_same_queries_for_2_and_40_requests(cast: Cas
     few = _queries(client, changes_url(collab))
     file(38)
     assert _queries(client, changes_url(collab)) == few
+
+
+def test_a_long_acceptance_table_is_paged_and_a_refused_verdict_comes_back_on_its_page(
+    cast: Cast, settings: pytest.FixtureRequest
+) -> None:
+    """Step 8 lists the deliverables as step 4 lists the rows: ``XIETONG_TABLE_PAGE_ROWS`` a page."""
+    settings.XIETONG_TABLE_PAGE_ROWS = 10  # type: ignore[attr-defined]
+    start = Task.objects.filter(collaboration=cast.collab).count()
+    Task.objects.bulk_create(
+        Task(collaboration=cast.collab, description=f"追加成果 {i}", position=start + i)
+        for i in range(25 - start)
+    )
+    rows = list(Task.objects.filter(collaboration=cast.collab).order_by("position", "id"))
+    client = signed_in(cast.initiator)
+    first = client.get(closing_url(cast.collab)).content.decode()
+    assert [t.pk for t in rows if f'id="deliverable-{t.pk}"' in first] == [t.pk for t in rows[:10]]
+    # What is counted is counted over every deliverable, not the page.
+    assert "还有 25 项成果未通过验收" in first and "第 1–10 行,共 25 行" in first
+    last = client.get(closing_url(cast.collab) + "?page=3").content.decode()
+    assert [t.pk for t in rows if f'id="deliverable-{t.pk}"' in last] == [t.pk for t in rows[20:]]
+    task = rows[14]
+    refused = client.post(
+        closing_url(cast.collab, f"accept/{task.pk}/"),
+        {f"accept{task.pk}-verdict": "reject"},
+        headers={**HTMX, "HX-Current-URL": f"http://testserver{closing_url(cast.collab)}"},
+    ).content.decode()
+    assert f'id="deliverable-{task.pk}"' in refused and "未达到交付标准" in refused
+    assert "第 11–20 行" in refused

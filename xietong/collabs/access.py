@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from xietong.collabs.models import (
@@ -66,6 +66,19 @@ def access_for(user: User, collab: Collaboration) -> Access:
     if not user.is_authenticated or not user.is_active:
         return Access(frozenset())
     assert isinstance(user, Person)
+    membership = (
+        Membership.objects.filter(collaboration=collab, person=user).values_list("role", flat=True).first()
+    )
+    return _access(user, collab, membership)
+
+
+def _membership_of(user: Person) -> Subquery:
+    """The role of ``user``'s membership of the outer collaboration, or NULL (at most one: a constraint)."""
+    return Subquery(Membership.objects.filter(collaboration=OuterRef("pk"), person=user).values("role")[:1])
+
+
+def _access(user: Person, collab: Collaboration, membership: str | None) -> Access:
+    """Return what ``user`` (signed in, active) may do in ``collab``, given their membership's role."""
     roles: set[Role] = set()
     if user.is_superuser:
         roles.add(Role.ADMIN)
@@ -84,9 +97,6 @@ def access_for(user: User, collab: Collaboration) -> Access:
         if head_id == user.pk:
             held.add(Role.HEAD)
         roles |= held
-    membership = (
-        Membership.objects.filter(collaboration=collab, person=user).values_list("role", flat=True).first()
-    )
     if membership is not None:
         roles.add(Role.MEMBER if membership == MemberRole.MEMBER else Role.VIEWER)
     if not roles and collab.visibility == Visibility.COMPANY:
@@ -117,11 +127,21 @@ def visible_collaborations(user: User) -> QuerySet[Collaboration]:
 def get_collaboration_for_user(
     user: User, slug: str, action: Action = Action.VIEW, department_id: int | None = None
 ) -> tuple[Collaboration, Access]:
-    """Return the collaboration ``slug`` and the user's access, or raise 404 / 403."""
-    collab = Collaboration.objects.select_related("initiator_department", "owner").filter(slug=slug).first()
+    """Return the collaboration ``slug`` and the user's access, or raise 404 / 403.
+
+    Two queries: the collaboration with the viewer's membership, then the
+    departments they hold a role for (``access_for`` reads the same).
+    """
+    found = Collaboration.objects.select_related("initiator_department", "owner").filter(slug=slug)
+    person = user if isinstance(user, Person) and user.is_active else None
+    if person is not None:
+        found = found.annotate(viewer_membership=_membership_of(person))
+    collab = found.first()
     if collab is None:
         raise Http404
-    access = access_for(user, collab)
+    access = (
+        access_for(user, collab) if person is None else _access(person, collab, collab.viewer_membership)  # type: ignore[attr-defined]  # annotated above
+    )
     if not access.sees_anything:
         raise Http404
     if not access.can(action, department_id):

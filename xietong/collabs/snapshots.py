@@ -15,8 +15,25 @@ from django.db.models import F, OuterRef, Subquery
 
 from xietong.collabs.models import Collaboration, Goal, Metric, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
+from xietong.orgs.models import Person
 from xietong.rules import snapshot as s
 from xietong.tracking.models import ProgressUpdate, Retrospective
+
+# What ``Person.name`` is made of: read as values, not as a login account's whole row.
+_NAME_FIELDS = ("display_name", "first_name", "last_name", "username")
+
+
+def _names(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}__{name}" for name in _NAME_FIELDS)
+
+
+def _name(parts: tuple[str | None, ...], known: dict[tuple[str | None, ...], str]) -> str:
+    """Return ``Person.name`` of a person read as ``_names`` values ("" for none), once per person."""
+    if parts[-1] is None:  # no person (a null foreign key): no username
+        return ""
+    if parts not in known:
+        known[parts] = Person(**dict(zip(_NAME_FIELDS, parts, strict=True))).name
+    return known[parts]
 
 
 def _goals(ids: list[int]) -> dict[int, s.Goal]:
@@ -50,56 +67,93 @@ def _departments(ids: list[int]) -> dict[int, list[s.Department]]:
         .order_by("-created_at")
         .values("created_at")[:1]
     )
+    known: dict[tuple[str | None, ...], str] = {}
     rows = (
         Participant.objects.filter(collaboration_id__in=ids)
-        .select_related("department", "department__head", "liaison")
         .annotate(last_report=Subquery(last_report))
+        .values_list(
+            "pk",
+            "collaboration_id",
+            "department__name",
+            "duties",
+            "role",
+            "last_report",
+            *_names("liaison"),
+            *_names("department__head"),
+        )
     )
-    for p in rows:
-        grouped[p.collaboration_id].append(
+    width = len(_NAME_FIELDS)
+    for pk, collab_id, name, duties, role, last, *people in rows:
+        liaison = _name(tuple(people[:width]), known)
+        grouped[collab_id].append(
             s.Department(
-                name=p.department.name,
-                liaisons=(p.liaison.name,) if p.liaison else (),
-                head=p.department.head.name if p.department.head else "",
-                duties=p.duties,
-                role=p.role,
-                last_report=p.last_report,
-                key=p.pk,
+                name=name,
+                liaisons=(liaison,) if liaison else (),
+                head=_name(tuple(people[width:]), known),
+                duties=duties,
+                role=role,
+                last_report=last,
+                key=pk,
             )
         )
     return grouped
 
 
 def _tasks(ids: list[int]) -> dict[int, list[s.Task]]:
+    # Values, not model instances: a collaboration's tasks by the thousand, each with its people.
+    known: dict[tuple[str | None, ...], str] = {}
     collaborators: dict[int, list[str]] = defaultdict(list)
     links = Task.collaborators.through.objects.filter(task__collaboration_id__in=ids).order_by("id")
     for task_id, name in links.values_list("task_id", "department__name"):
         collaborators[task_id].append(name)
     watchers: dict[int, list[str]] = defaultdict(list)
-    watching = Task.watchers.through.objects.filter(task__collaboration_id__in=ids).select_related("person")
-    for link in watching.order_by("id"):
-        watchers[link.task_id].append(link.person.name)
+    watching = Task.watchers.through.objects.filter(task__collaboration_id__in=ids).order_by("id")
+    for task_id, *person in watching.values_list("task_id", *_names("person")):
+        watchers[task_id].append(_name(tuple(person), known))
     grouped: dict[int, list[s.Task]] = defaultdict(list)
-    rows = Task.objects.filter(collaboration_id__in=ids).select_related(
-        "department", "acceptance", "assignee"
+    rows = Task.objects.filter(collaboration_id__in=ids).values_list(
+        "pk",
+        "collaboration_id",
+        "description",
+        "department__name",
+        "standard",
+        "deadline",
+        "status",
+        "blocked_reason",
+        "blocked_since",
+        "escalated_at",
+        "acceptance__accepted",
+        *_names("assignee"),
     )
-    for t in rows:
-        acceptance = getattr(t, "acceptance", None)
-        grouped[t.collaboration_id].append(
+    for (
+        pk,
+        collab_id,
+        description,
+        department,
+        standard,
+        deadline,
+        status,
+        reason,
+        since,
+        escalated,
+        accepted,
+        *assignee,
+    ) in rows:
+        grouped[collab_id].append(
             s.Task(
-                description=t.description,
-                departments=(t.department.name,) if t.department else (),
-                standard=t.standard,
-                deadline=t.deadline,
-                collaborators=tuple(collaborators[t.pk]),
-                status=s.TaskStatus(t.status),
-                blocked_reason=t.blocked_reason,
-                blocked_since=t.blocked_since,
-                escalated_at=t.escalated_at,
-                accepted=acceptance.accepted if acceptance is not None else None,
-                assignee=t.assignee.name if t.assignee else "",
-                watchers=tuple(watchers[t.pk]),
-                key=t.pk,
+                description=description,
+                departments=(department,) if department is not None else (),
+                standard=standard,
+                deadline=deadline,
+                collaborators=tuple(collaborators[pk]),
+                status=s.TaskStatus(status),
+                blocked_reason=reason,
+                blocked_since=since,
+                escalated_at=escalated,
+                accepted=accepted,
+                assignee=_name(tuple(assignee), known),
+                watchers=tuple(watchers[pk]),
+                key=pk,
             )
         )
     return grouped

@@ -1,8 +1,9 @@
 """What every page of a collaboration's workspace shows: the step bar and the findings.
 
-``open_workspace`` fetches the collaboration through the access layer, reads
-its snapshot (nine queries, whatever its size) and judges it once; pages
-render their own step inside ``collabs/workspace.html``.
+``open_workspace`` fetches the collaboration through the access layer; its
+snapshot (ten queries, whatever its size) is read and judged once, when a
+part of the page first needs it. Pages render their own step inside
+``collabs/workspace.html``, whose frame (step bar, header) is cached.
 """
 
 from __future__ import annotations
@@ -95,11 +96,23 @@ class StepState:
 
 @dataclass(frozen=True)
 class Workspace:
+    """One collaboration as one viewer sees it at one moment.
+
+    The snapshot and the rule report are read on first use: a page whose
+    parts are all cached (the frame, the rows) never unpickles them.
+    """
+
     collab: Collaboration
     access: Access
-    snapshot: s.Collab
-    report: Report
     ctx: Context
+
+    @cached_property
+    def snapshot(self) -> s.Collab:
+        return snapshot_of(self.collab)
+
+    @cached_property
+    def report(self) -> Report:
+        return report_of(self.collab, self.snapshot, self.ctx)
 
     @cached_property
     def steps(self) -> list[StepState]:
@@ -242,20 +255,31 @@ def inline_form_again(
 
 
 def open_workspace(request: HttpRequest, slug: str, action: Action = Action.VIEW) -> Workspace:
-    """Return the workspace of ``slug`` for the signed-in person, or raise 404 / 403."""
+    """Return the workspace of ``slug`` for the signed-in person, or raise 404 / 403.
+
+    A request that may write (POST …) judges the collaboration as it was
+    before its own write, as it always did: its snapshot and report are read
+    here. A page (GET, HEAD) reads them only if a part it renders needs them.
+    """
     collab, access = get_collaboration_for_user(request.user, slug, action)
-    snapshot = snapshot_of(collab)
-    ctx = context_for()
-    return Workspace(collab, access, snapshot, report_of(collab, snapshot, ctx), ctx)
+    ws = Workspace(collab, access, context_for())
+    if request.method not in ("GET", "HEAD"):
+        ws.report  # noqa: B018  (read now: the snapshot with it)
+    return ws
 
 
 def render_step(
     request: HttpRequest, ws: Workspace, template: str, current: int | str, title: str | Promise, **extra: Any
 ) -> HttpResponse:
-    """Render one page of the workspace; ``current`` is its step number or page name."""
-    return render(
-        request, template, {"ws": ws, "collab": ws.collab, "current": current, "page_title": title, **extra}
-    )
+    """Render one page of the workspace; ``current`` is its step number or page name.
+
+    The frame (step bar, header, navigation) is cached per ``current`` under
+    the page's fragment key: it shows only the collaboration, its report and
+    what the viewer's roles allow.
+    """
+    context = {"ws": ws, "collab": ws.collab, "current": current, "page_title": title, **extra}
+    context.setdefault("frame_key", "" if extra.get("oob") else f"{ws.fragment_key}:{current}")
+    return render(request, template, context)
 
 
 def render_section(

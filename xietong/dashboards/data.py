@@ -16,8 +16,9 @@ a deadline to the day before.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,7 +26,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from xietong.lib.limits import clamp_day
+from xietong.lib.limits import EARLIEST, clamp_day, latest
 from xietong.rules import snapshot as s
 from xietong.rules.engine import Context, Finding, Severity, object_label
 from xietong.rules.steps import step_of
@@ -132,6 +133,16 @@ def _department_order(collab: s.Collab) -> list[str]:
     return order
 
 
+def _day_clamp() -> Callable[[date], date]:
+    """Return ``clamp_day`` with its window's end read once (``latest`` reads the clock per call)."""
+    last = latest()
+
+    def clamp(value: date) -> date:
+        return value if EARLIEST <= value <= last else clamp_day(value)
+
+    return clamp
+
+
 def _department_label(name: str) -> str:
     return name or _("(未指定部门)")
 
@@ -154,7 +165,8 @@ def status_by_department(collab: s.Collab, today: date) -> dict[str, Any]:
         per_department.setdefault(department_of(task), Counter())[task_state(task, today)] += 1
     names = [name for name in _department_order(collab) if name in per_department]
     labels = state_labels()
-    totals = state_counts(collab.tasks, today)
+    # Every task is counted under exactly one department: the totals are their sums.
+    totals = {state: sum(counts[state] for counts in per_department.values()) for state in STATES}
     rows: list[dict[str, Any]] = [
         {
             "department": _department_label(name),
@@ -339,36 +351,47 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
     "x_min", "x_max", "undated": number of tasks without a deadline (not
     drawn), "states": [{"key", "name", "color"}] (the legend), "labels"}``.
     """
+    clamp = _day_clamp()
     kickoff_at = collab.kickoff.scheduled_at if collab.kickoff else None
-    anchor = clamp_day(kickoff_at.astimezone(ctx.tz).date() if kickoff_at else fallback_start)
+    anchor = clamp(kickoff_at.astimezone(ctx.tz).date() if kickoff_at else fallback_start)
     today = ctx.today
     labels = state_labels()
     order = {name: i for i, name in enumerate(_department_order(collab))}
 
-    deadlines: dict[str, list[date]] = {}
-    for task in collab.tasks:
-        if task.deadline is not None:
-            deadlines.setdefault(department_of(task), []).append(clamp_day(task.deadline))
+    # Each department's distinct deadlines, sorted: a task starts the day after the
+    # latest one before its own (found by bisection, not by scanning every row).
+    # A deadline stored outside the date window (9999-12-31) is drawn at its edge.
+    dated = [
+        (task, department_of(task), clamp(task.deadline))
+        for task in collab.tasks
+        if task.deadline is not None
+    ]
+    deadlines: dict[str, set[date]] = {}
+    for _task, department, deadline in dated:
+        deadlines.setdefault(department, set()).add(deadline)
+    ordered = {department: sorted(days) for department, days in deadlines.items()}
 
+    # Rows of one department and deadline share their start: each span is worked out once.
+    spans: dict[tuple[str, date], tuple[date, str, str]] = {}
+    departments = {department: _department_label(department) for department in ordered}
     rows = []
-    for position, task in enumerate(collab.tasks):
-        if task.deadline is None:
-            continue
-        department = department_of(task)
-        # A deadline stored before the date window (9999-12-31) is drawn at its edge.
-        deadline = clamp_day(task.deadline)
-        earlier = [d for d in deadlines[department] if d < deadline]
-        start = max(anchor, max(earlier) + timedelta(days=1)) if earlier else anchor
-        start = min(start, deadline)
+    for position, (task, department, deadline) in enumerate(dated):
+        span = spans.get((department, deadline))
+        if span is None:
+            own = ordered[department]
+            before = bisect_left(own, deadline)
+            start = max(anchor, own[before - 1] + timedelta(days=1)) if before else anchor
+            start = min(start, deadline)
+            span = spans[department, deadline] = (start, start.isoformat(), deadline.isoformat())
         state = task_state(task, today)
         rows.append(
             (
-                (order[department], start, deadline, position),
+                (order[department], span[0], deadline, position),
                 {
                     "task": task.description or _("(未填写任务描述)"),
-                    "department": _department_label(department),
-                    "start": _day(start),
-                    "deadline": _day(deadline),
+                    "department": departments[department],
+                    "start": span[1],
+                    "deadline": span[2],
                     "state": state,
                     "state_name": labels[state],
                     "color": STATE_COLOURS[state],
@@ -388,7 +411,7 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
                 "when": _moment(kickoff_at, ctx).replace("T", " "),
             }
         )
-    goal_deadline = clamp_day(collab.goal.deadline) if collab.goal and collab.goal.deadline else None
+    goal_deadline = clamp(collab.goal.deadline) if collab.goal and collab.goal.deadline else None
     if goal_deadline is not None:
         # drawn at the end of the day, where the bars of tasks due that day end
         end = goal_deadline + timedelta(days=1)
@@ -411,8 +434,9 @@ def timeline(collab: s.Collab, ctx: Context, fallback_start: date) -> dict[str, 
         }
     )
 
-    days = [date.fromisoformat(row["start"]) for _k, row in rows]
-    days += [date.fromisoformat(row["deadline"]) + timedelta(days=1) for _k, row in rows]
+    # Every row's start and deadline is one of the spans (a few per department and day).
+    days = [start for start, _s, _d in spans.values()]
+    days += [deadline + timedelta(days=1) for _department, deadline in spans]
     days += [date.fromisoformat(m["day"]) for m in milestones]
     if goal_deadline is not None:
         days.append(goal_deadline + timedelta(days=1))
@@ -482,17 +506,21 @@ def findings_by_severity(
     """
     names = severity_labels()
     grouped: dict[Severity, list[dict[str, Any]]] = {severity: [] for severity in SEVERITY_ORDER}
+    steps: dict[str, tuple[int, str]] = {}  # by rule: its step's number and name, translated once
     for finding in findings:
-        step = step_of(finding.rule)
+        if finding.rule not in steps:
+            step = step_of(finding.rule)
+            steps[finding.rule] = (step.number, str(step.name))
+        number, step_name = steps[finding.rule]
         grouped[Severity(finding.severity)].append(
             {
                 "rule": finding.rule,
                 "text": finding.text(),
                 "object": finding.object,
                 "label": object_label(collab, finding.object) if collab is not None else "",
-                "step": step.number,
-                "step_name": str(step.name),
-                "url": step_urls.get(step.number, ""),
+                "step": number,
+                "step_name": step_name,
+                "url": step_urls.get(number, ""),
             }
         )
     return [
@@ -500,6 +528,26 @@ def findings_by_severity(
         for severity, items in grouped.items()
         if items
     ]
+
+
+def step_links(groups: Iterable[FindingGroup]) -> dict[str, dict[str, str]]:
+    """Return the words of each rule's links to its step: ``{rule: {"aria", "step"}}``.
+
+    ``aria`` names the rule and where its link leads ("C04:前往步骤6 …"),
+    ``step`` is the link's text before the step's name ("步骤6"). Findings of
+    one rule share them, so a list of hundreds translates each rule once.
+    """
+    links: dict[str, dict[str, str]] = {}
+    for group in groups:
+        for item in group.items:
+            if item["rule"] not in links:
+                n = item["step"]
+                links[item["rule"]] = {
+                    "aria": _("%(rule)s:前往步骤%(n)s %(name)s")
+                    % {"rule": item["rule"], "n": n, "name": item["step_name"]},
+                    "step": _("步骤%(n)s") % {"n": n},
+                }
+    return links
 
 
 # --- the overview

@@ -72,11 +72,13 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _dashboard(request: HttpRequest, ws: Workspace, reading_form: ReadingForm | None = None) -> HttpResponse:
-    snapshot, today = ws.snapshot, ws.ctx.today
-    kickoff_at = snapshot.kickoff.scheduled_at if snapshot.kickoff else None
-    start = kickoff_at.astimezone(ws.ctx.tz).date() if kickoff_at else None
-    # The charts are computed only when the page's cached part is missing
-    # (the template calls these), once each.
+    # The charts are computed only when the page's cached part is missing (the template
+    # calls these, once each): a page served from the cache reads no snapshot for them.
+    finding_groups = cache(
+        lambda: data.findings_by_severity(
+            ws.report.findings, {state.step.number: state.url for state in ws.steps}, ws.snapshot
+        )
+    )
     return render_step(
         request,
         ws,
@@ -85,20 +87,27 @@ def _dashboard(request: HttpRequest, ws: Workspace, reading_form: ReadingForm | 
         _("看板"),
         dash_key="" if reading_form else ws.fragment_key,
         gauge=cache(lambda: data.gauge(ws.report.score)),
-        finding_groups=cache(
-            lambda: data.findings_by_severity(
-                ws.report.findings, {state.step.number: state.url for state in ws.steps}, snapshot
-            )
-        ),
-        metrics=cache(lambda: data.metric_charts(snapshot.goal, _readings(ws.collab), start)),
-        status=cache(lambda: data.status_by_department(snapshot, today)),
+        finding_groups=finding_groups,
+        step_links=cache(lambda: data.step_links(finding_groups())),
+        metrics=cache(lambda: data.metric_charts(ws.snapshot.goal, _readings(ws.collab), _kickoff_day(ws))),
+        status=cache(lambda: data.status_by_department(ws.snapshot, ws.ctx.today)),
         timeline=cache(
-            lambda: data.timeline(snapshot, ws.ctx, ws.collab.created_at.astimezone(ws.ctx.tz).date())
+            lambda: data.timeline(ws.snapshot, ws.ctx, ws.collab.created_at.astimezone(ws.ctx.tz).date())
         ),
         states=data.state_labels(),
         reading_form=reading_form
-        or (ReadingForm(goal=snapshot.goal, today=today) if ws.can(Action.EDIT_COLLABORATION) else None),
+        or (
+            cache(lambda: ReadingForm(goal=ws.snapshot.goal, today=ws.ctx.today))
+            if ws.can(Action.EDIT_COLLABORATION)
+            else None
+        ),
     )
+
+
+def _kickoff_day(ws: Workspace) -> date | None:
+    """Return the day of the kickoff meeting in the collaboration's time zone (None without one)."""
+    kickoff = ws.snapshot.kickoff
+    return kickoff.scheduled_at.astimezone(ws.ctx.tz).date() if kickoff and kickoff.scheduled_at else None
 
 
 @login_required

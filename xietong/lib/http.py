@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from django.http import Http404, HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -20,3 +22,16 @@ def pk_param(raw: str | None) -> int | None:
     if not raw.isdigit() or len(raw) > 18:
         raise Http404
     return int(raw)
+
+
+def page_asked(request: HttpRequest) -> str:
+    """The page number of a paged list the request asks for ('' for the first).
+
+    A write answered in place by htmx re-draws the list as the person was
+    looking at it: the page of htmx's current URL (``HX-Current-URL``).
+    """
+    asked = request.GET.get("page")
+    if asked is None:
+        current = request.headers.get("HX-Current-URL", "")
+        asked = parse_qs(urlsplit(current).query).get("page", [""])[0]
+    return asked[:9] if asked.isdigit() else ""

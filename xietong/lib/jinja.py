@@ -18,7 +18,8 @@ What a Jinja2 template can use, kept to what the rows need:
   the catalogue.
 - ``url(name, *args)``: Django's ``reverse``, with integer arguments filled in
   a pattern reversed once per process (``fast_reverse``).
-- Filters ``date`` (a Django date format), ``truncatechars``, ``enumeration``.
+- Filters ``date`` (a Django date format, a moment in the active time zone;
+  also the global ``local_date(value, fmt)``), ``truncatechars``, ``enumeration``.
 - ``static(path)``; what apps lend with ``register`` (``comments_of``).
 - ``csrf_input`` (the hidden field of Django's ``{% csrf_token %}``) and
   ``request``: passed in by the tag from the page's context, so a cached part
@@ -41,6 +42,7 @@ from django.template.defaultfilters import date as date_filter
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language, gettext, ngettext, trans_real
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -75,10 +77,37 @@ def fast_reverse(name: str, *args: Any) -> str:
     return url
 
 
-def _date(value: date | datetime | None, fmt: str = "Y-m-d") -> str:
-    if type(value) is date and fmt == "Y-m-d":
-        return value.isoformat()  # a row's deadline: the same text without Django's formatter
-    return date_filter(value, fmt) if value else ""
+# Format characters written here without Django's formatter (a list shows hundreds of dates):
+# all numeric and the same in every language.
+_NUMERIC = {
+    "Y": lambda v: f"{v.year:04d}",
+    "m": lambda v: f"{v.month:02d}",
+    "d": lambda v: f"{v.day:02d}",
+    "H": lambda v: f"{v.hour:02d}",
+    "i": lambda v: f"{v.minute:02d}",
+}
+_DAY_ONLY = frozenset("Ymd- ")
+_MOMENT = frozenset("YmdHi-: ")
+
+
+def local_date(value: date | datetime | None, fmt: str) -> str:
+    """Django's ``{{ value|date:fmt }}``: a moment in the active time zone, "" for None.
+
+    Django's templates convert a moment to the active time zone before the
+    filter (a moment read from PostgreSQL is in UTC); so does this. Numeric
+    formats are written without Django's formatter (a list shows hundreds).
+    """
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        if settings.USE_TZ and is_aware(value):
+            value = localtime(value)  # what Django's templates do before the filter
+        fast = _MOMENT.issuperset(fmt)
+    else:
+        fast = _DAY_ONLY.issuperset(fmt)
+    if not fast:
+        return date_filter(value, fmt)
+    return "".join(_NUMERIC[c](value) if c in _NUMERIC else c for c in fmt)
 
 
 def _truncatechars(value: object, length: int) -> str:
@@ -145,8 +174,8 @@ def _environment(
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     if folded:
         env.fold_gettext = gettext  # type: ignore[attr-defined]
-    env.globals.update(url=fast_reverse, static=static, **_GLOBALS)
-    env.filters.update(date=_date, truncatechars=_truncatechars, enumeration=enumeration)
+    env.globals.update(url=fast_reverse, static=static, local_date=local_date, **_GLOBALS)
+    env.filters.update(date=local_date, truncatechars=_truncatechars, enumeration=enumeration)
     _ENVIRONMENTS.append(env)
     return env
 

@@ -19,6 +19,7 @@ does not say which day it is in Shanghai.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -33,10 +34,13 @@ def _local_date(d: date) -> date:
     return d
 
 
+@lru_cache(maxsize=8192)
 def is_workday(d: date) -> bool:
     """Return True when ``d`` is a working day (make-up workdays included).
 
-    Years the library does not cover fall back to Monday-Friday.
+    Years the library does not cover fall back to Monday-Friday. Cached: the
+    library checks each date against every year it knows (about 0.15 ms a call),
+    and the reminder sweep asks about the same few weeks for every collaboration.
     """
     d = _local_date(d)
     try:

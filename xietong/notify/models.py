@@ -51,7 +51,9 @@ class Kind(models.TextChoices):
 
 
 class Notification(models.Model):
-    key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    # Unique by a constraint (Meta), not ``unique=True``: on PostgreSQL that would add a second,
+    # LIKE-pattern index that nothing queries, paid on every insert (the sweep writes many).
+    key = models.CharField(_("幂等键"), max_length=200)
     kind = models.CharField(_("提醒类型"), max_length=32, choices=Kind.choices)
     collaboration = models.ForeignKey(
         "collabs.Collaboration",
@@ -69,6 +71,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,  # notification_inbox (recipient, read_at) serves it
     )
     # Values for the message text, rendered in the reader's language when shown or sent.
     params = models.JSONField(_("参数"), default=dict, blank=True)
@@ -89,6 +92,7 @@ class Notification(models.Model):
             # The sweep plans unplanned notifications in id order, a batch at a time.
             models.Index(fields=["id"], name="notification_unplanned", condition=models.Q(planned=False)),
         ]
+        constraints = [models.UniqueConstraint(fields=["key"], name="notification_key_once")]
 
     def __str__(self) -> str:
         return self.key

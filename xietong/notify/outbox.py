@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -196,23 +197,52 @@ def write(
     return written
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What planning notifications needs: the moment, who is in quiet hours, and where to count deliveries."""
+
+    now: datetime
+    quiet: list[tuple[int, datetime]]
+    made: dict[datetime, int]
+
+
 def _insert_select(
-    rows: QuerySet[Any], names: Sequence[str], table: str, columns: Sequence[str], conflict: Sequence[str]
+    parts: Sequence[QuerySet[Any]],
+    names: Sequence[str],
+    table: str,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    plan: _Plan | None = None,
 ) -> int:
     """``INSERT INTO table (columns) SELECT names … ON CONFLICT DO NOTHING``; return how many went in.
 
-    ``rows`` annotates ``names`` (one per column, in order). Django has no INSERT …
-    SELECT, so its SQL is wrapped; PostgreSQL and SQLite (3.24+) both read it.
+    Each of ``parts`` annotates ``names`` (one per column, in order); they are
+    inserted by one statement (``UNION ALL``). Django has no INSERT … SELECT, so
+    its SQL is wrapped; PostgreSQL and SQLite (3.24+) both read it. With ``plan``
+    (PostgreSQL, notifications inserted planned) the same statement inserts
+    their deliveries: no second pass marks them planned.
     """
-    sql, params = rows.values(*names).query.sql_with_params()
+    selects: list[str] = []
+    params: list[Any] = []
+    for part in parts:
+        try:
+            sql, part_params = part.values(*names).query.sql_with_params()
+        except EmptyResultSet:  # ``none()``: nothing to insert
+            continue
+        selects.append(sql)
+        params.extend(part_params)
+    if not selects:
+        return 0
     qn = connection.ops.quote_name
     selected = ", ".join(qn(n) for n in names)
     # "WHERE true": SQLite needs it to tell the ON CONFLICT clause from a join's ON.
     statement = (
         f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) SELECT {selected} "
-        f"FROM ({sql}) AS due WHERE true "
+        f"FROM ({' UNION ALL '.join(selects)}) AS due WHERE true "
         f"ON CONFLICT ({', '.join(qn(c) for c in conflict)}) DO NOTHING"
     )
+    if plan is not None:
+        return _with_deliveries(f"{statement} {PLANNED_COLUMNS}", params, plan.now, plan.quiet, plan.made)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return max(cursor.rowcount, 0)
@@ -255,14 +285,24 @@ def _named(roles: Sequence[str], i: int) -> Q:
     return named
 
 
-def write_rows(finder: reminders.InSql, now: datetime) -> tuple[int, int]:
+def write_rows(
+    finder: reminders.InSql,
+    now: datetime,
+    made: dict[datetime, int] | None = None,
+    quiet: list[tuple[int, datetime]] | None = None,
+    muted: dict[str, list[int]] | None = None,
+) -> tuple[int, int]:
     """Write the reminders of a set-based finder in SQL; return (due, written).
 
     The rows (see ``reminders.InSql``) are due to the group and to each distinct
-    person they name: one ``INSERT … SELECT`` per role and one for the group. The
-    unique key still decides: ``ON CONFLICT DO NOTHING`` skips what is written
-    already, so a second sweep inserts nothing.
+    person they name: one ``INSERT … SELECT`` for the people (a part per role)
+    and one for the group. The unique key still decides: ``ON CONFLICT DO
+    NOTHING`` skips what is written already, so a second sweep inserts nothing.
+    On PostgreSQL each statement also plans what it inserts (deliveries added
+    to ``made``); on SQLite the sweep plans at its end.
     """
+    pg = connection.vendor == "postgresql"
+    plan = _Plan(now, _quiet(now) if quiet is None else quiet, {} if made is None else made) if pg else None
     rows: QuerySet[Any] = finder.rows(now)  # the stubs do not know the annotations
     roles = finder.to
     counts = rows.aggregate(
@@ -273,7 +313,7 @@ def write_rows(finder: reminders.InSql, now: datetime) -> tuple[int, int]:
         "n_collaboration": F("collaboration_id"),
         "n_binding": Value(""),
         "n_created": Value(now, output_field=DateTimeField()),
-        "n_planned": Value(False),
+        "n_planned": Value(pg),
     }
     names = (
         "n_key",
@@ -286,12 +326,12 @@ def write_rows(finder: reminders.InSql, now: datetime) -> tuple[int, int]:
         "n_created",
         "n_planned",
     )
-    muted = _muted()
+    muted = _muted() if muted is None else muted
     # Written already (every sweep after the first): skipped by an anti-join on the unique key,
     # far cheaper than inserting each row again for ON CONFLICT to drop (which still settles races).
     written_before = Exists(Notification.objects.filter(key=OuterRef("n_key")))
     table = Notification._meta.db_table
-    written = 0
+    shares: list[QuerySet[Any]] = []
     for i, role in enumerate(roles):
         share = rows.filter(_named(roles, i))
         share = share if role == "n_recipient" else share.annotate(n_recipient=F(role))
@@ -304,12 +344,14 @@ def write_rows(finder: reminders.InSql, now: datetime) -> tuple[int, int]:
             ),
             **common,
         ).exclude(written_before)
-        written += _insert_select(personal, names, table, NOTIFICATION_COLUMNS, ["key"])
+        shares.append(personal)
+    written = _insert_select(shares, names, table, NOTIFICATION_COLUMNS, ["key"], plan)
     # The group's share: only where a robot of the collaboration posts that kind.
     group_names = (*names[:3], "n_group", *names[4:])
+    groups: list[QuerySet[Any]] = []
     for kind in (Robot.objects.filter(active=True).exists() and finder.kinds) or ():
         robots = Robot.objects.filter(_posting_robots(kind), collaboration_id=OuterRef("collaboration_id"))
-        group = (
+        groups.append(
             rows.filter(Exists(robots), n_kind=kind.value)
             .annotate(
                 n_key=Concat("n_occasion", Value("|group"), output_field=CharField()),
@@ -318,7 +360,7 @@ def write_rows(finder: reminders.InSql, now: datetime) -> tuple[int, int]:
             )
             .exclude(written_before)
         )
-        written += _insert_select(group, group_names, table, NOTIFICATION_COLUMNS, ["key"])
+    written += _insert_select(groups, group_names, table, NOTIFICATION_COLUMNS, ["key"], plan)
     return due, written
 
 
@@ -427,33 +469,57 @@ def _delivery_selects(
     return mails, mail_params, robots, robot_params
 
 
-def _plan_postgresql(now: datetime, quiet: list[tuple[int, datetime]], made: dict[datetime, int]) -> int:
-    """One statement: claim a batch of unplanned notifications, mark them, insert their deliveries."""
+def _with_deliveries(
+    source: str,
+    params: Sequence[Any],
+    now: datetime,
+    quiet: list[tuple[int, datetime]],
+    made: dict[datetime, int],
+) -> int:
+    """Run ``WITH planned AS (source) …``: insert the mails and robot posts of what ``source`` returns.
+
+    ``source`` is a statement that marks or inserts notifications planned and
+    returns their ``id, recipient_id, collaboration_id, kind, binding``; one
+    statement does both, so nobody sees them planned without their deliveries.
+    Adds the deliveries to ``made``; returns how many notifications ``source`` returned.
+    """
     qn = connection.ops.quote_name
-    notification, delivery = qn(Notification._meta.db_table), qn(Delivery._meta.db_table)
-    mails, mail_params, robots, robot_params = _delivery_selects("claimed", now, quiet)
+    delivery = qn(Delivery._meta.db_table)
+    mails, mail_params, robots, robot_params = _delivery_selects("planned", now, quiet)
     columns = ", ".join(qn(c) for c in DELIVERY_COLUMNS)
     conflict = "ON CONFLICT (notification_id, target) DO NOTHING RETURNING next_attempt_at"
     statement = (
-        f"WITH claimed AS (UPDATE {notification} SET planned = true WHERE id IN ("
-        f"SELECT id FROM {notification} WHERE NOT planned ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-        "RETURNING id, recipient_id, collaboration_id, kind, binding), "
+        f"WITH planned AS ({source}), "
         f"mails AS (INSERT INTO {delivery} ({columns}) {mails} {conflict}), "
         f"robots AS (INSERT INTO {delivery} ({columns}) {robots} {conflict}) "
-        "SELECT NULL::timestamptz, count(*) FROM claimed UNION ALL "
+        "SELECT NULL::timestamptz, count(*) FROM planned UNION ALL "
         "SELECT next_attempt_at, count(*) FROM "
         "(SELECT next_attempt_at FROM mails UNION ALL SELECT next_attempt_at FROM robots) AS made "
         "GROUP BY next_attempt_at"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [PLAN_BATCH, *mail_params, *robot_params])
-        claimed = 0
+        cursor.execute(statement, [*params, *mail_params, *robot_params])
+        planned = 0
         for moment, count in cursor.fetchall():
             if moment is None:
-                claimed = count
+                planned = count
             else:
                 made[moment] = made.get(moment, 0) + count
-    return claimed
+    return planned
+
+
+PLANNED_COLUMNS = "RETURNING id, recipient_id, collaboration_id, kind, binding"
+
+
+def _plan_postgresql(now: datetime, quiet: list[tuple[int, datetime]], made: dict[datetime, int]) -> int:
+    """One statement: claim a batch of unplanned notifications, mark them, insert their deliveries."""
+    notification = connection.ops.quote_name(Notification._meta.db_table)
+    claim = (
+        f"UPDATE {notification} SET planned = true WHERE id IN ("
+        f"SELECT id FROM {notification} WHERE NOT planned ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+        f"{PLANNED_COLUMNS}"
+    )
+    return _with_deliveries(claim, [PLAN_BATCH], now, quiet, made)
 
 
 def _plan_sqlite(now: datetime, quiet: list[tuple[int, datetime]], made: dict[datetime, int]) -> None:
@@ -538,7 +604,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
     due = written = 0
     failed: list[str] = []
     made: dict[datetime, int] = {}
-    quiet = _quiet(now)
+    quiet, muted = _quiet(now), _muted()
 
     def counted(dues: Iterable[Due]) -> Iterator[Due]:
         nonlocal due
@@ -556,7 +622,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
     for in_sql in reminders.IN_SQL:
         try:
             with transaction.atomic():
-                found, inserted = write_rows(in_sql, now)  # counted exactly: planned at the end
+                found, inserted = write_rows(in_sql, now, made, quiet, muted)
         except Exception:
             logger.exception("reminder finder %s failed", in_sql.name)
             failed.append(in_sql.name)

@@ -30,14 +30,13 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Replace, Substr
+from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Replace, Substr, TruncDate
 from django.urls import reverse
 
 from xietong.collabs.models import (
@@ -56,7 +55,14 @@ from xietong.notify.models import Kind
 from xietong.orgs.models import Department
 from xietong.rules.escalation import HEADS, Run, escalated_runs
 from xietong.rules.kickoff import AGENDA_LEAD, MINUTES_WITHIN
-from xietong.rules.reporting import UPDATE_WARNING, WeeklyMeeting, has_reported, must_report, periods_at
+from xietong.rules.reporting import (
+    UPDATE_WARNING,
+    Periods,
+    WeeklyMeeting,
+    has_reported,
+    must_report,
+    periods_at,
+)
 from xietong.tracking.boards import working_day
 from xietong.tracking.models import ProgressUpdate, SlaRequest, SubGoalCheck
 from xietong.tracking.sla import ClockState, clock_of, due_times
@@ -99,11 +105,11 @@ class People:
     def load(cls, collab_ids: Iterable[int]) -> People:
         ids = set(collab_ids)
         liaisons = {
-            (p.collaboration_id, p.department_id): p.liaison_id
-            for p in Participant.objects.filter(collaboration_id__in=ids, liaison__isnull=False).only(
-                "collaboration_id", "department_id", "liaison_id"
-            )
-            if p.liaison_id is not None
+            (collab_id, dept_id): liaison_id
+            for collab_id, dept_id, liaison_id in Participant.objects.filter(
+                collaboration_id__in=ids, liaison__isnull=False
+            ).values_list("collaboration_id", "department_id", "liaison_id")
+            if liaison_id is not None
         }
         heads = dict(Department.objects.filter(head__isnull=False).values_list("id", "head_id"))
         owners = dict(
@@ -232,33 +238,53 @@ def minutes_due(now: datetime) -> Iterator[Due]:
 
 
 def confirmation_pending(now: datetime) -> Iterator[Due]:
-    """Issued, unlocked minutes that a participating department's head has not confirmed."""
-    meetings = list(
+    """Issued, unlocked minutes that a participating department's head has not confirmed.
+
+    Read as values (every such meeting and participant, each sweep); the
+    meetings themselves are loaded only when a confirmation is pending.
+    """
+    issued = list(
         Meeting.objects.filter(
             _open_collaborations(),
             minutes_issued_at__isnull=False,
             minutes_issued_at__lte=now,
             minutes_locked_at__isnull=True,
             minutes_reopened_at__isnull=True,
-        ).select_related("collaboration")
+        ).values_list("pk", "collaboration_id")
     )
-    if not meetings:
+    if not issued:
         return
     confirmed = set(
         Confirmation.objects.filter(
-            meeting__in=meetings, revision=F("meeting__minutes_revision")
+            meeting_id__in=[pk for pk, _collab in issued], revision=F("meeting__minutes_revision")
         ).values_list("meeting_id", "department_id")
     )
     departments: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
     for collab_id, dept_id, name, head_id in Participant.objects.filter(
-        collaboration_id__in={m.collaboration_id for m in meetings}
+        collaboration_id__in={collab_id for _pk, collab_id in issued}
     ).values_list("collaboration_id", "department_id", "department__name", "department__head_id"):
         departments[collab_id].append((dept_id, name, head_id))
-    for meeting in meetings:
+    pending = [
+        (
+            pk,
+            [
+                (dept_id, name, head)
+                for dept_id, name, head in departments[collab_id]
+                if (pk, dept_id) not in confirmed and head is not None
+            ],
+        )
+        for pk, collab_id in issued
+    ]
+    pending = [(pk, heads) for pk, heads in pending if heads]
+    if not pending:
+        return
+    meetings = Meeting.objects.select_related("collaboration").in_bulk([pk for pk, _heads in pending])
+    for pk, heads in pending:
+        meeting = meetings.get(pk)
+        if meeting is None:
+            continue  # deleted meanwhile
         collab = meeting.collaboration
-        for dept_id, name, head in departments[collab.pk]:
-            if (meeting.pk, dept_id) in confirmed or head is None:
-                continue
+        for dept_id, name, head in heads:
             yield Due(
                 kind=Kind.CONFIRMATION_PENDING,
                 occasion=f"confirm:m{meeting.pk}:r{meeting.minutes_revision}:d{dept_id}",
@@ -308,12 +334,17 @@ def weekly_update_due(now: datetime) -> Iterator[Due]:
     kickoffs = _kickoffs(plans)
     # (the collaboration's plan rows, the meeting's time, when the current period began)
     upcoming: list[tuple[list[CommunicationRule], datetime, datetime]] = []
+    # Collaborations that share a kickoff and a plan share their periods: expanded once.
+    expanded: dict[tuple[datetime, tuple[WeeklyMeeting, ...]], Periods | None] = {}
     for collab_id, rules in plans.items():
         kickoff = kickoffs.get(collab_id)
         if kickoff is None:
             continue
+        meetings = tuple(WeeklyMeeting(r.rrule, r.holiday_policy) for r in rules)
         try:
-            periods = periods_at(kickoff, [WeeklyMeeting(r.rrule, r.holiday_policy) for r in rules], now, tz)
+            if (kickoff, meetings) not in expanded:
+                expanded[kickoff, meetings] = periods_at(kickoff, meetings, now, tz)
+            periods = expanded[kickoff, meetings]
         except Exception:
             # One bad row must not stop the reminders of every other collaboration.
             logger.exception("the weekly meetings of collaboration %s could not be expanded", collab_id)
@@ -535,9 +566,9 @@ def escalation_rows(now: datetime) -> QuerySet[Task]:
 
     The working days and the level of a row depend on the day it became
     blocked only: ``rules.escalation.escalated_runs`` gives them per run of
-    days (from the earliest blocker, one indexed query), and the rows are
-    matched to the runs by comparing ``blocked_since`` with each run's first
-    local midnight, so nothing is counted per row. Roles (``ESCALATIONS.to``):
+    the days rows became blocked (one query for the distinct days), and the
+    rows are matched to the runs by comparing ``blocked_since`` with the runs'
+    local midnights, so nothing is counted per row. Roles (``ESCALATIONS.to``):
     the initiator; at level 2 the heads of the row's department and of the
     department it waits on.
     """
@@ -546,14 +577,10 @@ def escalation_rows(now: datetime) -> QuerySet[Task]:
     blocked = Task.objects.filter(
         _open_collaborations(), status=TaskStatus.BLOCKED, blocked_since__isnull=False
     )
-    earliest = blocked.aggregate(first=Min("blocked_since"))["first"]
-    runs = (
-        escalated_runs(earliest.astimezone(tz).date(), today, settings.XIETONG_ESCALATION_WORKING_DAYS)
-        if earliest
-        else []
-    )
-    if not runs:
-        return blocked.none()
+    # The local days rows became blocked: a few distinct values however many rows (a run per count, not per day
+    # of the calendar: one row blocked for two years must not make a CASE of 500 branches).
+    blocked_on = blocked.annotate(day=TruncDate("blocked_since", tzinfo=tz)).values_list("day", flat=True)
+    runs = escalated_runs(blocked_on.order_by().distinct(), today, settings.XIETONG_ESCALATION_WORKING_DAYS)
 
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=tz)
@@ -564,9 +591,15 @@ def escalation_rows(now: datetime) -> QuerySet[Task]:
     days = Case(*(When(within(run), then=Value(run.days)) for run in runs), output_field=IntegerField())
     level = Case(*(When(within(run), then=Value(run.level)) for run in runs), output_field=IntegerField())
     heads = Q(n_level=HEADS)
-    return (
+    # Nothing escalated: no row, the same columns (``none()`` keeps the annotations).
+    escalated = (
         blocked.filter(blocked_since__gte=midnight(runs[0].since), blocked_since__lt=midnight(runs[-1].until))
-        .annotate(n_level=level)
+        if runs
+        else blocked.none()
+    )
+    return (
+        escalated.annotate(n_level=level)
+        .filter(n_level__isnull=False)  # not between two runs (a row blocked there since the days were read)
         .annotate(
             n_kind=Value(Kind.ESCALATION.value, output_field=CharField()),
             n_occasion=Concat(
@@ -660,30 +693,48 @@ def missed_occurrences(now: datetime) -> Iterator[Due]:
     """Occurrences of recurring sub-goals in the last two weeks that passed without being done in time."""
     tz = _tz()
     start = (now - MISSED_LOOKBACK).astimezone(tz)
-    subgoals = list(
+    subgoals: list[Any] = list(
         SubGoal.objects.filter(_open_collaborations(), deadline_kind=DeadlineKind.RECURRING)
         .exclude(rrule="")
-        .select_related("collaboration", "department")
+        .values_list(
+            "pk",
+            "collaboration_id",
+            "department_id",
+            "rrule",
+            "created_at",
+            "description",
+            "collaboration__slug",
+            "collaboration__title",
+            "department__name",
+            named=True,  # values, not instances: every recurring sub-goal is read each sweep
+        )
     )
     if not subgoals:
         return
-    done = {
-        (c.subgoal_id, c.due_at): c.done_at
-        for c in SubGoalCheck.objects.filter(subgoal__in=subgoals, due_at__gte=start, done_at__isnull=False)
-    }
-    people = People.load({s.collaboration_id for s in subgoals})
+    done = dict(
+        ((subgoal_id, due), done_at)
+        for subgoal_id, due, done_at in SubGoalCheck.objects.filter(
+            subgoal__in=[s.pk for s in subgoals], due_at__gte=start, done_at__isnull=False
+        ).values_list("subgoal_id", "due_at", "done_at")
+    )
+    people: People | None = None  # read when a first occurrence is missed
     kickoffs = _kickoffs({s.collaboration_id for s in subgoals})
+    expanded: dict[str, list[datetime] | None] = {}  # sub-goals of one rule share their due times
     for subgoal in subgoals:
         kickoff = kickoffs.get(subgoal.collaboration_id)
         if kickoff is None:
             continue  # duties start with the kickoff
-        try:
-            times = due_times(subgoal.rrule, start, now.astimezone(tz))
-        except ValueError:
-            continue  # an unreadable rule is an S04 finding, not a reminder
-        except Exception:
-            # One bad row must not stop the reminders of every other collaboration.
-            logger.exception("recurring sub-goal %s could not be expanded", subgoal.pk)
+        if subgoal.rrule not in expanded:
+            try:
+                expanded[subgoal.rrule] = due_times(subgoal.rrule, start, now.astimezone(tz))
+            except ValueError:
+                expanded[subgoal.rrule] = None  # an unreadable rule is an S04 finding, not a reminder
+            except Exception:
+                # One bad row must not stop the reminders of every other collaboration.
+                logger.exception("recurring sub-goal %s could not be expanded", subgoal.pk)
+                continue
+        times = expanded[subgoal.rrule]
+        if times is None:
             continue
         for due_at in times:
             if due_at >= now or due_at < kickoff:
@@ -693,16 +744,17 @@ def missed_occurrences(now: datetime) -> Iterator[Due]:
             done_at = done.get((subgoal.pk, due_at))
             if done_at is not None and done_at <= due_at:
                 continue
+            people = people or People.load({s.collaboration_id for s in subgoals})
             yield from _fan_out(
                 [people.liaison(subgoal.collaboration_id, subgoal.department_id)],
                 kind=Kind.OCCURRENCE_MISSED,
                 occasion=f"missed:s{subgoal.pk}:{due_at:%Y%m%dT%H%M}",
                 collaboration_id=subgoal.collaboration_id,
-                link=reverse("tracking:sla", args=[subgoal.collaboration.slug]),
+                link=reverse("tracking:sla", args=[subgoal.collaboration__slug]),
                 params={
-                    "collab": subgoal.collaboration.title,
+                    "collab": subgoal.collaboration__title,
                     "subgoal": subgoal.description[:200],
-                    "department": subgoal.department.name if subgoal.department else "",
+                    "department": subgoal.department__name or "",
                     "when": _local(due_at),
                 },
             )

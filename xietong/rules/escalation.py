@@ -13,13 +13,14 @@ a limit of N working days (``XIETONG_ESCALATION_WORKING_DAYS``, default 2):
   (a row blocked on Friday is flagged from Wednesday with N = 2);
 - level 2, to the heads of the departments concerned, once it exceeds 2 × N.
 
-``escalated_runs`` states the same count and level for every blocker day of a
-span at once, for a database query to compare timestamps with instead of
+``escalated_runs`` states the same count and level for the days rows became
+blocked, in runs, for a database query to compare timestamps with instead of
 counting per row (a test holds it equal to the two functions below).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -55,23 +56,26 @@ class Run:
     level: int
 
 
-def escalated_runs(first: date, today: date, limit: int) -> list[Run]:
-    """The escalated blocker days from ``first`` to ``today``, as runs of one count, earliest first.
+def escalated_runs(blocked_on: Iterable[date], today: date, limit: int) -> list[Run]:
+    """The escalated days among ``blocked_on`` (days rows became blocked), as runs of one count, earliest first.
 
-    A row blocked on day ``d`` has been blocked ``run.days`` working days at
-    level ``run.level`` when a run holds ``d``, and is not escalated when none
-    does: ``blocked_working_days`` and ``escalation_level``, computed once per
-    day instead of once per row. The count only grows as ``d`` moves earlier,
-    so the runs are contiguous and end where it no longer exceeds ``limit``.
-    One pass back from ``today``: the days after ``d`` are those after ``d + 1``
-    plus day ``d + 1`` itself.
+    A row blocked on one of those days has been blocked ``run.days`` working
+    days at level ``run.level`` when a run holds its day, and is not escalated
+    when none does: ``blocked_working_days`` and ``escalation_level``, computed
+    once per day instead of once per row. A run joins the given days of equal
+    count; the days between them count the same (the count only grows as the
+    day moves earlier), so a run is exact for every day it holds. One pass back
+    from ``today``: the days after ``d`` are those after ``d + 1`` plus day
+    ``d + 1`` itself.
     """
+    wanted = {d for d in blocked_on if d <= today}
     runs: list[Run] = []
     one = timedelta(days=1)
     day, days = today, 0  # blocked_working_days(today, today)
+    first = min(wanted, default=today + one)
     while day >= first:
         level = escalation_level(days, limit)
-        if level != NONE:
+        if day in wanted and level != NONE:
             if runs and runs[-1].days == days:
                 runs[-1] = Run(day, runs[-1].until, days, level)
             else:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from xietong.collabs.models import Collaboration, Goal, Participant, Task, TaskStatus
 from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
+from xietong.orgs.models import Person
 from xietong.rules.reporting import WeeklyMeeting
 from xietong.tracking.models import ProgressUpdate
 from xietong.tracking.weekly import (
@@ -38,10 +41,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class WeekSources:
-    """The facts of one week, and the rows as stored (pages need their ids and versions)."""
+    """The facts of one week, and each row's department (pages check who may update a row)."""
 
     week: IsoWeek
-    tasks: list[Task]
+    row_departments: dict[int, int | None]  # each row's responsible department (its id), for permissions
     task_facts: list[TaskFacts]
     updates: list[UpdateFacts]
     departments: list[str]
@@ -85,8 +88,13 @@ def _execution(collab: Collaboration) -> Execution:
     )
 
 
-def _tasks(collab: Collaboration, start: datetime) -> list[Task]:
-    """The rows, each annotated with its last update before ``start`` and that update's blocked run."""
+def _tasks(collab: Collaboration, start: datetime) -> list[Any]:
+    """The rows as named tuples (``_TASK_COLUMNS``), each with its last update before ``start`` and that update's blocked run.
+
+    Tuples, not model instances: a page reads every row of the table, and
+    building hundreds of instances (three a row with the departments) costs
+    more than the query.
+    """
     earlier = ProgressUpdate.objects.filter(task=OuterRef("pk"), created_at__lt=start)
     last_unblocked = (
         earlier.exclude(status=TaskStatus.BLOCKED).order_by("-created_at", "-id").values("created_at")[:1]
@@ -103,13 +111,56 @@ def _tasks(collab: Collaboration, start: datetime) -> list[Task]:
     )
     return list(
         Task.objects.filter(collaboration=collab)
-        .select_related("department", "waiting_on")
         .annotate(
             prior_update=Subquery(earlier.order_by("-created_at", "-id").values("pk")[:1]),
             last_unblocked=Subquery(last_unblocked),
         )
         .annotate(run_start=Subquery(run_start))
+        .values_list(*_TASK_COLUMNS, named=True)
     )
+
+
+_TASK_COLUMNS = (
+    "pk",
+    "description",
+    "department_id",
+    "department__name",
+    "deadline",
+    "status",
+    "percent",
+    "blocked_reason",
+    "blocked_since",
+    "waiting_on__name",
+    "created_at",
+    "prior_update",
+    "run_start",
+)
+_UPDATE_COLUMNS = (
+    "pk",
+    "task_id",
+    "department__name",
+    "created_at",
+    "status",
+    "percent",
+    "note",
+    "next_step",
+    "blocked_reason",
+    "waiting_on__name",
+    "author__username",
+    "author__display_name",
+    "author__first_name",
+    "author__last_name",
+)
+
+
+@lru_cache(maxsize=1024)
+def _name(username: str | None, display_name: str, first_name: str, last_name: str) -> str:
+    """The author's ``Person.name`` from its columns ("" without an author); a few authors write many updates."""
+    if username is None:
+        return ""
+    return Person(
+        username=username, display_name=display_name, first_name=first_name, last_name=last_name
+    ).name
 
 
 def load_week(collab: Collaboration, week: IsoWeek, tz: tzinfo | None = None) -> WeekSources:
@@ -128,45 +179,46 @@ def load_week(collab: Collaboration, week: IsoWeek, tz: tzinfo | None = None) ->
     departments = [name for name, _last in participants]
     last_reports = {name: last for name, last in participants if last is not None}
     tasks = _tasks(collab, start)
-    run_starts = {t.prior_update: t.run_start for t in tasks if t.prior_update is not None}  # type: ignore[attr-defined]
+    run_starts = {t.prior_update: t.run_start for t in tasks if t.prior_update is not None}
     rows = (
         ProgressUpdate.objects.filter(collaboration=collab)
         .filter(Q(created_at__gte=start, created_at__lt=end) | Q(pk__in=list(run_starts)))
-        .select_related("department", "waiting_on", "author")
         .order_by("created_at", "id")
+        .values_list(*_UPDATE_COLUMNS)
     )
     updates = [
         UpdateFacts(
-            task=u.task_id,
-            department=u.department.name if u.department else "",
-            at=u.created_at,
-            status=u.status,
-            percent=u.percent,
-            note=u.note,
-            next_step=u.next_step,
-            blocked_reason=u.blocked_reason,
-            waiting_on=u.waiting_on.name if u.waiting_on else "",
-            author=u.author.name if u.author else "",
-            blocked_since=run_starts.get(u.pk),
+            task=task,
+            department=department or "",
+            at=at,
+            status=status,
+            percent=percent,
+            note=note,
+            next_step=next_step,
+            blocked_reason=reason,
+            waiting_on=waiting_on or "",
+            author=_name(*author),
+            blocked_since=run_starts.get(pk),
         )
-        for u in rows
+        for pk, task, department, at, status, percent, note, next_step, reason, waiting_on, *author in rows
     ]
     facts = [
         TaskFacts(
             key=t.pk,
             description=t.description,
-            department=t.department.name if t.department else "",
+            department=t.department__name or "",
             deadline=t.deadline,
             status=t.status,
             percent=t.percent,
             blocked_reason=t.blocked_reason,
             blocked_since=t.blocked_since,
-            waiting_on=t.waiting_on.name if t.waiting_on else "",
+            waiting_on=t.waiting_on__name or "",
             created_at=t.created_at,
         )
         for t in tasks
     ]
-    return WeekSources(week, tasks, facts, updates, departments, execution, last_reports)
+    row_departments = {t.pk: t.department_id for t in tasks}
+    return WeekSources(week, row_departments, facts, updates, departments, execution, last_reports)
 
 
 def compile_sources(sources: WeekSources, now: datetime, tz: tzinfo | None = None) -> WeeklyList:

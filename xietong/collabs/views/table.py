@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -43,7 +42,7 @@ from xietong.collabs.views.table_tools import table_context
 from xietong.collabs.workspace import Workspace, open_workspace, render_step
 from xietong.lib.conflicts import FieldConflict, at_version, conflicts, resolve
 from xietong.lib.flash import saved_at
-from xietong.lib.http import HtmxHttpRequest
+from xietong.lib.http import HtmxHttpRequest, page_asked
 from xietong.orgs.models import Department, Person
 from xietong.orgs.roles import Action
 
@@ -79,17 +78,10 @@ def _rows(ws: Workspace, tasks: Iterable[Task], viewer: Person | None = None) ->
 
 def _page_number(request: HttpRequest, editing: int | None, ws: Workspace) -> str:
     """The page the request asks for; a row opened for editing (``?edit=``) is shown on its own page."""
-    asked = request.GET.get("page", "")
-    if not asked and editing is not None:
+    if "page" not in request.GET and editing is not None:
         place = next((i for i, t in enumerate(ws.snapshot.tasks) if t.key == editing), 0)
         return str(place // settings.XIETONG_TABLE_PAGE_ROWS + 1)
-    return asked[:9] if asked.isdigit() else ""
-
-
-def _current_page(request: HtmxHttpRequest) -> str:
-    """The page the person was looking at when a row was moved or deleted in place (htmx's current URL)."""
-    asked = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query).get("page", [""])[0]
-    return asked[:9] if asked.isdigit() else ""
+    return page_asked(request)
 
 
 def _row(
@@ -260,7 +252,7 @@ def _fragment(
         task = get_object_in(ws.collab, rows, task_pk)
         context["row"] = _row(ws, task, viewer=signed_in_person(request))
     if all_rows:
-        context["rows"] = _rows(ws, table_page(ws, number=_current_page(request)), signed_in_person(request))
+        context["rows"] = _rows(ws, table_page(ws, number=page_asked(request)), signed_in_person(request))
     return render(request, template, {"ws": ws, "collab": ws.collab, "current": 4, "oob": True, **context})
 
 

@@ -24,9 +24,11 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -39,7 +41,7 @@ from xietong.collabs.access import get_object_in, signed_in_person
 from xietong.collabs.models import CollabType, Task, TaskStatus
 from xietong.collabs.workspace import Workspace, open_workspace, render_section, render_step
 from xietong.dashboards.data import latest_by_metric, metric_progress, reaches
-from xietong.lib.http import HtmxHttpRequest
+from xietong.lib.http import HtmxHttpRequest, page_asked
 from xietong.orgs.roles import Action
 from xietong.rules.closing import closing_gaps
 from xietong.rules.engine import Finding
@@ -84,8 +86,10 @@ def may_accept(ws: Workspace) -> bool:
 class ClosingPage:
     """What step 8 shows; a constant number of queries beyond the workspace's (see closing_sources)."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, number: str = "") -> None:
         self.ws = ws
+        # The page of the acceptance table shown (``XIETONG_TABLE_PAGE_ROWS`` rows a page, as step 4).
+        self.number = number
         self.collab = ws.collab
         self.tasks = load_tasks(ws.collab)
         self.can_accept = may_accept(ws)
@@ -148,8 +152,15 @@ class ClosingPage:
         retro = self.retrospective
         editable = self.collab.closed_at is None
         pending = sum(1 for r in rows if r["verdict"] is None or not r["verdict"].accepted)
+        size = settings.XIETONG_TABLE_PAGE_ROWS
+        number = self.number
+        if extra.get("accept_pk") is not None:  # a verdict sent back with errors: the page of its row
+            place = next((i for i, r in enumerate(rows) if r["task"].pk == extra["accept_pk"]), 0)
+            number = str(place // size + 1)
+        page = Paginator(rows, size).get_page(number)
         return {
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
             "metrics": self.metrics(),
             "retrospective": retro,
             "scorecards": self.scorecards,
@@ -195,7 +206,7 @@ def _page(request: HtmxHttpRequest, page: ClosingPage, **extra: Any) -> HttpResp
 def _answer(request: HtmxHttpRequest, slug: str, anchor: str, message: str, **extra: Any) -> HttpResponse:
     """After a write: the re-rendered section for htmx, a redirect otherwise."""
     if request.htmx:
-        page = ClosingPage(open_workspace(request, slug))
+        page = ClosingPage(open_workspace(request, slug), page_asked(request))
         return render_section(
             request,
             page.ws,
@@ -225,7 +236,7 @@ def _invalid(request: HtmxHttpRequest, page: ClosingPage, **extra: Any) -> HttpR
 @login_required
 @require_GET
 def closing(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    return _page(request, ClosingPage(open_workspace(request, slug)))
+    return _page(request, ClosingPage(open_workspace(request, slug), page_asked(request)))
 
 
 @login_required
@@ -256,7 +267,7 @@ def accept(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
                 "verdict": verdict.get_verdict_display(),
             }
             return _answer(request, slug, f"#deliverable-{pk}", message)
-    response = _invalid(request, ClosingPage(ws), accept_form=form, accept_pk=pk)
+    response = _invalid(request, ClosingPage(ws, page_asked(request)), accept_form=form, accept_pk=pk)
     if not request.htmx:  # htmx swaps only a 2xx answer
         response.status_code = 422
     return response

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -81,15 +82,16 @@ class TrackingPage:
         return compile_sources(self.sources, self.now, self.tz)
 
     @cached_property
-    def tasks(self) -> dict[int, Task]:
-        return {t.pk: t for t in self.sources.tasks}
-
-    @cached_property
     def editable(self) -> set[int]:
         """The rows the person may update: their departments' (any, for the initiator); none in a past week."""
         if not self.weekly.live:
             return set()
-        return {t.pk for t in self.sources.tasks if self.ws.can(Action.EDIT_DEPARTMENT_ROWS, t.department_id)}
+        can = self.ws.can
+        return {
+            pk
+            for pk, department in self.sources.row_departments.items()
+            if can(Action.EDIT_DEPARTMENT_ROWS, department)
+        }
 
     @cached_property
     def departments(self) -> list[Department]:
@@ -159,6 +161,17 @@ class TrackingPage:
 
 
 def _page(request: HtmxHttpRequest, page: TrackingPage, **extra: Any) -> HttpResponse:
+    if "editing" in extra:
+        # The list is Jinja2 (tracking/_weekly_list.jinja); the row with the form stays a Django
+        # template (forms render there) and goes in rendered, called only when the list is.
+        editing, form, conflict = extra["editing"], extra.get("edit_form"), extra.get("conflict", False)
+
+        def form_row() -> str:
+            row = next((r for r in page.weekly.rows if r.task == editing), None)
+            context = {"collab": page.ws.collab, "row": row, "form": form, "conflict": conflict}
+            return render_to_string("tracking/_progress_form_row.html", context, request) if row else ""
+
+        extra["form_row"] = form_row
     return render_step(request, page.ws, "tracking/tracking.html", STEP, title(), **page.context(**extra))
 
 
