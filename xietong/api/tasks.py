@@ -54,7 +54,7 @@ from xietong.collabs.actions.tasks import (
 )
 from xietong.collabs.judged import version_key
 from xietong.collabs.models import Collaboration, Task, TaskStatus, overdue_filter
-from xietong.orgs.models import Department, Person
+from xietong.orgs.models import NAME_FIELDS, Department, Person
 from xietong.orgs.roles import Action
 from xietong.rules.clock import context_for
 from xietong.rules.tracking import is_overdue
@@ -140,12 +140,7 @@ def _answered(
     )
     # Few people hold and watch a table's rows: read each once, and name them as Person.name does.
     people = {row[_ASSIGNEE] for row in rows if row[_ASSIGNEE] is not None} | {p for _task, p in watched}
-    names = {
-        p.pk: p.name
-        for p in Person.objects.filter(pk__in=people).only(
-            "display_name", "first_name", "last_name", "username"
-        )
-    }
+    names = {p.pk: p.name for p in Person.objects.filter(pk__in=people).only(*NAME_FIELDS)}
     watchers: dict[int, list[dict[str, Any]]] = {}
     for task_id, person_id in watched:
         watchers.setdefault(task_id, []).append({"id": person_id, "name": names[person_id]})

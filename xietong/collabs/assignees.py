@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from xietong.collabs.access import visible_collaborations
 from xietong.collabs.actions.tasks import assignable_people
 from xietong.collabs.models import Collaboration, Participant, Task, TaskStatus, overdue_filter
-from xietong.orgs.models import Person
+from xietong.orgs.models import NAME_FIELDS, Person
 
 # What the pickers need of a person (``Person.name`` and the department): a whole
 # Person row is a login account's dozen columns.
-PICKER_FIELDS = ("id", "display_name", "first_name", "last_name", "username", "department_id", "is_active")
+PICKER_FIELDS = ("id", *NAME_FIELDS, "department_id", "is_active")
 
 
 def assignable_by_department(collab: Collaboration) -> dict[int, list[Person]]:

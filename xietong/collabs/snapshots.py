@@ -15,24 +15,20 @@ from django.db.models import F, OuterRef, Subquery
 
 from xietong.collabs.models import Collaboration, Goal, Metric, Participant, SubGoal, Task
 from xietong.meetings.models import CommunicationRule, Meeting, MeetingKind, MinutesConfirmation
-from xietong.orgs.models import Person
+from xietong.orgs.models import NAME_FIELDS, name_of
 from xietong.rules import snapshot as s
 from xietong.tracking.models import ProgressUpdate, Retrospective
 
-# What ``Person.name`` is made of: read as values, not as a login account's whole row.
-_NAME_FIELDS = ("display_name", "first_name", "last_name", "username")
-
 
 def _names(prefix: str) -> tuple[str, ...]:
-    return tuple(f"{prefix}__{name}" for name in _NAME_FIELDS)
+    """The values ``Person.name`` is made of, of the person at ``prefix`` (read as values, not a whole row)."""
+    return tuple(f"{prefix}__{name}" for name in NAME_FIELDS)
 
 
 def _name(parts: tuple[str | None, ...], known: dict[tuple[str | None, ...], str]) -> str:
     """Return ``Person.name`` of a person read as ``_names`` values ("" for none), once per person."""
-    if parts[-1] is None:  # no person (a null foreign key): no username
-        return ""
     if parts not in known:
-        known[parts] = Person(**dict(zip(_NAME_FIELDS, parts, strict=True))).name
+        known[parts] = name_of(*parts)
     return known[parts]
 
 
@@ -82,7 +78,7 @@ def _departments(ids: list[int]) -> dict[int, list[s.Department]]:
             *_names("department__head"),
         )
     )
-    width = len(_NAME_FIELDS)
+    width = len(NAME_FIELDS)
     for pk, collab_id, name, duties, role, last, *people in rows:
         liaison = _name(tuple(people[:width]), known)
         grouped[collab_id].append(

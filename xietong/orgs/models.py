@@ -64,6 +64,24 @@ class PersonSource(models.TextChoices):
     OIDC = "oidc", _("OIDC")
 
 
+# The columns ``Person.name`` is made of: pages that read people as values read these.
+NAME_FIELDS = ("display_name", "first_name", "last_name", "username")
+
+
+def name_of(
+    display_name: str | None, first_name: str | None, last_name: str | None, username: str | None
+) -> str:
+    """``Person.name`` of a person read as the values of ``NAME_FIELDS`` ("" for no person)."""
+    if username is None:  # a null foreign key: no person
+        return ""
+    return Person(
+        display_name=display_name or "",
+        first_name=first_name or "",
+        last_name=last_name or "",
+        username=username,
+    ).name
+
+
 class Person(AbstractUser):
     """A member of staff; also the login account.
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from xietong.collabs.models import Collaboration, Goal, Participant, Task, TaskStatus
 from xietong.meetings.models import Channel, CommunicationRule, Frequency, Meeting, MeetingKind
-from xietong.orgs.models import Person
+from xietong.orgs.models import NAME_FIELDS, name_of
 from xietong.rules.reporting import WeeklyMeeting
 from xietong.tracking.models import ProgressUpdate
 from xietong.tracking.weekly import (
@@ -146,21 +146,12 @@ _UPDATE_COLUMNS = (
     "next_step",
     "blocked_reason",
     "waiting_on__name",
-    "author__username",
-    "author__display_name",
-    "author__first_name",
-    "author__last_name",
+    *(f"author__{name}" for name in NAME_FIELDS),
 )
 
 
-@lru_cache(maxsize=1024)
-def _name(username: str | None, display_name: str, first_name: str, last_name: str) -> str:
-    """The author's ``Person.name`` from its columns ("" without an author); a few authors write many updates."""
-    if username is None:
-        return ""
-    return Person(
-        username=username, display_name=display_name, first_name=first_name, last_name=last_name
-    ).name
+# A few authors write many updates: each name made once.
+_name = lru_cache(maxsize=1024)(name_of)
 
 
 def load_week(collab: Collaboration, week: IsoWeek, tz: tzinfo | None = None) -> WeekSources:
