@@ -120,6 +120,12 @@ def table_context(
         "filter_sorts": SORT_LABELS,
         "saved_views": views,
         "bulk_form": form,
+        "may_bulk": editor,
+        # The empty bulk and paste forms are the same for everyone with the same roles and filter
+        # (cached, like the rows); sent back with a person's choices or problems, they are not.
+        "tools_key": ""
+        if bulk is not None or selected or bulk_problem or paste_form is not None or paste is not None
+        else f"{ws.fragment_key}:{flt.key}",
         "bulk_selected": selected,
         "bulk_problem": bulk_problem,
         "paste_form": paste_form or (PasteForm(prefix="paste") if editor else None),
