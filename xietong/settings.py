@@ -264,7 +264,7 @@ CACHES: dict[str, dict[str, Any]] = {
         if _CACHE_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": env_int("XIETONG_CACHE_ENTRIES", 2000, minimum=10)},
+            "OPTIONS": {"MAX_ENTRIES": env_int("XIETONG_CACHE_ENTRIES", 10000, minimum=10)},
         }
     )
 }
