@@ -13,10 +13,10 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 from django.template.context import Context
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
 
+from xietong.collabs.templatetags.xietong import csrf_field
 from xietong.lib.jinja import localized
 
 register = template.Library()
@@ -41,10 +41,7 @@ def topbar(context: Context) -> SafeString:
             view_name=getattr(match, "view_name", ""),
             current_nav=context.get("current_nav", ""),
             oob_badge=context.get("oob_badge", False),
-            # As Django's {% csrf_token %}: nothing without a token.
-            csrf_input=format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
-            if token and token != "NOTPROVIDED"
-            else "",
+            csrf_input=csrf_field(token),
             next_path=request.get_full_path() if request is not None else "",
             language=language,
             languages=[(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES],

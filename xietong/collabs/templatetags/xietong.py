@@ -36,10 +36,12 @@ def jinja(context: Context, template_name: str, **values: object) -> SafeString:
     included), and the page's ``request``.
     """
     template = localized().get_template(template_name)
-    token = context.get("csrf_token")
-    csrf_input = (
-        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
-        if token and token != "NOTPROVIDED"
-        else ""
-    )
+    csrf_input = csrf_field(context.get("csrf_token"))
     return mark_safe(template.render(csrf_input=csrf_input, request=context.get("request"), **values))
+
+
+def csrf_field(token: object) -> SafeString:
+    """The hidden CSRF field Django's ``{% csrf_token %}`` writes for ``token`` (nothing without one)."""
+    if not token or token == "NOTPROVIDED":
+        return mark_safe("")
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
